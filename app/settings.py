@@ -1,0 +1,124 @@
+"""All configuration, read from the environment in one place.
+
+Nothing else in Candlewise reads ``os.environ``: build a :class:`Settings`
+with :meth:`Settings.from_env` (the factory does) or construct one directly
+in tests.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
+
+
+def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return default
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'candlewise.db'}"
+    # None: embedded mode, jobs run in-process; set: real RQ workers on this Redis.
+    redis_url: str | None = None
+    redis_prefix: str = "cw"
+    # Market data
+    market_source: str = "auto"  # auto | binance | demo
+    watchlist: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
+    timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
+    demo_days: int = 90
+    demo_seed: int = 7
+    binance_base_url: str = "https://api.binance.com"
+    coinbase_base_url: str = "https://api.exchange.coinbase.com"
+    kraken_base_url: str = "https://api.kraken.com"
+    http_timeout_s: float = 10.0
+    # Auth
+    login_limit_account: str = "5 per minute"
+    login_limit_ip: str = "20 per minute"
+    session_cookie_secure: bool = False
+    create_demo_users: bool = True
+    # UI
+    refresh_ms: int = 5000
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ValueError(f"CANDLEWISE_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
+        if self.market_source not in ("auto", "binance", "demo"):
+            raise ValueError(f"MARKET_DATA_SOURCE must be auto, binance or demo, got {self.market_source!r}")
+        if self.production:
+            if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
+                raise ValueError(
+                    "production refuses to start with the default or a short SECRET_KEY; "
+                    "set SECRET_KEY to a random string of at least 16 characters"
+                )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: jobs run in-process."""
+        return not self.redis_url
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url[len("sqlite:///"):])
+        return None
+
+    @property
+    def ratelimit_storage_uri(self) -> str:
+        return self.redis_url or "memory://"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        e = os.environ if environ is None else environ
+        d = cls()
+        env = e.get("CANDLEWISE_ENV", d.env)
+        db = e.get("DATABASE_URL") or d.database_url
+        if db.startswith("postgres://"):  # Heroku-style URLs
+            db = "postgresql://" + db[len("postgres://"):]
+        return cls(
+            env=env,
+            secret_key=e.get("SECRET_KEY", d.secret_key),
+            database_url=db,
+            redis_url=e.get("REDIS_URL") or None,
+            redis_prefix=e.get("REDIS_PREFIX", d.redis_prefix),
+            market_source=e.get("MARKET_DATA_SOURCE", d.market_source),
+            watchlist=_list(e.get("WATCHLIST"), d.watchlist),
+            demo_days=int(e.get("DEMO_DAYS", d.demo_days)),
+            demo_seed=int(e.get("DEMO_SEED", d.demo_seed)),
+            binance_base_url=e.get("BINANCE_BASE_URL", d.binance_base_url),
+            coinbase_base_url=e.get("COINBASE_BASE_URL", d.coinbase_base_url),
+            kraken_base_url=e.get("KRAKEN_BASE_URL", d.kraken_base_url),
+            http_timeout_s=float(e.get("HTTP_TIMEOUT_S", d.http_timeout_s)),
+            login_limit_account=e.get("LOGIN_LIMIT_ACCOUNT", d.login_limit_account),
+            login_limit_ip=e.get("LOGIN_LIMIT_IP", d.login_limit_ip),
+            session_cookie_secure=_bool(e.get("SESSION_COOKIE_SECURE"), env == "production"),
+            create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
+            refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),
+        )
