@@ -1,0 +1,30 @@
+"""Flask extensions, created unbound here and attached by the factory (``init_app``)."""
+from __future__ import annotations
+
+from flask import request
+from flask_login import LoginManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+
+# Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+migrate = Migrate()
+login_manager = LoginManager()
+# Storage (memory:// or the Redis URL) is set by the factory through RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+
+def client_ip() -> str:
+    """The client address as Flask sees it (ProxyFix applies X-Forwarded-For in production)."""
+    return request.remote_addr or "unknown"

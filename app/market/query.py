@@ -1,0 +1,71 @@
+"""Read-side helpers for pages: which series exist, and recent candles for one of them.
+
+Real exchange data is preferred over the offline demo set when both exist.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from app.extensions import db
+from app.market import store
+from app.market.sources.demo import DEMO_EXCHANGE
+from app.market.timeframes import TIMEFRAMES, validate_symbol
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Symbols and timeframes that have stored candles, with the exchange serving each symbol."""
+
+    symbols: list[str]
+    timeframes: dict[str, list[str]]  # symbol -> timeframes
+    exchange: dict[str, str]  # symbol -> exchange used for display
+
+    def is_demo(self, symbol: str) -> bool:
+        return self.exchange.get(symbol) == DEMO_EXCHANGE
+
+
+def catalog() -> Catalog:
+    frame = store.list_series(db.session.connection())
+    symbols: list[str] = []
+    tfs: dict[str, list[str]] = {}
+    exch: dict[str, str] = {}
+    order = {tf: i for i, tf in enumerate(TIMEFRAMES)}
+    for symbol, group in frame.groupby("symbol", sort=True):
+        real = group[group["exchange"] != DEMO_EXCHANGE]
+        chosen = real if not real.empty else group
+        exch[symbol] = str(chosen["exchange"].iloc[0])
+        chosen = chosen[chosen["exchange"] == exch[symbol]]
+        tfs[symbol] = sorted(chosen["timeframe"].tolist(), key=lambda t: order.get(t, 99))
+        symbols.append(symbol)
+    return Catalog(symbols, tfs, exch)
+
+
+class UnknownSeries(ValueError):
+    """The symbol or timeframe asked for has no stored candles; the message lists what exists."""
+
+
+def resolve(cat: Catalog, symbol: str | None, timeframe: str | None) -> tuple[str, str]:
+    """Validate a (symbol, timeframe) request against the catalog, with a readable error."""
+    if not cat.symbols:
+        raise UnknownSeries("No market data is stored yet. Run `make run` (it seeds demo data) or an ingest job.")
+    try:
+        sym = validate_symbol(symbol) if symbol else cat.symbols[0]
+    except ValueError as exc:
+        raise UnknownSeries(str(exc)) from None
+    if sym not in cat.timeframes:
+        raise UnknownSeries(f"Unknown symbol {sym!r}. Available: {', '.join(cat.symbols)}.")
+    tfs = cat.timeframes[sym]
+    tf = timeframe or ("1h" if "1h" in tfs else tfs[0])
+    if tf not in tfs:
+        raise UnknownSeries(f"No {tf!r} candles for {sym}. Available timeframes: {', '.join(tfs)}.")
+    return sym, tf
+
+
+def recent_candles(cat: Catalog, symbol: str, timeframe: str, limit: int = 300) -> pd.DataFrame:
+    conn = db.session.connection()
+    series_id = store.find_series(conn, cat.exchange[symbol], symbol, timeframe)
+    if series_id is None:
+        raise UnknownSeries(f"No {timeframe} candles for {symbol}.")
+    return store.load_candles(conn, series_id, limit=limit)

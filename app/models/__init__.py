@@ -1,0 +1,5 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+from app.models.market import Candle, Series
+from app.models.user import ROLES, User
+
+__all__ = ["Candle", "Series", "User", "ROLES"]

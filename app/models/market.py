@@ -1,0 +1,36 @@
+"""Market data: a series (exchange, symbol, timeframe) and its candles.
+
+Candles are keyed by ``(series_id, time)``: a compact integer series key keeps
+the primary key index small and makes bulk merges fast (see bench/ingest.py).
+"""
+from __future__ import annotations
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class Series(db.Model):
+    __tablename__ = "series"
+    __table_args__ = (db.UniqueConstraint("exchange", "symbol", "timeframe", name="uq_series_key"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    exchange = db.Column(db.String(32), nullable=False)
+    symbol = db.Column(db.String(32), nullable=False)
+    timeframe = db.Column(db.String(8), nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Series {self.id} {self.exchange} {self.symbol} {self.timeframe}>"
+
+
+class Candle(db.Model):
+    __tablename__ = "candles"
+
+    series_id = db.Column(db.Integer, db.ForeignKey("series.id", ondelete="CASCADE"), primary_key=True)
+    # Bar open time, UTC. The primary key (series_id, time) serves both read
+    # patterns: "latest N of one series" (backward index scan) and a time range.
+    time = db.Column(UTCDateTime(), primary_key=True)
+    open = db.Column(db.Float, nullable=False)
+    high = db.Column(db.Float, nullable=False)
+    low = db.Column(db.Float, nullable=False)
+    close = db.Column(db.Float, nullable=False)
+    volume = db.Column(db.Float, nullable=False)

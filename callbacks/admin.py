@@ -1,0 +1,79 @@
+"""Admin page callbacks. Each one calls ``require_admin()`` first: hiding links is not security."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from flask import current_app
+from flask_login import current_user
+
+from app.auth.roles import require_admin
+from app.auth.users import UserError, list_users, toggle_active
+from pages.admin import MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
+from workers.queues import enqueue, fetch_job, runner
+
+TOGGLE = "admin-user-toggle"
+
+
+def users_table():
+    rows = []
+    for u in list_users():
+        rows.append(html.Tr([
+            html.Td(u.id), html.Td(u.email), html.Td(dbc.Badge(u.role, color="primary" if u.is_admin else "secondary")),
+            html.Td(dbc.Badge("active" if u.active else "inactive", color="success" if u.active else "dark")),
+            html.Td(f"{u.created_at:%Y-%m-%d %H:%M}"),
+            html.Td(f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"),
+            html.Td(dbc.Button("Deactivate" if u.active else "Activate", size="sm",
+                               color="outline-danger" if u.active else "outline-success",
+                               id={"type": TOGGLE, "index": u.id}, disabled=u.id == current_user.id)),
+        ]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("id", "e-mail", "role", "status", "created", "last login", "")]))
+    return dbc.Table([head, html.Tbody(rows)], hover=True, size="sm", id="admin-users-table")
+
+
+@callback(Output(USERS, "children"), Output(MODE, "children"), Input(USERS, "id"))
+def show_users(_):
+    require_admin()
+    settings = current_app.config["CW_SETTINGS"]
+    mode = ("Embedded mode: SQLite and in-process jobs." if settings.embedded
+            else "Production mode: PostgreSQL and RQ workers on Redis.")
+    return users_table(), mode
+
+
+@callback(Output(USERS, "children", allow_duplicate=True), Output(USERS_MSG, "children"),
+          Input({"type": TOGGLE, "index": ALL}, "n_clicks"), prevent_initial_call=True)
+def toggle_user(clicks):
+    require_admin()
+    if not ctx.triggered_id or not any(clicks):
+        return no_update, no_update
+    user_id = ctx.triggered_id["index"]
+    try:
+        user = toggle_active(int(user_id), current_user)
+    except UserError as exc:
+        return no_update, dbc.Alert(str(exc), color="danger")
+    state = "activated" if user.active else "deactivated"
+    return users_table(), dbc.Alert(f"{user.email} {state}.", color="success", duration=4000)
+
+
+@callback(Output(PING_JOB, "data"), Output(PING_POLL, "disabled"), Output(PING_OUT, "children"),
+          Input(PING_BTN, "n_clicks"), prevent_initial_call=True)
+def start_ping(_n):
+    require_admin()
+    job = enqueue("ingest", "workers.system.ping", "admin", steps=2)
+    return job.id, False, dbc.Progress(value=0, label="queued", striped=True, animated=True)
+
+
+@callback(Output(PING_OUT, "children", allow_duplicate=True), Output(PING_POLL, "disabled", allow_duplicate=True),
+          Input(PING_POLL, "n_intervals"), State(PING_JOB, "data"), prevent_initial_call=True)
+def poll_ping(_n, job_id):
+    require_admin()
+    job = fetch_job(job_id) if job_id else None
+    if job is None:
+        return dbc.Alert("The job has expired or never existed.", color="warning"), True
+    if job.status == "finished":
+        r = job.result
+        return dbc.Alert(f"pong from pid {r['pid']} on {r['host']} ({runner().mode} runner)", color="success",
+                         id="admin-ping-result"), True
+    if job.status == "failed":
+        return dbc.Alert(f"job failed: {job.error}", color="danger"), True
+    pct = job.meta.get("progress", 0)
+    return dbc.Progress(value=pct, label=job.meta.get("phase", job.status), striped=True, animated=True), False
