@@ -1,0 +1,171 @@
+"""The interface every exchange source implements, plus shared helpers.
+
+A source answers three questions:
+
+* :meth:`Source.fetch_candles` – the CLOSED bars whose open time lies in the
+  half-open range ``[since, until)``, as a canonical candle frame (tz-aware UTC
+  ``DatetimeIndex`` named ``time`` = bar open time; float64 ``open high low
+  close volume``), sorted, one row per open time (when an exchange repeats a
+  bar the last copy wins);
+* :meth:`Source.fetch_ticker` – the latest price and 24h figures;
+* :meth:`Source.list_symbols` – tradable symbols as ``BASE/QUOTE``.
+
+Subclasses implement ``_fetch_rows`` (raw ``(open_seconds, o, h, l, c, v)``
+tuples, possibly unsorted / duplicated / outside the range) and the rest is
+done here. ``supported_timeframes`` says which widths the exchange serves
+natively; for others use :func:`app.market.sources.factory.fetch_candles_any`,
+which fetches a finer width and resamples.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, ClassVar, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from app.market.sources.errors import BadPayloadError, UnsupportedTimeframeError
+from app.market.sources.http import HttpClient
+from app.market.timeframes import OHLCV, empty_candles, timeframe_seconds, validate_symbol
+
+Row = tuple[int, float, float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Ticker:
+    symbol: str
+    price: float
+    change_24h_pct: float
+    volume_24h: float
+    time: datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def require_utc(value: datetime, what: str) -> pd.Timestamp:
+    """A tz-aware datetime as a UTC Timestamp; naive datetimes are refused (ambiguous)."""
+    if not isinstance(value, datetime):
+        raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    return pd.Timestamp(value).tz_convert("UTC")
+
+
+def to_float(value: Any, what: str, exchange: str) -> float:
+    """A finite float from a number or numeric string, else BadPayloadError."""
+    if isinstance(value, bool):
+        raise BadPayloadError(f"{exchange}: {what} is a boolean, expected a number", exchange=exchange)
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise BadPayloadError(f"{exchange}: {what} is {value!r}, expected a number",
+                              exchange=exchange) from None
+    if not math.isfinite(f):
+        raise BadPayloadError(f"{exchange}: {what} is {value!r}, expected a finite number",
+                              exchange=exchange)
+    return f
+
+
+def expect(cond: bool, exchange: str, message: str) -> None:
+    if not cond:
+        raise BadPayloadError(f"{exchange}: {message}", exchange=exchange)
+
+
+def rows_to_frame(rows: Iterable[Row]) -> pd.DataFrame:
+    """Raw rows to a canonical frame: sorted by open time, duplicates -> last one wins."""
+    rows = list(rows)
+    if not rows:
+        return empty_candles()
+    arr = np.asarray([r[1:] for r in rows], dtype="float64")
+    idx = pd.DatetimeIndex(pd.to_datetime([r[0] for r in rows], unit="s", utc=True), name="time").as_unit("ns")
+    df = pd.DataFrame(arr, index=idx, columns=OHLCV)
+    df = df[~df.index.duplicated(keep="last")]
+    return df.sort_index(kind="stable")
+
+
+class Source(ABC):
+    """One exchange. Construct through :func:`app.market.sources.factory.make_source`."""
+
+    name: ClassVar[str]
+    supported_timeframes: ClassVar[tuple[str, ...]]
+    # Oldest bar reachable, in bars back from now (Kraken: 720); None = full history.
+    max_history_bars: ClassVar[int | None] = None
+
+    def __init__(self, http: HttpClient, *, clock: Callable[[], datetime] = utc_now):
+        self.http = http
+        self._clock = clock
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def now(self) -> pd.Timestamp:
+        return require_utc(self._clock(), "clock()")
+
+    # -- candles -----------------------------------------------------------
+    def supports(self, timeframe: str) -> bool:
+        return timeframe in self.supported_timeframes
+
+    def fetch_candles(self, symbol: str, timeframe: str, since: datetime, until: datetime) -> pd.DataFrame:
+        """Closed bars with open time in ``[since, until)``; see the module docstring."""
+        symbol = validate_symbol(symbol)
+        step = timeframe_seconds(timeframe)  # ValueError for unknown names
+        if not self.supports(timeframe):
+            raise UnsupportedTimeframeError(
+                f"{self.name} has no {timeframe} candles (it serves {', '.join(self.supported_timeframes)}); "
+                f"fetch a finer timeframe and resample (fetch_candles_any does this)",
+                exchange=self.name)
+        start = require_utc(since, "since")
+        end = require_utc(until, "until")
+        if end <= start:
+            raise ValueError(f"until ({end.isoformat()}) must be after since ({start.isoformat()})")
+        now = self.now()
+        # Only bars that have closed: open + step <= now.
+        last_open_allowed = int(now.timestamp()) - step
+        end_s = min(int(math.ceil(end.timestamp())), last_open_allowed + 1)
+        start_s = int(math.ceil(start.timestamp()))
+        if end_s <= start_s:
+            return empty_candles()
+        df = rows_to_frame(self._fetch_rows(symbol, timeframe, step, start_s, end_s))
+        if df.empty:
+            return df
+        secs = df.index.as_unit("s").asi8
+        keep = (secs >= start_s) & (secs < end_s) & (secs % step == 0)
+        return df[keep]
+
+    @abstractmethod
+    def _fetch_rows(self, symbol: str, timeframe: str, step: int, start_s: int, end_s: int) -> Iterable[Row]:
+        """Rows for open times in ``[start_s, end_s)`` (epoch seconds); extra rows are filtered."""
+
+    # -- other endpoints ---------------------------------------------------
+    @abstractmethod
+    def fetch_ticker(self, symbol: str) -> Ticker: ...
+
+    @abstractmethod
+    def list_symbols(self) -> list[str]: ...
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    base, quote = validate_symbol(symbol).split("/")
+    return base, quote
+
+
+def windows(start_s: int, end_s: int, step: int, max_bars: int) -> Sequence[tuple[int, int]]:
+    """Consecutive ``[a, b)`` ranges of at most ``max_bars`` bars covering ``[start_s, end_s)``."""
+    out = []
+    a = -(-start_s // step) * step  # first aligned open time >= start_s
+    while a < end_s:
+        b = min(a + max_bars * step, end_s)
+        out.append((a, b))
+        a = b
+    return out

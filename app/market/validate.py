@@ -1,0 +1,134 @@
+"""Check candles before anything is stored.
+
+:func:`validate_candles` checks, for a canonical candle frame:
+
+* the index is a tz-aware ``DatetimeIndex`` (other time zones are converted to
+  UTC, same instants; naive times are refused: they are ambiguous);
+* open times are aligned to the timeframe (epoch-based UTC boundaries);
+* no NaN / inf / non-numeric values, prices > 0, volume >= 0;
+* ``low <= min(open, close) <= max(open, close) <= high``.
+
+Order and duplicates: out-of-order input is sorted; when an open time appears
+more than once the LAST occurrence is kept (an exchange re-sending a bar sends
+the newer version) and the earlier copies are counted in ``duplicates`` – they
+are not an error.
+
+``partial=False`` (default): any bad row raises :class:`CandleValidationError`
+listing every reason, so the caller writes nothing. ``partial=True``: bad rows
+are dropped and reported in ``rejected``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from app.market.timeframes import OHLCV, timeframe_seconds
+
+NS = 10**9
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Rejection:
+    time: pd.Timestamp | None   # the bar's open time, when it has one
+    row: int                    # 0-based position in the input frame
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.time.isoformat() if self.time is not None else f"row {self.row}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ValidationResult:
+    valid: pd.DataFrame
+    rejected: list[Rejection] = field(default_factory=list)
+    duplicates: int = 0
+
+
+class CandleValidationError(ValueError):
+    def __init__(self, rejections: list[Rejection], timeframe: str):
+        self.rejections = rejections
+        lines = [str(r) for r in rejections[:MAX_LISTED]]
+        more = len(rejections) - len(lines)
+        msg = f"{len(rejections)} invalid {timeframe} candle(s): " + "; ".join(lines)
+        if more > 0:
+            msg += f"; ... and {more} more"
+        super().__init__(msg)
+
+
+def row_problems(frame: pd.DataFrame, timeframe: str | None = None) -> list[list[str]]:
+    """For each row, the list of reasons it is invalid (empty list = fine).
+
+    ``frame`` has a UTC DatetimeIndex (NaT allowed) and OHLCV columns of any
+    dtype; this is shared with the CSV importer so both give the same reasons.
+    """
+    n = len(frame)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    vals = {}
+    for c in OHLCV:
+        raw = frame[c]
+        num = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+        vals[c] = num
+        for i in np.flatnonzero(~np.isfinite(num)):
+            r = raw.iloc[i]
+            if r is None or (isinstance(r, float) and np.isnan(r)) or (isinstance(r, str) and not r.strip()):
+                reasons[i].append(f"{c} is missing")
+            else:
+                reasons[i].append(f"{c} is {r!r}, not a finite number")
+    o, h, l, cl, v = (vals[c] for c in OHLCV)
+    with np.errstate(invalid="ignore"):
+        for i in np.flatnonzero((o <= 0) | (h <= 0) | (l <= 0) | (cl <= 0)):
+            reasons[i].append("prices must be > 0")
+        for i in np.flatnonzero(v < 0):
+            reasons[i].append(f"volume {v[i]:g} is negative")
+        for i in np.flatnonzero(l > np.minimum(o, cl)):
+            reasons[i].append(f"low {l[i]:g} is above min(open, close) {min(o[i], cl[i]):g}")
+        for i in np.flatnonzero(h < np.maximum(o, cl)):
+            reasons[i].append(f"high {h[i]:g} is below max(open, close) {max(o[i], cl[i]):g}")
+    idx = frame.index
+    nat = np.asarray(idx.isna())
+    for i in np.flatnonzero(nat):
+        reasons[i].append("open time is missing")
+    if timeframe is not None:
+        step = timeframe_seconds(timeframe) * NS
+        ns = idx.as_unit("ns").asi8
+        for i in np.flatnonzero(~nat & (ns % step != 0)):
+            reasons[i].append(f"open time is not aligned to a {timeframe} boundary")
+    return reasons
+
+
+def _utc_index(df: pd.DataFrame) -> pd.DatetimeIndex:
+    idx = df.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise ValueError(f"candle index must be a DatetimeIndex of open times, got {type(idx).__name__}")
+    if idx.tz is None:
+        raise ValueError("candle index is timezone-naive; localize it to UTC first (times must be tz-aware)")
+    return idx.tz_convert("UTC").as_unit("ns").rename("time")
+
+
+def validate_candles(df: pd.DataFrame, timeframe: str, partial: bool = False) -> ValidationResult:
+    """Validate and normalise a candle frame; see the module docstring."""
+    timeframe_seconds(timeframe)  # ValueError for unknown names
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"expected a candle DataFrame, got {type(df).__name__}")
+    missing = [c for c in OHLCV if c not in df.columns]
+    if missing:
+        raise ValueError(f"candle frame lacks column(s) {', '.join(missing)}")
+    frame = df[OHLCV].copy()
+    frame.index = _utc_index(df)
+
+    reasons = row_problems(frame, timeframe)
+    rejected = [Rejection(None if pd.isna(t) else t, i, "; ".join(rs))
+                for i, (t, rs) in enumerate(zip(frame.index, reasons)) if rs]
+    if rejected and not partial:
+        raise CandleValidationError(rejected, timeframe)
+
+    ok = np.array([not rs for rs in reasons], dtype=bool)
+    good = frame[ok].astype("float64")
+    dup = good.index.duplicated(keep="last")
+    duplicates = int(dup.sum())
+    good = good[~dup].sort_index(kind="stable")
+    return ValidationResult(valid=good, rejected=rejected, duplicates=duplicates)
