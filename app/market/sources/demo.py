@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from app.market.live import ticker_from_candles
+from app.market.resample import resample_candles
 from app.market.sources.base import Source, Ticker, require_utc, utc_now
 from app.market.timeframes import (
     OHLCV,
@@ -338,22 +339,6 @@ def generate_demo_candles(symbols, end=None, days: int = 90, seed: int = 7) -> d
 
 # ------------------------------------------------------------------ source
 _CHUNK_DAYS = 30
-_AGG = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
-
-
-def resample_candles(df_1m: pd.DataFrame, timeframe: str) -> pd.DataFrame:
-    """1m bars to ``timeframe`` bars aligned to the UTC epoch (first/max/min/last/sum).
-
-    Only complete bars (every minute present) are kept.
-    """
-    if timeframe == "1m":
-        return df_1m
-    step = timeframe_seconds(timeframe)
-    grouped = df_1m.resample(pd.Timedelta(seconds=step), origin="epoch", label="left", closed="left")
-    out = grouped.agg(_AGG)
-    out = out[grouped["close"].count() == step // 60]
-    out.index.name = "time"
-    return out[OHLCV].astype("float64")
 
 
 class DemoSource(Source):
@@ -415,7 +400,7 @@ class DemoSource(Source):
             first = pd.Timestamp(chunk, unit="s", tz="UTC")
             last = pd.Timestamp(chunk_end - 60, unit="s", tz="UTC")
             one_minute = _generate([symbol], first, last, self.seed)[symbol]
-            frames.append(resample_candles(one_minute, timeframe))
+            frames.append(resample_candles(one_minute, "1m", timeframe))
             chunk = chunk_end
         return pd.concat(frames) if len(frames) > 1 else frames[0]
 
