@@ -186,11 +186,14 @@ def _pandas_ta_frame(candles: pd.DataFrame, intraday: bool) -> pd.DataFrame:
                          ("bb_bandwidth", "BBB"), ("bb_percent", "BBP")):
         cols[ours] = bb[f"{theirs}_{sfx}"]
     cols["atr_14"] = ta.atr(h, l, c, ATR_LEN)
-    cols["adx_14"] = ta.adx(h, l, c, ADX_LEN)[f"ADX_{ADX_LEN}"]
-    # pandas-ta's DMP/DMN are TA-Lib's smoothed movements, not +DI/-DI: derive
-    # the indicators from them with Wilder's smoothed true range (sum form).
-    tr_sum = ta.atr(h, l, c, ADX_LEN) * ADX_LEN
     dm = ta.adx(h, l, c, ADX_LEN)
+    cols["adx_14"] = dm[f"ADX_{ADX_LEN}"]
+    # pandas-ta's DMP/DMN are TA-Lib's smoothed movements, not +DI/-DI: derive
+    # the indicators from them and Wilder's smoothed true range (sum form,
+    # n * ATR).  TA-Lib seeds its TR sum differently from ATR, so these agree
+    # with TA-Lib's PLUS_DI/MINUS_DI only after the seed has decayed
+    # (< 1e-6 after 300 bars).
+    tr_sum = (cols["atr_14"] if ATR_LEN == ADX_LEN else ta.atr(h, l, c, ADX_LEN)) * ADX_LEN
     cols["plus_di_14"] = 100.0 * dm[f"DMP_{ADX_LEN}"] / tr_sum
     cols["minus_di_14"] = 100.0 * dm[f"DMN_{ADX_LEN}"] / tr_sum
     st = ta.stoch(h, l, c, STOCH_K, STOCH_D, STOCH_SMOOTH)
