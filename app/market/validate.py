@@ -74,7 +74,7 @@ def row_problems(frame: pd.DataFrame, timeframe: str | None = None) -> list[list
         vals[c] = num
         for i in np.flatnonzero(~np.isfinite(num)):
             r = raw.iloc[i]
-            if r is None or (isinstance(r, float) and np.isnan(r)) or (isinstance(r, str) and not r.strip()):
+            if (not isinstance(r, str) and pd.isna(r)) or (isinstance(r, str) and not r.strip()):
                 reasons[i].append(f"{c} is missing")
             else:
                 reasons[i].append(f"{c} is {r!r}, not a finite number")

@@ -100,6 +100,7 @@ class FakeExchange:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def do_GET(self):  # noqa: N802
                 fake._handle(self)
@@ -109,7 +110,8 @@ class FakeExchange:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-exchange", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-exchange", daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"

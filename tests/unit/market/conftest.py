@@ -1,43 +1,49 @@
-"""Shared helpers for the market-data unit tests: synthetic candles and instant clocks."""
+"""Fixtures for the market-data unit tests: an instant clock, the fake exchange, sources pointed at it."""
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
-from app.market.timeframes import OHLCV
-
-
-def make_candles(n: int, start: str = "2024-01-01T00:00:00Z", freq_s: int = 60, seed: int = 1,
-                 price: float = 100.0) -> pd.DataFrame:
-    """``n`` valid canonical bars of ``freq_s`` seconds from ``start`` (a seeded random walk)."""
-    rng = np.random.default_rng(seed)
-    closes = price * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
-    opens = np.concatenate(([price], closes[:-1]))
-    spread = np.abs(rng.normal(0, 0.0005, n)) * closes
-    highs = np.maximum(opens, closes) + spread
-    lows = np.minimum(opens, closes) - spread
-    vol = rng.uniform(1, 10, n).round(6)
-    idx = pd.date_range(pd.Timestamp(start), periods=n, freq=pd.Timedelta(seconds=freq_s), name="time")
-    return pd.DataFrame({"open": opens, "high": highs, "low": lows, "close": closes, "volume": vol},
-                        index=idx)[OHLCV]
-
-
-class FakeClock:
-    """Monotonic clock + sleep that advance instantly and record every sleep."""
-
-    def __init__(self, start: float = 1000.0):
-        self.t = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.t
-
-    def sleep(self, s: float) -> None:
-        self.sleeps.append(s)
-        self.t += s
+from app.market.sources.factory import make_source
+from app.market.sources.http import RetryPolicy
+from app.settings import Settings
+from tests.fakes.candles import N_BARS, SERIES, FakeClock, make_candles
+from tests.fakes.exchange import FakeExchange
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+# -- exchange fixtures ---------------------------------------------------------
+
+@pytest.fixture
+def fake():
+    with FakeExchange({"BTC/USDT": SERIES, "ETH/USDT": make_candles(N_BARS, seed=2, price=2000.0),
+                       "BTC/USD": SERIES, "DOGE/USD": make_candles(N_BARS, seed=3, price=0.1)}) as f:
+        yield f
+
+
+@pytest.fixture
+def source_factory(fake, clock):
+    """``make(name, **overrides)`` -> a source pointed at the fake, with instant sleep/clock,
+    deterministic jitter (rng = 1.0: the full backoff) and the fake's notion of now."""
+    settings = Settings(binance_base_url=fake.base_url, coinbase_base_url=fake.base_url,
+                        kraken_base_url=fake.base_url, http_timeout_s=5.0)
+    made = []
+
+    def make(name, **kw):
+        kw.setdefault("sleep", clock.sleep)
+        kw.setdefault("monotonic", clock)
+        kw.setdefault("wall_clock", lambda: 1_700_000_000.0)
+        kw.setdefault("clock", lambda: fake.now.to_pydatetime())
+        kw.setdefault("rng", lambda: 1.0)
+        kw.setdefault("retry", RetryPolicy(max_retries=3, backoff_base_s=0.5))
+        kw.setdefault("min_interval_s", 0.0)
+        src = make_source(name, settings, **kw)
+        made.append(src)
+        return src
+
+    yield make
+    for s in made:
+        s.close()
