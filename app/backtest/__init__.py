@@ -1,0 +1,1 @@
+"""Backtesting: engine, strategies, metrics, walk-forward, reports."""

@@ -1,0 +1,235 @@
+"""The compiled hot loop of the backtest engine (numba, cached on disk).
+
+One pass over ``n`` bars for ``m`` symbols sharing one cash balance. No
+Python objects per bar: state lives in small NumPy arrays and trades are
+written to a float64 record buffer sized from the number of target changes.
+
+Order of events inside bar ``i`` for each symbol (see ``engine`` docs):
+
+1. funding for the position carried into the bar, charged on ``qty * open``;
+2. the target decided at the close of bar ``i-1`` is executed at the open of
+   bar ``i`` (close and/or open a position, taker fee, slippage);
+3. stop-loss / trailing stop / take-profit are checked against the bar's
+   low/high. If a stop and the take-profit could both have triggered the stop
+   is assumed to have come first (the conservative rule). A bar that opens
+   beyond a stop (or take-profit) fills at the open, not at the level;
+4. the trailing reference is updated with the bar's extreme, so a trailing
+   level never uses the high/low of the bar it is checked against;
+5. equity is marked at the close.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# record columns
+R_SYM, R_SIDE, R_QTY, R_ENTRY_I, R_ENTRY_PX, R_EXIT_I, R_EXIT_PX = 0, 1, 2, 3, 4, 5, 6
+R_ENTRY_FEE, R_EXIT_FEE, R_SLIP, R_FUNDING, R_PNL, R_REASON = 7, 8, 9, 10, 11, 12
+N_FIELDS = 13
+REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data", "open")
+SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH = 0, 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _push(rec, k, j, side, qty, ei, epx, xi, xpx, efee, xfee, slip, funding, reason):
+    rec[k, 0] = j
+    rec[k, 1] = side
+    rec[k, 2] = qty
+    rec[k, 3] = ei
+    rec[k, 4] = epx
+    rec[k, 5] = xi
+    rec[k, 6] = xpx
+    rec[k, 7] = efee
+    rec[k, 8] = xfee
+    rec[k, 9] = slip
+    rec[k, 10] = funding
+    rec[k, 11] = side * qty * (xpx - epx) - efee - xfee - funding
+    rec[k, 12] = reason
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _max_trades(target):
+    # a trade needs an entry, and an entry needs the target to change
+    # (after a stop the symbol waits for a change), so this bounds the records
+    n, m = target.shape
+    count = m
+    for i in range(1, n):
+        for j in range(m):
+            if target[i, j] != target[i - 1, j]:
+                count += 1
+    return count
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
+             taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end):
+    """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
+    and ``funding`` (n,). ``sl``/``tp``/``ts`` are NaN when off.
+
+    ``slip`` and ``weight`` may have a single row, then used for every bar.
+
+    Returns (equity (n,), sides (n, m) int8 position side at each close,
+    records (k, N_FIELDS)).
+    """
+    n, m = open_.shape
+    equity = np.empty(n)
+    positions = np.empty((n, m), dtype=np.int8)
+    slip_rows = slip.shape[0] > 1
+    weight_rows = weight.shape[0] > 1
+    rec = np.empty((_max_trades(target), N_FIELDS))
+    k = 0
+    cash = initial_cash
+    qty = np.zeros(m)            # signed quantity
+    e_i = np.zeros(m)            # entry bar
+    e_px = np.zeros(m)           # entry fill price
+    e_fee = np.zeros(m)
+    e_slip = np.zeros(m)
+    fund = np.zeros(m)           # funding paid so far by the open trade
+    ext = np.zeros(m)            # best price since entry (trailing reference)
+    stopped = np.zeros(m, dtype=np.int8)  # side stopped out; no re-entry while target stays there
+    use_sl = not np.isnan(sl)
+    use_tp = not np.isnan(tp)
+    use_ts = not np.isnan(ts)
+
+    for i in range(n):
+        for j in range(m):
+            o = open_[i, j]
+            q = qty[j]
+            side = 0
+            if q > 0:
+                side = 1
+            elif q < 0:
+                side = -1
+            if side != 0 and funding[i] != 0.0:
+                f = q * o * funding[i]
+                cash -= f
+                fund[j] += f
+            desired = 0
+            if i > 0:
+                desired = target[i - 1, j]
+            if stopped[j] != 0:
+                if desired == stopped[j]:
+                    desired = 0
+                else:
+                    stopped[j] = 0
+            if desired != side:
+                s = slip[i if slip_rows else 0, j]
+                if side != 0:
+                    px = o * (1.0 - side * s)
+                    fee = abs(q) * px * taker
+                    cash += q * px - fee
+                    sl_cost = abs(q) * o * s + e_slip[j]
+                    _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), px,
+                                e_fee[j], fee, sl_cost, fund[j], 0.0)
+                    k += 1
+                    qty[j] = 0.0
+                    q = 0.0
+                    side = 0
+                w = weight[i if weight_rows else 0, j]
+                if desired != 0 and not np.isnan(w):
+                    px = o * (1.0 + desired * s)
+                    if size_mode == SIZE_FIXED_CASH:
+                        notional = w
+                    else:
+                        eq = cash
+                        for jj in range(m):
+                            eq += qty[jj] * open_[i, jj]
+                        notional = w * eq
+                    if desired > 0 and notional > cash:
+                        notional = cash
+                    new_q = notional / (px * (1.0 + taker)) if notional > 0 else 0.0
+                    if qty_step > 0.0:
+                        new_q = np.floor(new_q / qty_step + 1e-9) * qty_step
+                    if new_q > 0.0:
+                        fee = new_q * px * taker
+                        cash -= desired * new_q * px + fee
+                        qty[j] = desired * new_q
+                        q = qty[j]
+                        side = desired
+                        e_i[j] = i
+                        e_px[j] = px
+                        e_fee[j] = fee
+                        e_slip[j] = new_q * o * s
+                        fund[j] = 0.0
+                        ext[j] = px
+            if side != 0 and (use_sl or use_tp or use_ts):
+                h = high[i, j]
+                lo = low[i, j]
+                ep = e_px[j]
+                stop_px = np.nan
+                reason = 1
+                if use_sl:
+                    stop_px = ep * (1.0 - side * sl)
+                if use_ts:
+                    t_px = ext[j] * (1.0 - side * ts)
+                    if np.isnan(stop_px) or side * (t_px - stop_px) > 0:
+                        stop_px = t_px
+                        reason = 3
+                exit_px = np.nan
+                base = np.nan
+                fee_rate = taker
+                s = 0.0
+                if not np.isnan(stop_px) and ((side > 0 and lo <= stop_px) or (side < 0 and h >= stop_px)):
+                    base = stop_px
+                    if side * (o - stop_px) <= 0:   # opened through the stop: fill at the open
+                        base = o
+                    s = slip[i if slip_rows else 0, j]
+                    exit_px = base * (1.0 - side * s)
+                elif use_tp:
+                    tp_px = ep * (1.0 + side * tp)
+                    if (side > 0 and h >= tp_px) or (side < 0 and lo <= tp_px):
+                        exit_px = tp_px
+                        if side * (o - tp_px) >= 0:   # gapped through the target: the open is better
+                            exit_px = o
+                        base = exit_px
+                        fee_rate = maker
+                        reason = 2
+                if not np.isnan(exit_px):
+                    a = abs(q)
+                    fee = a * exit_px * fee_rate
+                    cash += q * exit_px - fee
+                    sl_cost = a * base * s + e_slip[j]
+                    _push(rec, k, float(j), float(side), a, e_i[j], ep, float(i), exit_px,
+                                e_fee[j], fee, sl_cost, fund[j], float(reason))
+                    k += 1
+                    qty[j] = 0.0
+                    stopped[j] = side
+                elif use_ts:
+                    if side > 0 and h > ext[j]:
+                        ext[j] = h
+                    elif side < 0 and lo < ext[j]:
+                        ext[j] = lo
+        eq = cash
+        for j in range(m):
+            q = qty[j]
+            if q != 0.0:
+                eq += q * close[i, j]
+                positions[i, j] = 1 if q > 0 else -1
+            else:
+                positions[i, j] = 0
+        equity[i] = eq
+
+    # positions still open at the end
+    i = n - 1
+    for j in range(m):
+        q = qty[j]
+        if q == 0.0:
+            continue
+        side = 1 if q > 0 else -1
+        c = close[i, j]
+        if close_at_end:
+            s = slip[i if slip_rows else 0, j]
+            px = c * (1.0 - side * s)
+            fee = abs(q) * px * taker
+            cash += q * px - fee
+            _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), px,
+                        e_fee[j], fee, abs(q) * c * s + e_slip[j], fund[j], 4.0)
+            qty[j] = 0.0
+            positions[i, j] = 0
+        else:
+            _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), c,
+                        e_fee[j], 0.0, e_slip[j], fund[j], 5.0)
+        k += 1
+    if close_at_end:
+        equity[n - 1] = cash
+    return equity, positions, rec[:k]

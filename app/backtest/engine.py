@@ -1,0 +1,297 @@
+"""Backtest engine: canonical candles + target positions in, ``BacktestResult`` out.
+
+Execution model (stated once, applied everywhere):
+
+* ``signal[t]`` in {-1, 0, +1} is the target position decided at the
+  **close** of bar ``t``; it is executed as a market order at the **open of
+  bar t+1**, never at the close of the signal bar. The last signal is never
+  executed. NaN targets mean flat (indicator warm-up).
+* Market orders pay the taker fee and slippage (price moved against us by the
+  slippage fraction). Take-profit exits are limit orders: maker fee, no
+  slippage, filled at the take-profit level.
+* Stop-loss, trailing stop and take-profit are checked inside every bar a
+  position is held (including the entry bar, after the open). When the bar's
+  range covers both the stop and the take-profit, the **stop is assumed to
+  have hit first** (conservative). The trailing level is set from the best
+  price up to the *previous* bar (or the entry fill), never from the bar it is
+  checked against.
+* Gaps: a bar that opens beyond the stop fills at that **open** (worse than
+  the stop price); one that opens beyond the take-profit fills at the open
+  (better than the level).
+* After a stop or take-profit exit the symbol stays flat until the target
+  changes, so a still-standing signal does not re-enter immediately.
+* Funding (perpetuals): at every funding timestamp (multiples of
+  ``funding_interval_hours`` since the epoch, UTC) crossed while a position is
+  held, ``qty * open * funding_rate`` is paid by longs / received by shorts.
+* With ``close_at_end`` open positions are closed at the last close (market
+  order, costs applied, reason ``end_of_data``); otherwise they are reported
+  with reason ``open`` and marked to market.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from app.backtest import _kernel
+from app.backtest.config import BacktestConfig
+from app.market.timeframes import OHLCV, TIMEFRAMES
+
+TRADE_COLUMNS = ["symbol", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price",
+                 "pnl", "return_pct", "fees", "slippage", "funding", "exit_reason", "bars_held"]
+
+
+@dataclass(frozen=True, eq=False)
+class MarketData:
+    """Validated candles as (n, m) float64 arrays, hashed once.
+
+    Build with :func:`prepare`; reuse it across many runs (grid search) to
+    skip validation and hashing.
+    """
+
+    symbols: tuple[str, ...]
+    index: pd.DatetimeIndex
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    bar_seconds: float
+    timeframe: str | None
+    data_hash: str
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.index)
+
+    def frame(self, symbol: str | None = None) -> pd.DataFrame:
+        """The canonical candle frame of one symbol (the first by default)."""
+        j = 0 if symbol is None else self.symbols.index(symbol)
+        cols = {c: getattr(self, c)[:, j] for c in OHLCV}
+        return pd.DataFrame(cols, index=self.index)
+
+
+@dataclass(frozen=True, eq=False)
+class BacktestResult:
+    """Everything needed to report and to reproduce one run."""
+
+    equity: pd.Series            # mark-to-market equity at each bar close, UTC index
+    positions: pd.DataFrame      # side held at each bar close (-1/0/+1 int8), one column per symbol
+    trades: pd.DataFrame         # one row per trade, columns TRADE_COLUMNS
+    config: dict                 # BacktestConfig.to_dict(): costs stamped
+    symbols: tuple[str, ...]
+    timeframe: str | None
+    bar_seconds: float
+    start: pd.Timestamp
+    end: pd.Timestamp
+    n_bars: int
+    data_hash: str               # sha256 of the index and OHLCV bytes
+    strategy: dict = field(default_factory=dict)   # {"name": ..., "params": {...}} when known
+
+    @property
+    def initial_cash(self) -> float:
+        return float(self.config["initial_cash"])
+
+    @property
+    def final_equity(self) -> float:
+        return float(self.equity.iloc[-1])
+
+
+def _as_frame(candles: pd.DataFrame, name: str) -> pd.DataFrame:
+    if not isinstance(candles, pd.DataFrame):
+        raise ValueError(f"{name}: candles must be a DataFrame, got {type(candles).__name__}")
+    missing = [c for c in OHLCV if c not in candles.columns]
+    if missing:
+        raise ValueError(f"{name}: candles are missing columns {missing}")
+    idx = candles.index
+    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None or str(idx.tz) != "UTC":
+        raise ValueError(f"{name}: candles need a tz-aware UTC DatetimeIndex")
+    if len(idx) < 2:
+        raise ValueError(f"{name}: need at least 2 bars, got {len(idx)}")
+    if not idx.is_monotonic_increasing or idx.has_duplicates:
+        raise ValueError(f"{name}: the index must be strictly increasing")
+    values = candles[OHLCV].to_numpy(dtype=np.float64)
+    if not np.isfinite(values[:, :4]).all():
+        raise ValueError(f"{name}: open/high/low/close contain NaN or infinite values")
+    if (values[:, :4] <= 0).any():
+        raise ValueError(f"{name}: prices must be positive")
+    return candles
+
+
+def _infer_timeframe(index: pd.DatetimeIndex) -> tuple[float, str | None]:
+    step = float(np.median(np.diff(index.as_unit("ns").asi8))) / 1e9
+    for name, delta in TIMEFRAMES.items():
+        if abs(delta.total_seconds() - step) < 1e-6:
+            return step, name
+    return step, None
+
+
+def prepare(candles: pd.DataFrame | Mapping[str, pd.DataFrame], symbol: str = "ASSET") -> MarketData:
+    """Validate and convert one candle frame, or ``{symbol: frame}`` for a portfolio.
+
+    Portfolio frames are aligned on the timestamps they all share (inner join).
+    """
+    frames = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
+    if not frames:
+        raise ValueError("no candles given")
+    frames = {s: _as_frame(f, s) for s, f in frames.items()}
+    index = None
+    for f in frames.values():
+        index = f.index if index is None else index.intersection(f.index)
+    if len(index) < 2:
+        raise ValueError("the symbols share fewer than 2 timestamps")
+    index = index.rename("time")
+    arrays = {c: np.empty((len(index), len(frames))) for c in OHLCV}
+    for j, f in enumerate(frames.values()):
+        if len(f.index) != len(index):
+            f = f.loc[index]
+        for c in OHLCV:
+            arrays[c][:, j] = f[c].to_numpy(dtype=np.float64)
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(index.as_unit("ns").asi8))
+    for j, s in enumerate(frames):
+        digest.update(s.encode())
+        for c in OHLCV:
+            digest.update(np.ascontiguousarray(arrays[c][:, j]))
+    bar_seconds, timeframe = _infer_timeframe(index)
+    return MarketData(tuple(frames), index, *(arrays[c] for c in OHLCV),
+                      bar_seconds=bar_seconds, timeframe=timeframe, data_hash=digest.hexdigest())
+
+
+def _targets(signal, data: MarketData, allow_short: bool) -> np.ndarray:
+    n, m = data.n_bars, len(data.symbols)
+    if isinstance(signal, Mapping):
+        signal = pd.DataFrame(dict(signal))
+    if isinstance(signal, (pd.Series, pd.DataFrame)):
+        if isinstance(signal.index, pd.DatetimeIndex):
+            if not data.index.isin(signal.index).all():
+                raise ValueError("the signal index does not cover every candle timestamp")
+            signal = signal.loc[data.index]
+        if isinstance(signal, pd.DataFrame):
+            cols = [c for c in data.symbols if c in signal.columns]
+            signal = signal[cols] if len(cols) == m else signal
+        signal = signal.to_numpy(dtype=np.float64)
+    arr = np.asarray(signal, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.shape != (n, m):
+        raise ValueError(f"signal shape {arr.shape} does not match {n} bars x {m} symbols")
+    arr = np.where(np.isnan(arr), 0.0, arr)
+    if not np.isin(arr, (-1.0, 0.0, 1.0)).all():
+        raise ValueError("signal values must be -1, 0 or +1 (target position)")
+    if not allow_short:
+        arr = np.maximum(arr, 0.0)
+    return np.ascontiguousarray(arr, dtype=np.int8)
+
+
+def _slippage(data: MarketData, config: BacktestConfig) -> np.ndarray:
+    c = config.costs
+    base = c.slippage_bps / 1e4
+    cap = c.max_slippage_bps / 1e4
+    if c.slippage_model == "fixed":
+        return np.full((1, len(data.symbols)), base)   # one row: same for every bar
+    if c.slippage_model == "range":
+        rng = (data.high - data.low) / data.open
+        prev = np.vstack([np.zeros((1, rng.shape[1])), rng[:-1]])
+        return np.minimum(base + c.range_factor * prev, max(cap, base))
+    vol = pd.DataFrame(data.volume)
+    med = vol.rolling(100, min_periods=1).median().shift(1).to_numpy()
+    prev = vol.shift(1).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.sqrt(med / prev)
+    ratio = np.where(np.isfinite(ratio), ratio, np.where(prev > 0, 1.0, np.inf))
+    return np.ascontiguousarray(np.clip(base * ratio, base, max(cap, base)))
+
+
+def _weights(data: MarketData, config: BacktestConfig) -> np.ndarray:
+    shape = (1, len(data.symbols))   # one row: same for every bar
+    if config.sizing == "fixed_cash":
+        return np.full(shape, config.cash_per_trade)
+    if config.sizing == "fixed_fraction":
+        return np.full(shape, config.fraction)
+    logret = pd.DataFrame(np.log(data.close)).diff()
+    per_year = 365 * 86400 / data.bar_seconds
+    vol = logret.rolling(config.vol_lookback, min_periods=config.vol_lookback).std() * np.sqrt(per_year)
+    # the order at open t+1 may use returns up to the signal bar t
+    vol = vol.shift(1).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = config.fraction * np.minimum(1.0, config.target_vol / vol)
+    return np.ascontiguousarray(np.where(vol > 0, w, np.nan))
+
+
+def _funding(data: MarketData, config: BacktestConfig) -> np.ndarray:
+    rate = config.costs.funding_rate
+    out = np.zeros(data.n_bars)
+    if rate != 0.0:
+        interval = config.costs.funding_interval_hours * 3600 * 10**9
+        periods = data.index.as_unit("ns").asi8 // interval
+        out[1:] = np.diff(periods) * rate
+    return out
+
+
+def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,
+                 config: BacktestConfig | None = None, *, strategy: dict | None = None) -> BacktestResult:
+    """Simulate trading ``signal`` (target positions) on ``candles``.
+
+    ``candles``: a canonical frame, ``{symbol: frame}`` for a portfolio with
+    shared cash, or a :class:`MarketData` from :func:`prepare`.
+    ``signal``: array/Series of length n for one symbol, (n, m) array or
+    DataFrame/dict keyed by symbol for a portfolio.
+    """
+    config = config or BacktestConfig()
+    if not isinstance(config, BacktestConfig):
+        raise ValueError(f"config must be a BacktestConfig, got {type(config).__name__}")
+    data = candles if isinstance(candles, MarketData) else prepare(candles)
+    target = _targets(signal, data, config.allow_short)
+    nan = float("nan")
+    equity, positions, rec = _kernel.simulate(
+        data.open, data.high, data.low, data.close, target, _slippage(data, config),
+        _weights(data, config), _funding(data, config),
+        _kernel.SIZE_FIXED_CASH if config.sizing == "fixed_cash" else _kernel.SIZE_EQUITY_FRACTION,
+        float(config.costs.taker_fee), float(config.costs.maker_fee),
+        nan if config.stop_loss is None else float(config.stop_loss),
+        nan if config.take_profit is None else float(config.take_profit),
+        nan if config.trailing_stop is None else float(config.trailing_stop),
+        float(config.initial_cash), float(config.qty_step), bool(config.close_at_end))
+    cfg = config.to_dict()
+    if cfg["timeframe"] is None:
+        cfg["timeframe"] = data.timeframe
+    return BacktestResult(
+        equity=pd.Series(equity, index=data.index, name="equity"),
+        positions=pd.DataFrame(positions, index=data.index, columns=list(data.symbols)),
+        trades=_trades_frame(rec, data),
+        config=cfg, symbols=data.symbols, timeframe=cfg["timeframe"], bar_seconds=data.bar_seconds,
+        start=data.index[0], end=data.index[-1], n_bars=data.n_bars, data_hash=data.data_hash,
+        strategy=dict(strategy or {}))
+
+
+def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
+    K = _kernel
+    entry_i = rec[:, K.R_ENTRY_I].astype(np.int64)
+    exit_i = rec[:, K.R_EXIT_I].astype(np.int64)
+    qty = rec[:, K.R_QTY]
+    entry_px = rec[:, K.R_ENTRY_PX]
+    pnl = rec[:, K.R_PNL]
+    frame = pd.DataFrame({
+        "symbol": pd.Categorical.from_codes(rec[:, K.R_SYM].astype(np.int8), categories=list(data.symbols)),
+        "side": pd.Categorical.from_codes((rec[:, K.R_SIDE] < 0).astype(np.int8), categories=["long", "short"]),
+        "qty": qty,
+        "entry_time": data.index.take(entry_i),
+        "entry_price": entry_px,
+        "exit_time": data.index.take(exit_i),
+        "exit_price": rec[:, K.R_EXIT_PX],
+        "pnl": pnl,
+        "return_pct": 100.0 * pnl / (qty * entry_px),
+        "fees": rec[:, K.R_ENTRY_FEE] + rec[:, K.R_EXIT_FEE],
+        "slippage": rec[:, K.R_SLIP],
+        "funding": rec[:, K.R_FUNDING],
+        "exit_reason": pd.Categorical.from_codes(rec[:, K.R_REASON].astype(np.int8), categories=list(K.REASONS)),
+        "bars_held": exit_i - entry_i,
+    }, columns=TRADE_COLUMNS)
+    if len(data.symbols) > 1 or not (np.diff(entry_i) >= 0).all():
+        order = np.lexsort((rec[:, K.R_SYM], entry_i))
+        frame = frame.take(order).reset_index(drop=True)
+    return frame
