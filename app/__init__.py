@@ -35,6 +35,13 @@ def _flask_server(settings: Settings) -> Flask:
         CW_SETTINGS=settings,
         TESTING=settings.env == "testing",
     )
+    @server.get("/market")
+    def _market_alias():
+        from flask import redirect, request
+
+        query = request.query_string.decode()
+        return redirect("/" + (f"?{query}" if query else ""))
+
     if settings.production:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind nginx
     return server
@@ -91,8 +98,10 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         serve_locally=True,
     )
-    import callbacks  # noqa: F401 - registers every dash.callback once per process
+    import callbacks
     from pages._shell import layout as shell_layout
+
+    callbacks.attach(app)
 
     app.layout = shell_layout
     return app

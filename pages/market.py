@@ -9,7 +9,7 @@ from flask import current_app
 from app.market import query
 from app.market.timeframes import TIMEFRAMES
 
-dash.register_page(__name__, path="/", name="Market", title="Market · Candlewise", redirect_from=["/market"])
+dash.register_page(__name__, path="/", name="Market", title="Market · Candlewise")
 
 # Component ids (convention 8)
 SYMBOL, TIMEFRAME, CHART, INTERVAL, BADGE, STATUS, TICKER, ERROR = (

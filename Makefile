@@ -1,0 +1,66 @@
+# Candlewise — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON_SYS := $(shell scripts/find-python.sh)
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi:server
+HOST ?= 127.0.0.1
+PORT ?= 8050
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help venv deps dev-deps migrate seed run serve worker cron test test-unit test-integration test-browser bench clean
+
+help:
+	@echo "make run    - set up .venv, migrate, seed demo data, serve http://$(HOST):$(PORT) (+ workers when REDIS_URL is set)"
+	@echo "make test   - set up .venv with test tools and run the whole suite"
+	@echo "make worker - start one RQ worker on every queue (needs REDIS_URL)"
+	@echo "make cron   - start RQ's cron scheduler for the ingest schedule (needs REDIS_URL)"
+	@echo "make bench  - run every benchmark in bench/"
+
+$(VENV)/.created:
+	@test -n "$(PYTHON_SYS)" || { echo "No Python >= 3.12 found (see scripts/find-python.sh)"; exit 1; }
+	$(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.deps: requirements.txt $(VENV)/.created
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements-dev.txt requirements.txt $(VENV)/.deps
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+migrate: deps
+	@mkdir -p var
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) demo seed
+
+run: seed
+	$(PY) -m workers.run --host $(HOST) --port $(PORT)
+
+worker: deps
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: in embedded mode jobs run in-process"; exit 1; }
+	$(VENV)/bin/rq worker --url "$$REDIS_URL" --with-scheduler ingest analysis ml backtests alerts
+
+cron: deps
+	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set"; exit 1; }
+	$(VENV)/bin/rq cron --url "$$REDIS_URL" workers/cron_config.py
+
+test: dev-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: dev-deps
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: dev-deps
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,157 @@
+"""Shared fixtures: settings, a migrated app per test, real PostgreSQL/Redis per run, Chromium options."""
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from app.settings import Settings  # noqa: E402
+
+RUN_ID = uuid.uuid4().hex[:8]
+PG_ADMIN_URL = os.environ.get("CW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_BASE_URL = os.environ.get("CW_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TEST_SECRET = "test-secret-key-0123456789"
+
+
+def pytest_setup_options():
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    return options
+
+
+def make_settings(tmp_path: Path | None = None, **overrides) -> Settings:
+    base = dict(
+        env="testing",
+        secret_key=TEST_SECRET,
+        market_source="demo",
+        create_demo_users=False,
+        demo_days=3,
+        login_limit_ip="1000 per minute",
+        login_limit_account="1000 per minute",
+    )
+    if tmp_path is not None and "database_url" not in overrides:
+        base["database_url"] = f"sqlite:///{tmp_path / 'candlewise.db'}"
+    base.update(overrides)
+    return Settings(**base)
+
+
+def migrate_app(dash_app) -> None:
+    from flask_migrate import upgrade
+
+    with dash_app.server.app_context():
+        upgrade()
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings):
+    """A fresh, migrated app on its own SQLite file (no Redis: in-process jobs)."""
+    from app import create_app
+
+    dash_app = create_app(settings)
+    migrate_app(dash_app)
+    yield dash_app
+    from app.extensions import db
+
+    with dash_app.server.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def server(app):
+    return app.server
+
+
+@pytest.fixture
+def client(server):
+    return server.test_client()
+
+
+@pytest.fixture
+def make_user(server):
+    from app.auth.users import create_user
+
+    def _make(email: str, password: str = "correct-horse-battery", role: str = "trader", active: bool = True):
+        with server.app_context():
+            user = create_user(email, password, role=role, active=active)
+            return user.id
+
+    return _make
+
+
+def login(client, email: str, password: str = "correct-horse-battery"):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+# --- real PostgreSQL and Redis ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A throwaway PostgreSQL database for this test run, dropped at the end."""
+    import sqlalchemy as sa
+
+    name = f"cw_test_{RUN_ID}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+        ), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_db():
+    """Claim a Redis database number no other concurrent test run holds (1..12)."""
+    import redis
+
+    for number in range(1, 13):
+        client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{number}")
+        try:
+            claimed = client.set("cw:test-run-lock", RUN_ID, nx=True, ex=3600)
+        except redis.ConnectionError as exc:
+            pytest.fail(f"Redis is not reachable at {REDIS_BASE_URL}: {exc}")
+        if claimed:
+            yield number
+            client.flushdb()
+            return
+    pytest.fail("no free Redis database (1..12) for this test run")
+
+
+@pytest.fixture
+def redis_url(redis_db):
+    """This run's Redis database, flushed before each test (the run lock is kept)."""
+    import redis
+
+    url = f"{REDIS_BASE_URL}/{redis_db}"
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter():
+        if key != b"cw:test-run-lock":
+            client.delete(key)
+    return url

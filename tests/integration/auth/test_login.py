@@ -1,0 +1,133 @@
+"""Login, logout, the request guard and rate limits, through the real Flask routes."""
+import json
+
+import pytest
+
+from tests.conftest import login, make_settings, migrate_app
+
+
+def test_login_success_sets_session_and_redirects(client, make_user):
+    make_user("ann@example.com")
+    resp = login(client, "ann@example.com")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/").status_code == 200
+
+
+def test_login_records_last_login(client, make_user, server):
+    from app.extensions import db
+    from app.models import User
+
+    uid = make_user("ann@example.com")
+    login(client, "ann@example.com")
+    with server.app_context():
+        assert db.session.get(User, uid).last_login_at is not None
+
+
+def test_wrong_password_is_refused_with_message(client, make_user):
+    make_user("ann@example.com")
+    resp = login(client, "ann@example.com", "wrong-password!")
+    assert resp.status_code == 401
+    assert b"Wrong e-mail or password." in resp.data
+    assert client.get("/").status_code == 302  # still logged out
+
+
+def test_unknown_email_gets_the_same_message(client):
+    resp = login(client, "nobody@example.com", "whatever-password")
+    assert resp.status_code == 401 and b"Wrong e-mail or password." in resp.data
+
+
+def test_malformed_form_gets_clear_message_not_a_stack_trace(client):
+    resp = client.post("/login", data={"email": ""})
+    assert resp.status_code == 400
+    assert b"Enter your e-mail and password." in resp.data
+    resp = client.post("/login", data="garbage", content_type="application/json")
+    assert resp.status_code == 400 and b"Traceback" not in resp.data
+
+
+def test_inactive_user_cannot_log_in(client, make_user):
+    make_user("old@example.com", active=False)
+    resp = login(client, "old@example.com")
+    assert resp.status_code == 401
+    assert b"deactivated" in resp.data
+    assert client.get("/").status_code == 302
+
+
+def test_logout_ends_the_session(client, make_user):
+    make_user("ann@example.com")
+    login(client, "ann@example.com")
+    resp = client.get("/logout")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    assert client.get("/").status_code == 302
+
+
+def test_next_parameter_only_allows_local_paths(client, make_user):
+    make_user("ann@example.com")
+    resp = client.post("/login?next=//evil.example.com/x", data={"email": "ann@example.com",
+                                                                  "password": "correct-horse-battery"})
+    assert resp.headers["Location"] == "/"
+    client.get("/logout")
+    resp = client.post("/login?next=/admin", data={"email": "ann@example.com", "password": "correct-horse-battery"})
+    assert resp.headers["Location"] == "/admin"
+
+
+@pytest.mark.parametrize("path", ["/", "/admin", "/market", "/metrics-not-here"])
+def test_pages_redirect_to_login_when_anonymous(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/_dash-update-component", "/_dash-layout", "/_dash-dependencies"])
+def test_dash_endpoints_refuse_anonymous_with_401_json(client, path):
+    resp = client.post(path, json={}) if path == "/_dash-update-component" else client.get(path)
+    assert resp.status_code == 401
+    assert resp.get_json()["error"] == "authentication required"
+
+
+def test_public_paths_stay_public(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/login").status_code == 200
+    css = client.get("/bootstrap/static/css/bootswatch/darkly/bootstrap.min.css")
+    assert css.status_code == 200 and b"bootstrap" in css.data[:400].lower()
+
+
+def test_login_rate_limited_per_account(tmp_path, make_user_factory=None):
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path, login_limit_account="3 per minute"))
+    migrate_app(app)
+    c = app.server.test_client()
+    for _ in range(3):
+        assert login(c, "victim@example.com", "bad-password-1").status_code == 401
+    resp = login(c, "victim@example.com", "bad-password-1")
+    assert resp.status_code == 429
+    assert b"Too many failed sign-in attempts" in resp.data
+    # another account from the same IP is not affected by the per-account limit
+    assert login(c, "other@example.com", "bad-password-1").status_code == 401
+
+
+def test_login_rate_limited_per_ip(tmp_path):
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path, login_limit_ip="4 per minute"))
+    migrate_app(app)
+    c = app.server.test_client()
+    for i in range(4):
+        assert login(c, f"user{i}@example.com", "bad-password-1").status_code == 401
+    assert login(c, "fresh@example.com", "bad-password-1").status_code == 429
+
+
+def test_successful_logins_do_not_count_towards_the_limit(tmp_path):
+    from app import create_app
+    from app.auth.users import create_user
+
+    app = create_app(make_settings(tmp_path, login_limit_account="2 per minute"))
+    migrate_app(app)
+    with app.server.app_context():
+        create_user("ann@example.com", "correct-horse-battery")
+    c = app.server.test_client()
+    for _ in range(4):
+        assert login(c, "ann@example.com").status_code == 302
+        c.get("/logout")

@@ -1,0 +1,15 @@
+"""`rq cron workers/cron_config.py` (production): refresh every watch-list series on its cadence."""
+from rq import cron
+
+from app.settings import Settings
+from workers.ingest import refresh
+from workers.schedule import CRON_BY_TIMEFRAME
+
+_settings = Settings.from_env()
+_exchange = _settings.market_source if _settings.market_source != "auto" else "binance"
+
+for _symbol in _settings.watchlist:
+    for _tf in _settings.timeframes:
+        cron.register(refresh, "ingest", args=(_exchange, _symbol, _tf), cron=CRON_BY_TIMEFRAME[_tf],
+                      job_timeout=300, result_ttl=3600, failure_ttl=86400,
+                      name=f"refresh {_exchange} {_symbol} {_tf}")
