@@ -77,7 +77,8 @@ def row_problems(frame: pd.DataFrame, timeframe: str | None = None) -> list[list
             if (not isinstance(r, str) and pd.isna(r)) or (isinstance(r, str) and not r.strip()):
                 reasons[i].append(f"{c} is missing")
             else:
-                reasons[i].append(f"{c} is {r!r}, not a finite number")
+                shown = repr(r) if isinstance(r, str) else str(r)
+                reasons[i].append(f"{c} is {shown}, not a finite number")
     o, h, l, cl, v = (vals[c] for c in OHLCV)
     with np.errstate(invalid="ignore"):
         for i in np.flatnonzero((o <= 0) | (h <= 0) | (l <= 0) | (cl <= 0)):
