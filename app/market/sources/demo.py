@@ -135,7 +135,7 @@ def _stream(symbol: str) -> int:
 
 
 def symbol_params(symbol: str) -> SymbolParams:
-    """Parameters for ``symbol``: tuned for BTC and ETH, hash-derived otherwise."""
+    """Parameters for ``symbol``: tuned for :data:`KNOWN_SYMBOLS`, derived from a hash otherwise."""
     symbol = validate_symbol(symbol)
     if symbol in KNOWN_SYMBOLS:
         return KNOWN_SYMBOLS[symbol]
@@ -243,6 +243,8 @@ def _generate(symbols, first: pd.Timestamp, last: pd.Timestamp, seed: int) -> di
     """1m bars with open times first..last inclusive (both minute-aligned)."""
     if first < EPOCH:
         raise ValueError(f"demo data starts at {EPOCH.isoformat()}; asked for {first.isoformat()}")
+    if last >= EPOCH + pd.Timedelta(days=_HORIZON_DAYS):
+        raise ValueError(f"demo data ends {_HORIZON_DAYS} days after {EPOCH.date()}; asked for {last.isoformat()}")
     d_first = (first - EPOCH).days
     d_last = (last - EPOCH).days
     days = np.arange(d_first, d_last + 1)

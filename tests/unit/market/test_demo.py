@@ -223,6 +223,7 @@ def test_ninety_days_of_two_symbols_in_well_under_two_seconds():
         ({"end": END, "days": 0}, "days"),
         ({"end": END, "seed": -1}, "seed"),
         ({"end": EPOCH + pd.Timedelta(days=10)}, "demo data starts"),
+        ({"end": EPOCH + pd.Timedelta(days=50_000)}, "demo data ends"),
     ],
 )
 def test_bad_input_is_refused(kwargs, message):
