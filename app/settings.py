@@ -27,6 +27,14 @@ def _bool(value: str | None, default: bool) -> bool:
     raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
 
 
+def normalize_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg2 (SQLAlchemy 2.1 would pick psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if not value:
         return default
@@ -61,6 +69,7 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"CANDLEWISE_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
         if self.market_source not in ("auto", "binance", "demo"):
@@ -100,8 +109,6 @@ class Settings:
         d = cls()
         env = e.get("CANDLEWISE_ENV", d.env)
         db = e.get("DATABASE_URL") or d.database_url
-        if db.startswith("postgres://"):  # Heroku-style URLs
-            db = "postgresql://" + db[len("postgres://"):]
         return cls(
             env=env,
             secret_key=e.get("SECRET_KEY", d.secret_key),

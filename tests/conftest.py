@@ -15,7 +15,7 @@ if str(ROOT) not in sys.path:
 from app.settings import Settings  # noqa: E402
 
 RUN_ID = uuid.uuid4().hex[:8]
-PG_ADMIN_URL = os.environ.get("CW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("CW_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 REDIS_BASE_URL = os.environ.get("CW_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 TEST_SECRET = "test-secret-key-0123456789"
 
@@ -155,3 +155,74 @@ def redis_url(redis_db):
         if key != b"cw:test-run-lock":
             client.delete(key)
     return url
+
+
+@pytest.fixture
+def fresh_pg_url(pg_url):
+    """An empty PostgreSQL database of its own for one test, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"cw_test_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+        ), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def rq_worker(redis_url, pg_url):
+    """Start real `rq worker` processes on this run's Redis db; stopped after the test.
+
+    Usage: ``rq_worker("ingest", burst=True, env={...})`` returns the Popen.
+    """
+    import subprocess
+
+    procs = []
+
+    def _start(*queues, burst: bool = False, env: dict | None = None, database_url: str | None = None):
+        child_env = dict(
+            os.environ,
+            PYTHONPATH=str(ROOT),
+            REDIS_URL=redis_url,
+            DATABASE_URL=database_url or pg_url,
+            SECRET_KEY=TEST_SECRET,
+            CANDLEWISE_ENV="testing",
+            MARKET_DATA_SOURCE="demo",
+            CREATE_DEMO_USERS="0",
+            **(env or {}),
+        )
+        cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--url", redis_url, "--worker-ttl", "30",
+               *(["--burst"] if burst else []), *(queues or ("ingest",))]
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        procs.append(proc)
+        return proc
+
+    yield _start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def pg_app(fresh_pg_url, redis_url):
+    """A migrated app in production mode: PostgreSQL + RQ on the real Redis."""
+    from app import create_app
+    from app.extensions import db
+
+    dash_app = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url))
+    migrate_app(dash_app)
+    yield dash_app
+    with dash_app.server.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -1,0 +1,72 @@
+"""The one enqueue API: real RQ workers on the real Redis, and the in-process runner."""
+import time
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _wait(fetch, job_id, timeout=60.0, until=lambda j: j.done):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        job = fetch(job_id)
+        if job is not None:
+            seen.append((job.status, job.meta.get("progress")))
+            if until(job):
+                return job, seen
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish; seen {seen[-5:]}")
+
+
+def test_job_runs_on_a_real_rq_worker_with_progress(pg_app, rq_worker, fresh_pg_url):
+    import os
+
+    from workers.queues import enqueue, fetch_job, runner
+
+    server = pg_app.server
+    with server.app_context():
+        assert runner().mode == "rq"
+        job = enqueue("ingest", "workers.system.ping", "hello", steps=4, delay_s=0.4)
+        assert job.status == "queued"
+    worker = rq_worker("ingest", database_url=fresh_pg_url)
+    with server.app_context():
+        running, _ = _wait(fetch_job, job.id, until=lambda j: 0 < j.meta.get("progress", 0) < 100)
+        assert running.status == "started" and running.meta["phase"].startswith("step")
+        done, seen = _wait(fetch_job, job.id)
+    assert done.status == "finished", done.error
+    assert done.result["pong"] == "hello"
+    assert done.result["pid"] not in (os.getpid(), None)  # ran in another process: the worker
+    assert done.meta["progress"] == 100 and done.meta["phase"] == "done"
+    assert worker.poll() is None
+
+
+def test_failed_job_reports_its_error(pg_app, rq_worker, fresh_pg_url):
+    from workers.queues import enqueue, fetch_job
+
+    with pg_app.server.app_context():
+        job = enqueue("backtests", "workers.system.ping", "x", steps="not-a-number")
+    rq_worker("backtests", burst=True, database_url=fresh_pg_url).wait(timeout=60)
+    with pg_app.server.app_context():
+        done = fetch_job(job.id)
+    assert done.status == "failed"
+    assert "TypeError" in done.error
+
+
+def test_unknown_queue_is_refused(pg_app):
+    from workers.queues import enqueue
+
+    with pg_app.server.app_context(), pytest.raises(ValueError, match="unknown queue"):
+        enqueue("nope", "workers.system.ping")
+
+
+def test_inprocess_runner_runs_the_same_job(app):
+    from workers.queues import enqueue, fetch_job, runner
+
+    with app.server.app_context():
+        assert runner().mode == "inprocess"
+        job = enqueue("ingest", "workers.system.ping", "local", steps=2)
+        runner().wait(10)
+        done = fetch_job(job.id)
+    assert done.status == "finished" and done.result["pong"] == "local"
+    assert done.meta["progress"] == 100
