@@ -16,8 +16,9 @@ omitted). ``now`` (default: the close of the last base bar) decides which bar
 is still forming: like the real exchanges, the fake INCLUDES that bar
 (built from the base bars before ``now``; a flat zero-volume bar when none).
 
-Scriptable faults: :meth:`fail_next` (status + optional ``Retry-After``),
-:meth:`truncate_next` (valid JSON cut short, HTTP 200), ``out_of_order`` and
+Scriptable faults: :meth:`fail_next` (status + optional ``Retry-After``; with
+status 200 and ``body`` it serves any payload), :meth:`truncate_next` (valid
+JSON cut short, HTTP 200), :meth:`delay_next` (slow answers), ``out_of_order`` and
 ``duplicate_rows`` flags for candle answers, ``used_weight`` (Binance's
 ``X-MBX-USED-WEIGHT-1M`` header). Every request is recorded in
 :attr:`requests` (path + query parameters) so tests can assert pagination and
@@ -54,11 +55,12 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
-    kind: str          # "status" | "truncate"
+    kind: str          # "status" | "truncate" | "delay"
     status: int = 200
     retry_after: float | str | None = None
     body: Any = None
     path: str | None = None  # only requests whose path starts with this
+    delay_s: float = 0.0
 
 
 def kraken_names(symbol: str) -> tuple[str, str, str]:
@@ -147,6 +149,12 @@ class FakeExchange:
             for _ in range(n):
                 self._faults.append(_Fault("truncate", path=path))
 
+    def delay_next(self, n: int, seconds: float, path: str | None = None) -> None:
+        """The next ``n`` requests answer normally but only after ``seconds`` (to test timeouts)."""
+        with self._lock:
+            for _ in range(n):
+                self._faults.append(_Fault("delay", path=path, delay_s=seconds))
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -218,6 +226,8 @@ class FakeExchange:
                 headers["Retry-After"] = str(fault.retry_after)
             body = fault.body if fault.body is not None else self._default_error(parts.path, fault.status)
             return self._send(h, fault.status, json.dumps(body).encode(), headers)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.delay_s)
         try:
             status, payload = self._route(parts.path, params)
         except Exception as exc:  # a bug in the fake: make it visible

@@ -144,3 +144,10 @@ def test_failed_calls_feed_the_breaker(fake, clock):
 def test_bad_base_url_is_refused(clock):
     with pytest.raises(ValueError, match="http:// or https://"):
         client("ftp://127.0.0.1", clock)
+
+
+def test_slow_answer_times_out_and_is_retried(fake, clock):
+    fake.delay_next(1, 1.0)
+    c = client(fake.base_url, clock, timeout_s=0.2)
+    assert "symbols" in c.get_json(PATH)
+    assert len(fake.requests) == 2 and clock.sleeps == [0.5]
