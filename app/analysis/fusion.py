@@ -11,7 +11,8 @@ Each timeframe gets an effective weight e_tf = w_tf * confidence_tf
                 0 when every timeframe is exactly neutral)
   confidence  = (sum e_tf / sum w_tf) * (0.2 + 0.8 * agreement)
 The reasons list each timeframe's contribution in points,
-e_tf (score_tf - 50) / sum e_tf, largest first.
+e_tf (score_tf - 50) / sum e_tf, largest first.  ``bar_time`` is the latest
+bar open time among the timeframes.
 """
 from __future__ import annotations
 

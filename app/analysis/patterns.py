@@ -17,8 +17,12 @@ Definitions (an event at bar t uses bars up to and including t only)
 Candlestick patterns come from TA-Lib's recognisers (the kernels behind
 pandas-ta's ``cdl_pattern``): ``engulfing`` (+/-), ``hammer`` (+),
 ``shooting_star`` (-), ``morning_star`` (+), ``evening_star`` (-) and
-``doji``, whose direction is against the previous 5-bar move (a doji after a
-rise is -1, after a fall +1; no event when flat).  Their strength is the
+``doji`` (TA-Lib's CDLDOJI: body <= 10% of the mean range of the 10
+*previous* bars; pandas-ta's own ``cdl_doji`` includes the current bar in
+that mean, so it differs slightly), whose direction is against the previous
+5-bar move (a doji after a rise is -1, after a fall +1; no event when flat).
+The other five are tested bar-for-bar identical to pandas-ta's
+``cdl_pattern``.  Their strength is the
 bar's range over 1.5 ATR, clipped to [0.25, 1] (0.5 while ATR is warming up).
 
 Technical events:
@@ -52,9 +56,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-import talib
-
-from app.analysis.indicators import indicator_arrays, ohlcv_arrays, validate_candles
+from app.analysis.indicators import indicator_arrays, kernels, ohlcv_arrays, validate_candles
 
 SWING_K = 3
 SR_LOOKBACK = 100
@@ -95,6 +97,10 @@ def _shift(a: np.ndarray, k: int, fill=np.nan) -> np.ndarray:
     return out
 
 
+def _nan_to(x: np.ndarray, value: float) -> np.ndarray:
+    return np.where(np.isnan(x), value, x)
+
+
 def _cross_up(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     d = a - b
     pd_ = _shift(d, 1)
@@ -115,8 +121,8 @@ def swing_points(high: np.ndarray, low: np.ndarray, k: int = SWING_K) -> tuple[n
     sl = np.zeros(n, dtype=bool)
     w = 2 * k + 1
     if n >= w:
-        hmax = talib.MAX(high, w)
-        lmin = talib.MIN(low, w)
+        hmax = kernels.MAX(high, w)
+        lmin = kernels.MIN(low, w)
         center_h = _shift(high, k)
         center_l = _shift(low, k)
         with np.errstate(invalid="ignore"):
@@ -166,15 +172,15 @@ def event_matrix(arrays: tuple[np.ndarray, ...], ind: dict[str, np.ndarray]) -> 
         d = np.asarray(direction, dtype=np.int8)
         out[name] = (d, np.where(d != 0, strength, 0.0))
 
-    put("engulfing", np.sign(talib.CDLENGULFING(o, h, l, c)), cs)
-    put("hammer", (talib.CDLHAMMER(o, h, l, c) > 0).astype(np.int8), cs)
-    put("shooting_star", -(talib.CDLSHOOTINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
-    put("morning_star", (talib.CDLMORNINGSTAR(o, h, l, c) > 0).astype(np.int8), cs)
-    put("evening_star", -(talib.CDLEVENINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
+    put("engulfing", np.sign(kernels.CDLENGULFING(o, h, l, c)), cs)
+    put("hammer", (kernels.CDLHAMMER(o, h, l, c) > 0).astype(np.int8), cs)
+    put("shooting_star", -(kernels.CDLSHOOTINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
+    put("morning_star", (kernels.CDLMORNINGSTAR(o, h, l, c) > 0).astype(np.int8), cs)
+    put("evening_star", -(kernels.CDLEVENINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
     move5 = c - _shift(c, 5)
-    doji = talib.CDLDOJI(o, h, l, c) != 0
+    doji = kernels.CDLDOJI(o, h, l, c) != 0
     with np.errstate(invalid="ignore"):
-        doji_dir = np.where(doji & np.isfinite(move5), -np.sign(np.nan_to_num(move5)), 0)
+        doji_dir = np.where(doji & np.isfinite(move5), -np.sign(_nan_to(move5, 0.0)), 0)
     put("doji", doji_dir, 0.5 * cs)
 
     macd, sig = ind["macd"], ind["macd_signal"]
@@ -193,8 +199,8 @@ def event_matrix(arrays: tuple[np.ndarray, ...], ind: dict[str, np.ndarray]) -> 
             - (below & ~(_shift(c, 1) < _shift(lower, 1))).astype(np.int8)
         half = (upper - lower) / 2.0
         dist = np.where(above, c - upper, lower - c)
-        put("bb_breakout", brk, np.nan_to_num(np.clip(dist / half, 0.0, 1.0), nan=0.5))
-        squeeze = bw <= 1.05 * talib.MIN(bw, SQUEEZE_LOOKBACK) if n >= SQUEEZE_LOOKBACK else np.zeros(n, bool)
+        put("bb_breakout", brk, _nan_to(np.clip(dist / half, 0.0, 1.0), 0.5))
+        squeeze = bw <= 1.05 * kernels.MIN(bw, SQUEEZE_LOOKBACK) if n >= SQUEEZE_LOOKBACK else np.zeros(n, bool)
         enter = squeeze & ~(_shift(squeeze.astype(float), 1) > 0)
         side = np.where(c >= mid, 1, -1)
     put("bb_squeeze", np.where(enter, side, 0), np.full(n, 0.5))
@@ -218,7 +224,7 @@ def event_matrix(arrays: tuple[np.ndarray, ...], ind: dict[str, np.ndarray]) -> 
         dn_b = (c < sup1) & (prev_c >= sup1)
         dist = np.where(up_b, c - res1, sup1 - c)
         put("sr_break", up_b.astype(np.int8) - dn_b.astype(np.int8),
-            np.nan_to_num(np.clip(dist / atr, 0.2, 1.0), nan=0.5))
+            _nan_to(np.clip(dist / atr, 0.2, 1.0), 0.5))
         z = ind["volume_z"]
         spike = z >= VOLUME_SPIKE_Z
         put("volume_spike", np.where(spike, np.where(c >= o, 1, -1), 0), np.clip(z / 6.0, 0.5, 1.0))
