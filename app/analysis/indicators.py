@@ -120,7 +120,7 @@ def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     return candles
 
 
-def _validate_timeframe(timeframe: str) -> str:
+def validate_timeframe(timeframe: str) -> str:
     if timeframe not in TIMEFRAMES:
         raise ValueError(f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAMES)}")
     return timeframe
@@ -130,6 +130,8 @@ def ohlcv_arrays(candles: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """open, high, low, close, volume as contiguous float64 arrays."""
     frame = candles if list(candles.columns) == OHLCV else candles[OHLCV]
     block = np.ascontiguousarray(frame.to_numpy(dtype=np.float64).T)
+    if not np.isfinite(block).all():
+        raise ValueError("candles contain NaN or infinite prices/volumes; clean or drop those bars first")
     return tuple(block)
 
 
@@ -248,7 +250,7 @@ def compute_indicators(candles: pd.DataFrame, timeframe: str, *, last: int | Non
     Values at bar t use only bars up to and including t.
     """
     validate_candles(candles)
-    _validate_timeframe(timeframe)
+    validate_timeframe(timeframe)
     if last is not None:
         if not isinstance(last, int) or last < 1:
             raise ValueError(f"last must be a positive integer, got {last!r}")
@@ -274,6 +276,6 @@ def indicator_arrays(candles: pd.DataFrame, timeframe: str, arrays: tuple[np.nda
     ``arrays`` may pass ``ohlcv_arrays(candles)`` already extracted."""
     if validate:
         validate_candles(candles)
-        _validate_timeframe(timeframe)
+        validate_timeframe(timeframe)
     o, h, l, c, v = ohlcv_arrays(candles) if arrays is None else arrays
     return _talib_arrays(o, h, l, c, v, candles.index.as_unit("ns").asi8, timeframe in INTRADAY_TIMEFRAMES)

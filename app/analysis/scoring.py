@@ -50,7 +50,7 @@ import pandas as pd
 
 from app.analysis.config import ScoringConfig
 from app.analysis.fusion import fuse
-from app.analysis.indicators import (INTRADAY_TIMEFRAMES, _validate_timeframe, indicator_arrays,
+from app.analysis.indicators import (INTRADAY_TIMEFRAMES, validate_timeframe, indicator_arrays,
                                      ohlcv_arrays, validate_candles)
 from app.analysis.patterns import EVENTS, event_matrix
 from app.analysis.reasons import build_reasons
@@ -175,7 +175,7 @@ def _model_points(prediction: Prediction, config: ScoringConfig) -> float:
 
 def _evaluate(candles: pd.DataFrame, timeframe: str, config: ScoringConfig, last_only: bool = False):
     validate_candles(candles)
-    _validate_timeframe(timeframe)
+    validate_timeframe(timeframe)
     if len(candles) == 0:
         raise ValueError("no candles to score")
     arrays = ohlcv_arrays(candles)
@@ -238,7 +238,7 @@ def analyze_latest(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
     predictions = predictions or {}
     signals: dict[str, Signal] = {}
     for tf, frame in candles_by_tf.items():
-        _validate_timeframe(tf)
+        validate_timeframe(tf)
         if frame is None or len(frame) == 0:
             continue
         tail = frame.iloc[-config.history_bars:]

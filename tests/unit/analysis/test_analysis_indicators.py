@@ -172,6 +172,7 @@ def test_values_use_no_future_bars(candles, ind):
     (lambda df: df.drop(columns="volume"), "missing columns"),
     (lambda df: df.iloc[::-1], "strictly increasing"),
     (lambda df: df["close"], "DataFrame"),
+    (lambda df: df.assign(close=df["close"].where(df.index != df.index[50])), "NaN"),
 ])
 def test_bad_candles_are_refused(candles, mutate, message):
     with pytest.raises(ValueError, match=message):

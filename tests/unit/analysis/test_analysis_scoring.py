@@ -180,6 +180,14 @@ def test_analyze_latest_bounded_tail_equals_full_recompute():
     json.dumps(fused.to_dict())
 
 
+def test_short_history_is_neutral_with_no_confidence():
+    one = random_walk(1, "1h", seed=1)
+    s = score_series(one, "1h")
+    assert s["score"].tolist() == [50.0] and s["confidence"].tolist() == [0.0]
+    signals, fused = analyze_latest({"1h": one}, "BTC/USDT")
+    assert signals["1h"].label == "neutral" and fused.confidence == 0.0
+
+
 def test_bad_input_is_refused():
     c = random_walk(100, "1h", seed=1)
     with pytest.raises(ValueError, match="symbol"):
