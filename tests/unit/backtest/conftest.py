@@ -1,0 +1,11 @@
+"""Fixtures for the backtest tests."""
+from __future__ import annotations
+
+import pytest
+
+from backtest_candles import random_candles
+
+
+@pytest.fixture
+def candles():
+    return random_candles()
