@@ -1,0 +1,100 @@
+"""Exports parse back to the same numbers."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from app.backtest import reports
+from app.backtest.config import BacktestConfig
+from app.backtest.metrics import compute_metrics
+from app.backtest.runner import buy_and_hold, run_strategy
+from app.backtest.strategies import get_strategy
+
+
+@pytest.fixture
+def pair(candles):
+    config = BacktestConfig(stop_loss=0.03)
+    return run_strategy(candles, get_strategy("ma_cross", fast=5, slow=20), config), buy_and_hold(candles, config)
+
+
+def test_trades_csv_round_trip(pair):
+    result, _ = pair
+    back = pd.read_csv(io.BytesIO(reports.trades_csv(result)))
+    assert len(back) == len(result.trades) > 5
+    np.testing.assert_allclose(back.pnl.to_numpy(), result.trades.pnl.to_numpy())
+    np.testing.assert_allclose(back.entry_price.to_numpy(), result.trades.entry_price.to_numpy())
+    assert list(back.exit_reason) == list(result.trades.exit_reason.astype(str))
+    assert (pd.to_datetime(back.entry_time, utc=True) == result.trades.entry_time).all()
+
+
+def test_json_round_trip(pair):
+    result, bench = pair
+    doc = json.loads(reports.to_json(result, bench))
+    m = compute_metrics(result)
+    assert doc["metrics"]["strategy"]["sharpe"] == pytest.approx(m["sharpe"])
+    assert doc["metrics"]["buy_and_hold"]["total_return"] == pytest.approx(compute_metrics(bench)["total_return"])
+    assert doc["data"]["data_hash"] == result.data_hash and doc["data"]["n_bars"] == result.n_bars
+    assert doc["config"]["costs"]["taker_fee"] == result.config["costs"]["taker_fee"]
+    assert doc["strategy"]["params"]["fast"] == 5
+    assert len(doc["trades"]) == len(result.trades)
+    assert doc["trades"][0]["pnl"] == pytest.approx(result.trades.pnl.iloc[0])
+    assert doc["equity"]["value"][-1] == pytest.approx(result.final_equity)
+
+
+def test_xlsx_has_the_four_sheets_with_the_same_numbers(pair):
+    result, bench = pair
+    wb = load_workbook(io.BytesIO(reports.to_xlsx(result, bench)))
+    assert wb.sheetnames == ["metrics", "trades", "monthly_returns", "config"]
+    rows = {r[0]: r[1:] for r in wb["metrics"].iter_rows(min_row=2, values_only=True)}
+    m = compute_metrics(result)
+    assert rows["final_equity"][0] == pytest.approx(m["final_equity"])
+    assert rows["max_drawdown"][0] == pytest.approx(m["max_drawdown"])
+    assert rows["total_return"][1] == pytest.approx(compute_metrics(bench)["total_return"])
+    trades = list(wb["trades"].iter_rows(values_only=True))
+    header = trades[0]
+    assert len(trades) - 1 == len(result.trades)
+    assert trades[1][header.index("pnl")] == pytest.approx(result.trades.pnl.iloc[0])
+    config = {k: v for k, v in wb["config"].iter_rows(min_row=2, values_only=True)}
+    assert float(config["costs.taker_fee"]) == result.config["costs"]["taker_fee"]
+    assert config["data.data_hash"] == result.data_hash
+    monthly = list(wb["monthly_returns"].iter_rows(values_only=True))
+    assert monthly[0][0] == "year" and monthly[0][-1] == "total"
+
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.values, self.scripts, self.external = {}, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "td" and "data-metric" in a:
+            self.values[(a["data-metric"], a["data-column"])] = a["data-value"]
+        if tag == "script":
+            self.scripts += 1
+            if a.get("src"):
+                self.external.append(a["src"])
+        if tag == "link" and a.get("href", "").startswith("http"):
+            self.external.append(a["href"])
+
+
+def test_html_tear_sheet_is_self_contained_and_shows_the_metrics(pair):
+    result, bench = pair
+    page = reports.tear_sheet_html(result, bench)
+    parser = _Cells()
+    parser.feed(page)
+    assert parser.external == []                          # nothing loaded from elsewhere
+    assert "plotly.js v" in page or re.search(r"plotly\.js.*v\d", page[:400_000])
+    assert len(page) > 1_000_000                          # plotly.js is inlined (megabytes)
+    m = compute_metrics(result)
+    assert float(parser.values[("sharpe", "strategy")]) == pytest.approx(m["sharpe"])
+    assert float(parser.values[("final_equity", "buy_and_hold")]) == pytest.approx(bench.final_equity)
+    assert result.data_hash in page and "taker_fee" in page
+    assert "Equity" in page and "Drawdown" in page
