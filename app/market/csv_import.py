@@ -195,34 +195,37 @@ def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_fo
         header_line = 0
     else:
         header, rows, lines = _csv_rows(data, name)
-        frame = pd.DataFrame(rows, columns=header, dtype="string") if rows else pd.DataFrame(
-            columns=header, dtype="string")
+        cols = list(zip(*rows)) if rows else [()] * len(header)
+        frame = pd.DataFrame({h: np.array(c, dtype=object) for h, c in zip(header, cols)})
         header_line = 1
     time_col, ohlcv_cols = _pick_columns(list(frame.columns), name, header_line)
 
     times, time_reasons = _parse_times(frame[time_col])
-    values = pd.DataFrame({c: frame[src].to_numpy() for c, src in ohlcv_cols.items()}, index=times)
-    values = values.apply(lambda s: s.str.strip() if s.dtype == "string" or s.dtype == object else s)
-    value_reasons = row_problems(values, timeframe)
+    raw = pd.DataFrame({c: frame[src].to_numpy() for c, src in ohlcv_cols.items()}, index=times)
+    values = raw.apply(lambda s: pd.to_numeric(s, errors="coerce")).astype("float64")
+    value_reasons = row_problems(values, timeframe, raw=raw)
 
-    errors: list[tuple[int, str]] = []
-    first_seen: dict[int, int] = {}
-    ns = times.asi8
-    for i, line in enumerate(lines):
-        rs = [time_reasons[i]] if time_reasons[i] else []
-        rs += [r for r in value_reasons[i] if r != "open time is missing"]
-        if not time_reasons[i]:
-            prev = first_seen.setdefault(int(ns[i]), line)
-            if prev != line:
-                rs.append(f"duplicate time {times[i].isoformat()} (first on line {prev})")
-        if rs:
-            errors.append((line, "; ".join(rs)))
+    problems: dict[int, list[str]] = {}
+    for i, why in enumerate(time_reasons):
+        if why:
+            problems[i] = [why]
+    for i, rs in value_reasons.items():
+        rest = [r for r in rs if r != "open time is missing"]  # already said by time_reasons
+        if rest:
+            problems.setdefault(i, []).extend(rest)
+    ok_time = ~np.asarray(times.isna())
+    dup = ok_time & np.asarray(times.duplicated(keep="first"))
+    if dup.any():
+        first_line = dict(zip(times[ok_time & ~dup].asi8.tolist(), np.asarray(lines)[ok_time & ~dup].tolist()))
+        for i in np.flatnonzero(dup):
+            problems.setdefault(int(i), []).append(
+                f"duplicate time {times[i].isoformat()} (first on line {first_line[int(times.asi8[i])]})")
+    errors = [(lines[i], "; ".join(problems[i])) for i in sorted(problems)]
     if errors:
         raise CandleFileError(errors, name)
     if not lines:
         raise CandleFileError([(max(header_line, 1), "the file has a header but no candles")], name)
-    out = values.apply(pd.to_numeric).astype("float64")
-    return out.sort_index(kind="stable")
+    return values.sort_index(kind="stable")
 
 
 def _parquet_frame(data: bytes, name: str) -> tuple[pd.DataFrame, list[int]]:

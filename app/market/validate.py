@@ -59,45 +59,51 @@ class CandleValidationError(ValueError):
         super().__init__(msg)
 
 
-def row_problems(frame: pd.DataFrame, timeframe: str | None = None) -> list[list[str]]:
-    """For each row, the list of reasons it is invalid (empty list = fine).
+def row_problems(frame: pd.DataFrame, timeframe: str | None = None,
+                 raw: pd.DataFrame | None = None) -> dict[int, list[str]]:
+    """``{row position: [reasons]}`` for the invalid rows only (valid rows are absent).
 
     ``frame`` has a UTC DatetimeIndex (NaT allowed) and OHLCV columns of any
     dtype; this is shared with the CSV importer so both give the same reasons.
+    ``raw`` (same shape, the original text) is only used to word the reasons.
+    Checks are vectorised; Python only touches the bad rows.
     """
-    n = len(frame)
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    reasons: dict[int, list[str]] = {}
+
+    def add(mask: np.ndarray, text) -> None:
+        for i in np.flatnonzero(mask):
+            reasons.setdefault(int(i), []).append(text(i))
+
     vals = {}
     for c in OHLCV:
-        raw = frame[c]
-        num = pd.to_numeric(raw, errors="coerce").astype("float64").to_numpy()
+        col = frame[c]
+        num = (col.to_numpy(dtype="float64", na_value=np.nan) if pd.api.types.is_float_dtype(col.dtype)
+               else pd.to_numeric(col, errors="coerce").astype("float64").to_numpy())
         vals[c] = num
-        for i in np.flatnonzero(~np.isfinite(num)):
-            r = raw.iloc[i]
+        text = raw[c] if raw is not None else col
+
+        def bad_number(i, text=text, c=c):
+            r = text.iloc[i]
+            if isinstance(r, str):
+                r = r.strip()
             if (not isinstance(r, str) and pd.isna(r)) or (isinstance(r, str) and not r.strip()):
-                reasons[i].append(f"{c} is missing")
-            else:
-                shown = repr(r) if isinstance(r, str) else str(r)
-                reasons[i].append(f"{c} is {shown}, not a finite number")
+                return f"{c} is missing"
+            shown = repr(r) if isinstance(r, str) else str(r)
+            return f"{c} is {shown}, not a finite number"
+        add(~np.isfinite(num), bad_number)
     o, h, l, cl, v = (vals[c] for c in OHLCV)
     with np.errstate(invalid="ignore"):
-        for i in np.flatnonzero((o <= 0) | (h <= 0) | (l <= 0) | (cl <= 0)):
-            reasons[i].append("prices must be > 0")
-        for i in np.flatnonzero(v < 0):
-            reasons[i].append(f"volume {v[i]:g} is negative")
-        for i in np.flatnonzero(l > np.minimum(o, cl)):
-            reasons[i].append(f"low {l[i]:g} is above min(open, close) {min(o[i], cl[i]):g}")
-        for i in np.flatnonzero(h < np.maximum(o, cl)):
-            reasons[i].append(f"high {h[i]:g} is below max(open, close) {max(o[i], cl[i]):g}")
+        add((o <= 0) | (h <= 0) | (l <= 0) | (cl <= 0), lambda i: "prices must be > 0")
+        add(v < 0, lambda i: f"volume {v[i]:g} is negative")
+        add(l > np.minimum(o, cl), lambda i: f"low {l[i]:g} is above min(open, close) {min(o[i], cl[i]):g}")
+        add(h < np.maximum(o, cl), lambda i: f"high {h[i]:g} is below max(open, close) {max(o[i], cl[i]):g}")
     idx = frame.index
     nat = np.asarray(idx.isna())
-    for i in np.flatnonzero(nat):
-        reasons[i].append("open time is missing")
+    add(nat, lambda i: "open time is missing")
     if timeframe is not None:
         step = timeframe_seconds(timeframe) * NS
         ns = idx.as_unit("ns").asi8
-        for i in np.flatnonzero(~nat & (ns % step != 0)):
-            reasons[i].append(f"open time is not aligned to a {timeframe} boundary")
+        add(~nat & (ns % step != 0), lambda i: f"open time is not aligned to a {timeframe} boundary")
     return reasons
 
 
@@ -122,12 +128,13 @@ def validate_candles(df: pd.DataFrame, timeframe: str, partial: bool = False) ->
     frame.index = _utc_index(df)
 
     reasons = row_problems(frame, timeframe)
-    rejected = [Rejection(None if pd.isna(t) else t, i, "; ".join(rs))
-                for i, (t, rs) in enumerate(zip(frame.index, reasons)) if rs]
+    rejected = [Rejection(None if pd.isna(frame.index[i]) else frame.index[i], i, "; ".join(reasons[i]))
+                for i in sorted(reasons)]
     if rejected and not partial:
         raise CandleValidationError(rejected, timeframe)
 
-    ok = np.array([not rs for rs in reasons], dtype=bool)
+    ok = np.ones(len(frame), dtype=bool)
+    ok[list(reasons)] = False
     good = frame[ok].astype("float64")
     dup = good.index.duplicated(keep="last")
     duplicates = int(dup.sum())

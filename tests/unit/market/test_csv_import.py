@@ -41,9 +41,9 @@ def test_epoch_seconds_and_milliseconds_are_detected(col, t0, t1):
     assert list(df.index) == [pd.Timestamp("2024-01-01T00:00Z"), pd.Timestamp("2024-01-01T00:01Z")]
 
 
-def test_semicolon_files_and_blank_lines():
-    df = parse_candle_file(b"time;open;high;low;close;volume\n\n2024-01-01T00:00Z;1;2;0.5;1.5;10\n\n")
-    assert len(df) == 1
+def test_semicolon_files_blank_lines_and_spaces():
+    df = parse_candle_file(b"time;open;high;low;close;volume\n\n2024-01-01T00:00Z; 1 ;2;0.5;1.5; 10\n\n")
+    assert df.iloc[0].tolist() == [1, 2, 0.5, 1.5, 10]
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_nothing_returned():
