@@ -11,9 +11,8 @@ from flask_bootstrap import Bootstrap5
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.settings import ROOT, Settings
+from app.theme import ICONS_CSS, THEME_CSS
 
-THEME_CSS = "/bootstrap/static/css/bootswatch/darkly/bootstrap.min.css"
-ICONS_CSS = "/bootstrap/static/css/font/bootstrap-icons.min.css"
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +53,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     import app.models  # noqa: F401 - registers every table on db.metadata
     from app import auth
     from app.extensions import db, limiter, migrate
+    from app import theme
     from app.ops import health, logs
 
     logs.configure_logging(json_logs=settings.production)
@@ -66,6 +66,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     logs.init_app(server)
     auth.init_app(server)
     server.register_blueprint(health.bp)
+    server.register_blueprint(theme.bp)
     # Each app gets its own registry, so several apps in one process (tests) don't collide.
     server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
                                                         group_by="url_rule")

@@ -8,11 +8,10 @@ from flask_login import current_user, login_user, logout_user
 from app.auth.guard import safe_next
 from app.auth.users import authenticate
 from app.extensions import limiter
+from app.theme import ICONS_CSS, THEME_CSS
 
 bp = Blueprint("auth", __name__, template_folder="../templates")
 
-THEME_CSS = "/bootstrap/static/css/bootswatch/darkly/bootstrap.min.css"
-ICONS_CSS = "/bootstrap/static/css/font/bootstrap-icons.min.css"
 
 
 def _account_key() -> str:

@@ -89,8 +89,11 @@ def test_dash_endpoints_refuse_anonymous_with_401_json(client, path):
 def test_public_paths_stay_public(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/login").status_code == 200
-    css = client.get("/bootstrap/static/css/bootswatch/darkly/bootstrap.min.css")
-    assert css.status_code == 200 and b"bootstrap" in css.data[:400].lower()
+    css = client.get("/theme/darkly.css")
+    assert css.status_code == 200 and b"--bs-body-bg:#222" in css.data
+    assert b"googleapis" not in css.data and b"@import" not in css.data  # nothing fetched from a CDN
+    assert client.get("/theme/nope.css").status_code == 404
+    assert client.get("/bootstrap/static/css/font/bootstrap-icons.min.css").status_code == 200
 
 
 def test_login_rate_limited_per_account(tmp_path, make_user_factory=None):

@@ -1,0 +1,41 @@
+"""One seeded app for the browser tests (Dash's page registry is process-global)."""
+import pytest
+
+from tests.conftest import make_settings, migrate_app
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def browser_app(tmp_path_factory):
+    from app import create_app
+    from app.auth.users import create_user
+    from app.extensions import db
+    from app.market.seed import seed_demo
+
+    settings = make_settings(tmp_path_factory.mktemp("browser"), demo_days=3, refresh_ms=60_000)
+    app = create_app(settings)
+    migrate_app(app)
+    with app.server.app_context():
+        create_user("admin@example.com", PASSWORD, role="admin")
+        create_user("trader@example.com", PASSWORD, role="trader")
+        seed_demo(db.session.connection(), settings)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def signed_in(dash_duo, browser_app):
+    """Start the server and sign in through the real login form; returns a function(email)."""
+    dash_duo.start_server(browser_app, navigate=False)
+
+    def _sign_in(email: str, password: str = PASSWORD, path: str = "/"):
+        from selenium.webdriver.common.by import By
+
+        dash_duo.driver.get(f"{dash_duo.server.url}/login?next={path}")
+        dash_duo.driver.find_element(By.ID, "email").send_keys(email)
+        dash_duo.driver.find_element(By.ID, "password").send_keys(password)
+        dash_duo.driver.find_element(By.ID, "login-submit").click()
+        return dash_duo
+
+    return _sign_in
