@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from app.models.market import Candle, Series
+from app.models.signal import SignalQualityReport, SignalRecord
 from app.models.user import ROLES, User
 
-__all__ = ["Candle", "Series", "User", "ROLES"]
+__all__ = ["Candle", "Series", "SignalRecord", "SignalQualityReport", "User", "ROLES"]
