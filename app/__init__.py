@@ -7,7 +7,6 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from flask import Flask
-from flask_bootstrap import Bootstrap5
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.settings import ROOT, Settings
@@ -30,7 +29,6 @@ def _flask_server(settings: Settings) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_KEY_PREFIX=f"{settings.redis_prefix}:ratelimit",
-        BOOTSTRAP_SERVE_LOCAL=True,
         CW_SETTINGS=settings,
         TESTING=settings.env == "testing",
     )
@@ -62,7 +60,6 @@ def _extensions(server: Flask, settings: Settings) -> None:
     db.init_app(server)
     migrate.init_app(server, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     limiter.init_app(server)
-    Bootstrap5(server)
     logs.init_app(server)
     auth.init_app(server)
     server.register_blueprint(health.bp)

@@ -13,13 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import flask_bootstrap
-from flask import Blueprint, Response
+from flask import Blueprint, Response, send_from_directory
 
 THEME = "darkly"
 THEME_CSS = f"/theme/{THEME}.css"
-ICONS_CSS = "/bootstrap/static/css/font/bootstrap-icons.min.css"
+ICONS_CSS = "/theme/icons/bootstrap-icons.min.css"
 _REMOTE_IMPORT = re.compile(r"@import\s+url\((['\"]?)(?:https?:)?//[^)]*\1\)\s*;?")
-_STATIC = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css" / "bootswatch"
+_CSS = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5" / "css"
+_STATIC = _CSS / "bootswatch"
+_ICONS = _CSS / "font"  # bootstrap-icons.min.css and fonts/
 
 bp = Blueprint("theme", __name__)
 
@@ -38,3 +40,9 @@ def serve_theme(name: str):
     resp.cache_control.public = True
     resp.cache_control.max_age = 86400
     return resp
+
+
+@bp.get("/theme/icons/<path:filename>")
+def serve_icons(filename: str):
+    """Bootstrap Icons' stylesheet and its fonts (send_from_directory refuses paths outside the folder)."""
+    return send_from_directory(_ICONS, filename, max_age=86400)

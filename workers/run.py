@@ -33,6 +33,9 @@ def main(argv=None) -> int:
                                              cwd=ROOT, env=env))
         children.append(subprocess.Popen([str(BIN / "rq"), "cron", "--url", settings.redis_url,
                                           "workers/cron_config.py"], cwd=ROOT, env=env))
+        # catch up on bars that closed while nothing was running
+        subprocess.run([str(BIN / "flask"), "--app", "wsgi:server", "candles", "refresh"], cwd=ROOT, env=env,
+                       check=False)
     print(f"Candlewise on http://{args.host}:{args.port}", flush=True)
     web = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:server"],
                            cwd=ROOT, env=env)

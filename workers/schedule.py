@@ -43,6 +43,10 @@ class InProcessScheduler(threading.Thread):
         with self.server.app_context():
             exchange = default_exchange(settings)
         log.info("in-process scheduler started: refreshing %s from %s", ", ".join(settings.watchlist), exchange)
+        with self.server.app_context():  # catch up on bars that closed while the app was down
+            for tf in settings.timeframes:
+                for symbol in settings.watchlist:
+                    enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
         while not self.stop_event.is_set():
             now = datetime.now(timezone.utc)
             nxt = croniter("* * * * *", now).get_next(datetime)

@@ -13,7 +13,7 @@ from flask_login import current_user
 PUBLIC_EXACT = frozenset({"/login", "/healthz", "/readyz", "/metrics", "/_favicon.ico", "/favicon.ico"})
 # Static files only: JS bundles, assets, Bootstrap CSS/fonts. Dash's data routes
 # (/_dash-layout, /_dash-dependencies, /_dash-update-component, /_reload-hash) are NOT public.
-PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/bootstrap/static/", "/static/", "/theme/")
+PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/theme/")
 
 
 def is_public(path: str) -> bool:

@@ -49,3 +49,15 @@ def list_series() -> None:
     conn = db.session.connection()
     for row in store.list_series(conn).itertuples():
         click.echo(f"{row.id}\t{row.exchange}\t{row.symbol}\t{row.timeframe}\t{store.count_candles(conn, row.id)}")
+
+
+@candles_cli.command("refresh")
+def refresh_all() -> None:
+    """Enqueue a refresh of every watch-list series (RQ workers pick them up; embedded: run now)."""
+    from workers.ingest import refresh_watchlist
+    from workers.queues import runner
+
+    jobs = refresh_watchlist()
+    if runner().mode == "inprocess":
+        runner().wait(timeout=600)
+    click.echo(f"{len(jobs)} refresh jobs enqueued ({runner().mode} runner)")

@@ -36,6 +36,13 @@ def test_theme_is_served_locally(signed_in):
     duo.wait_for_element("#market-chart", timeout=20)
     bg = duo.driver.execute_script("return getComputedStyle(document.body).backgroundColor")
     assert bg == "rgb(34, 34, 34)"  # Bootswatch Darkly's body colour: the local stylesheet loaded
+    # the icon font (served by the app too) is loaded and used by the navbar icons
+    import time
+
+    deadline = time.time() + 10
+    while not duo.driver.execute_script("return document.fonts.check('16px bootstrap-icons')"):
+        assert time.time() < deadline, "bootstrap-icons font never loaded"
+        time.sleep(0.2)
     links = duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('link[rel=stylesheet]')).map(l => l.href)")
     assert links and all(l.startswith(duo.server.url) for l in links)

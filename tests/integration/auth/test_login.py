@@ -93,7 +93,11 @@ def test_public_paths_stay_public(client):
     assert css.status_code == 200 and b"--bs-body-bg:#222" in css.data
     assert b"googleapis" not in css.data and b"@import" not in css.data  # nothing fetched from a CDN
     assert client.get("/theme/nope.css").status_code == 404
-    assert client.get("/bootstrap/static/css/font/bootstrap-icons.min.css").status_code == 200
+    icons = client.get("/theme/icons/bootstrap-icons.min.css")
+    assert icons.status_code == 200 and b".bi-graph-up-arrow::before" in icons.data
+    font = client.get("/theme/icons/fonts/bootstrap-icons.woff2")
+    assert font.status_code == 200 and font.data[:4] == b"wOF2"
+    assert client.get("/theme/icons/../../../settings.py").status_code == 404
 
 
 def test_login_rate_limited_per_account(tmp_path, make_user_factory=None):
