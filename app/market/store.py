@@ -232,14 +232,14 @@ def _row_upsert(conn: Connection, sids: np.ndarray, times_us: np.ndarray, values
         index_elements=[k.series_id, k.time],
         set_={c: stmt.excluded[c] for c in OHLCV},
         where=or_(*(k[c] != stmt.excluded[c] for c in OHLCV)),
-    )
+    ).returning(k.series_id)  # RETURNING lets SQLAlchemy batch ON CONFLICT rows into multi-row VALUES
     times = pd.DatetimeIndex(times_us.astype("datetime64[us]"), tz="UTC").to_pydatetime()
     written = 0
     for lo in range(0, len(times), ROW_BATCH):
         hi = lo + ROW_BATCH
         cols = [sids[lo:hi].tolist(), times[lo:hi].tolist()] + [values[lo:hi, i].tolist() for i in range(5)]
         params = [dict(zip(["series_id", "time", *OHLCV], row)) for row in zip(*cols)]
-        written += max(conn.execute(stmt, params).rowcount, 0)
+        written += len(conn.execute(stmt, params).all())  # one row per row inserted or changed
     return written
 
 
