@@ -14,6 +14,7 @@ from typing import Mapping
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 ENVIRONMENTS = ("development", "testing", "production")
+MARKET_SOURCES = ("auto", "binance", "coinbase", "kraken", "demo")
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -50,7 +51,7 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "cw"
     # Market data
-    market_source: str = "auto"  # auto | binance | demo
+    market_source: str = "auto"  # auto (Binance, else demo) | binance | coinbase | kraken | demo
     watchlist: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
     demo_days: int = 90
@@ -72,8 +73,9 @@ class Settings:
         object.__setattr__(self, "database_url", normalize_database_url(self.database_url))
         if self.env not in ENVIRONMENTS:
             raise ValueError(f"CANDLEWISE_ENV must be one of {ENVIRONMENTS}, got {self.env!r}")
-        if self.market_source not in ("auto", "binance", "demo"):
-            raise ValueError(f"MARKET_DATA_SOURCE must be auto, binance or demo, got {self.market_source!r}")
+        if self.market_source not in MARKET_SOURCES:
+            raise ValueError(f"MARKET_DATA_SOURCE must be one of {', '.join(MARKET_SOURCES)}, "
+                             f"got {self.market_source!r}")
         if self.production:
             if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
                 raise ValueError(

@@ -86,18 +86,19 @@ def seed_exchange(conn: Connection, settings: Settings, exchange: str = "binance
 
 
 def seed_market(session, settings: Settings) -> SeedReport:
-    """``auto``: try Binance, fall back to demo data (and say why); ``binance``/``demo``: only that.
+    """``auto``: try Binance, fall back to demo data (and say why); an exchange or ``demo``: only that.
 
     Commits on success; a failed exchange backfill is rolled back before falling back.
     """
-    if settings.market_source in ("auto", "binance"):
+    if settings.market_source != DEMO_EXCHANGE:
+        exchange = "binance" if settings.market_source == "auto" else settings.market_source
         try:
-            report = seed_exchange(session.connection(), settings, "binance")
+            report = seed_exchange(session.connection(), settings, exchange)
             session.commit()
             return report
         except Exception as exc:  # noqa: BLE001 - any failure to reach the exchange means offline
             session.rollback()
-            if settings.market_source == "binance":
+            if settings.market_source != "auto":
                 raise
             reason = f"{type(exc).__name__}: {str(exc)[:200]}"
             log.warning("Binance is unreachable (%s): using the OFFLINE DEMO data set instead", reason)
