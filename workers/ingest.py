@@ -68,8 +68,12 @@ def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
 
 
 def on_new_bars(exchange: str, symbol: str, timeframe: str) -> None:
-    """Hand new closed bars to the next stage. Analysis is wired here when the signals layer lands."""
-    log.info("new closed bars: %s %s %s", exchange, symbol, timeframe)
+    """Hand new closed bars to analysis; a burst over several timeframes coalesces into one queued job."""
+    from workers.analysis import enqueue_analysis
+
+    job, enqueued = enqueue_analysis(exchange, symbol)
+    log.info("new closed bars: %s %s %s -> analysis %s (%s)", exchange, symbol, timeframe, job.id,
+             "enqueued" if enqueued else "already queued")
 
 
 @with_app_context
