@@ -10,6 +10,8 @@ import pandas as pd
 
 from app.extensions import db
 from app.market import store
+from app.market.live import LiveCache, ticker_from_candles
+from app.market.sources.base import Ticker
 from app.market.sources.demo import DEMO_EXCHANGE
 from app.market.timeframes import TIMEFRAMES, validate_symbol
 
@@ -63,9 +65,37 @@ def resolve(cat: Catalog, symbol: str | None, timeframe: str | None) -> tuple[st
     return sym, tf
 
 
-def recent_candles(cat: Catalog, symbol: str, timeframe: str, limit: int = 300) -> pd.DataFrame:
+def recent_candles(cat: Catalog, symbol: str, timeframe: str, limit: int = 300,
+                   cache: LiveCache | None = None) -> tuple[pd.DataFrame, str]:
+    """The latest ``limit`` bars and where they came from (``"cache"`` or ``"database"``).
+
+    The Redis live cache answers when it holds enough bars; a cold or short cache falls back to the database.
+    """
+    exchange = cat.exchange[symbol]
+    if cache is not None:
+        cached = cache.read_candles(exchange, symbol, timeframe, limit=limit)
+        if cached is not None and len(cached) >= limit:
+            return cached, "cache"
     conn = db.session.connection()
-    series_id = store.find_series(conn, cat.exchange[symbol], symbol, timeframe)
+    series_id = store.find_series(conn, exchange, symbol, timeframe)
     if series_id is None:
         raise UnknownSeries(f"No {timeframe} candles for {symbol}.")
-    return store.load_candles(conn, series_id, limit=limit)
+    return store.load_candles(conn, series_id, limit=limit), "database"
+
+
+def tickers(cat: Catalog, cache: LiveCache | None = None) -> list[Ticker]:
+    """Latest price, 24h change and 24h volume per symbol: from the cache, else computed from stored 1m bars."""
+    out: list[Ticker] = []
+    for symbol in cat.symbols:
+        exchange = cat.exchange[symbol]
+        ticker = cache.read_ticker(exchange, symbol) if cache is not None else None
+        if ticker is None and "1m" in cat.timeframes.get(symbol, []):
+            conn = db.session.connection()
+            day = store.load_candles(conn, store.find_series(conn, exchange, symbol, "1m"), limit=1441)
+            if len(day):
+                ticker = ticker_from_candles(symbol, day)
+                if cache is not None:
+                    cache.write_ticker(exchange, ticker)
+        if ticker is not None:
+            out.append(ticker)
+    return out
