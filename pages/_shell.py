@@ -13,6 +13,8 @@ from flask_login import current_user
 def _nav_links():
     links = [
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bar-chart-line me-1"), "Market"], href="/", active="exact")),
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-activity me-1"), "Signals"], href="/signals",
+                                active="exact", id="nav-signals")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],

@@ -21,6 +21,12 @@ def browser_app(tmp_path_factory):
         create_user("trader@example.com", PASSWORD, role="trader")
         seed_demo(db.session.connection(), settings)
         db.session.commit()
+        from app.analysis import service  # one analysis run, so the Signals page has data
+
+        for symbol in settings.watchlist:
+            service.analyze_symbol(db.session, "demo", symbol)
+            service.refresh_quality(db.session, "demo", symbol)
+        db.session.commit()
     return app
 
 

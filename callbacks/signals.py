@@ -1,0 +1,110 @@
+"""Signals page callbacks: thin shells over app.analysis.service (reads) and app.analysis.views (shapes)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, html, no_update
+from flask import current_app
+
+from app.analysis import service, views
+from app.extensions import db
+from app.market import query
+from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, QUALITY, QUALITY_META, STATUS, SUMMARY,
+                           SYMBOL, TABLE, TIMEFRAME)
+from workers.analysis import signal_cache
+from workers.ingest import live_cache
+
+LABEL_COLORS = {"strong buy": "success", "buy": "success", "neutral": "secondary", "sell": "danger",
+                "strong sell": "danger"}
+
+
+def _snapshots(cat: query.Catalog, symbols=None) -> dict:
+    wanted = {s: cat.exchange[s] for s in (symbols or cat.symbols) if s in cat.exchange}
+    return service.snapshots(db.session, signal_cache(current_app.config["CW_SETTINGS"]), wanted)
+
+
+@callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"),
+          Input(INTERVAL, "n_intervals"))
+def update_overview(_n):
+    cat = query.catalog()
+    snaps = _snapshots(cat)
+    now = datetime.now(timezone.utc)
+    rows = views.overview_rows(snaps, now)
+    for row in rows:
+        row["id"] = row["symbol"]
+    scored = sum(1 for s in snaps.values() if s)
+    status = f"{scored}/{len(snaps)} symbols scored · refreshed {now:%H:%M:%S} UTC"
+    return views.heatmap_figure(snaps), rows, status
+
+
+@callback(Output(SYMBOL, "value"), Input(HEATMAP, "clickData"), Input(TABLE, "active_cell"),
+          State(SYMBOL, "options"), prevent_initial_call=True)
+def select_symbol(click, cell, options):
+    if ctx.triggered_id == HEATMAP and click and click.get("points"):
+        symbol = click["points"][0].get("y")
+    elif ctx.triggered_id == TABLE and cell:
+        symbol = cell.get("row_id")
+    else:
+        return no_update
+    return symbol if symbol in (options or []) else no_update
+
+
+def _breakdown(snapshot: dict):
+    cards = []
+    for tf in views.breakdown(snapshot):
+        items = [html.Li([html.Span(text), dbc.Badge(f"{pts:+.1f}", color="success" if pts > 0 else "danger",
+                                                     className="ms-2")]) for text, pts in tf["reasons"]]
+        cards.append(html.Div([
+            html.Div([html.Strong(tf["timeframe"]), f" · {tf['score']:.1f} ",
+                      dbc.Badge(tf["label"], color=LABEL_COLORS.get(tf["label"], "secondary")),
+                      html.Span(f" confidence {tf['confidence']:.2f} · weight {tf['weight']:g} · "
+                                f"share {100 * tf['share']:.0f}%", className="text-muted small")]),
+            html.Ul(items or [html.Li("no evidence either way", className="text-muted")], className="small mb-2"),
+        ], className="signals-breakdown-tf", id={"type": "signals-tf", "index": tf["timeframe"]}))
+    return cards
+
+
+@callback(Output(SUMMARY, "children"), Output(BREAKDOWN, "children"), Output(CHART, "figure"),
+          Output(HISTORY, "figure"),
+          Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"))
+def update_detail(symbol, timeframe, _n):
+    cat = query.catalog()
+    if not symbol or symbol not in cat.exchange:
+        return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update
+    snapshot = _snapshots(cat, [symbol]).get(symbol)
+    exchange = cat.exchange[symbol]
+    history = views.history_figure(service.score_history(db.session, exchange, symbol), symbol)
+    try:
+        sym, tf = query.resolve(cat, symbol, timeframe)
+        candles, _source = query.recent_candles(cat, sym, tf, limit=300,
+                                                cache=live_cache(current_app.config["CW_SETTINGS"]))
+    except query.UnknownSeries:
+        candles, tf = None, timeframe
+    events = ((snapshot or {}).get("timeframes", {}).get(tf) or {}).get("events", [])
+    chart = views.events_figure(candles, events, f"{symbol} · {tf} · events", cat.is_demo(symbol)) \
+        if candles is not None else no_update
+    if not snapshot:
+        msg = html.P("No signal yet: the analysis job has not run for this symbol.", className="text-muted")
+        return "", msg, chart, history
+    fused = snapshot["fused"]
+    summary = html.Span([html.Span(f"fused {fused['score']:.1f} ", className="fs-5"),
+                         dbc.Badge(fused["label"], color=LABEL_COLORS.get(fused["label"], "secondary")),
+                         html.Span(f" confidence {fused['confidence']:.2f} · agreement {fused['agreement']:.2f}",
+                                   className="text-muted small")])
+    return summary, _breakdown(snapshot), chart, history
+
+
+@callback(Output(QUALITY, "data"), Output(QUALITY_META, "children"), Input(SYMBOL, "value"))
+def update_quality(symbol):
+    cat = query.catalog()
+    if not symbol or symbol not in cat.exchange:
+        return [], ""
+    report, meta = service.quality_report(db.session, cat.exchange[symbol], symbol)
+    if not meta:
+        return [], "Not computed yet: the analysis job computes it on its first run and then every 30 minutes."
+    rows = views.quality_rows(report)
+    computed = max(m["computed_at"] for m in meta.values())
+    spans = ", ".join(f"{tf}: {m['bars']} bars" for tf, m in meta.items())
+    note = "" if rows else " Not enough history yet (the first 200 bars of each timeframe are warm-up)."
+    return rows, f"Computed {computed:%Y-%m-%d %H:%M} UTC over {spans}.{note}"

@@ -1,0 +1,48 @@
+"""The Signals page: heat-map, overview table, breakdown with reasons, event chart, quality (headless Chromium)."""
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_signals_page_shows_heatmap_table_and_breakdown(signed_in):
+    duo = signed_in("trader@example.com", path="/signals")
+    # heat-map: one row per symbol, timeframes + fused as columns, score text in the cells
+    duo.wait_for_element("#signals-heatmap g.heatmaplayer image, #signals-heatmap g.hm image", timeout=20)
+    cells = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#signals-heatmap text.heatmap-label, "
+        "#signals-heatmap g.heatmaplayer text')).map(t => t.textContent)")
+    assert any(c.isdigit() for c in cells)
+    xticks = [t.text for t in duo.find_elements("#signals-heatmap .xtick text")]
+    assert "fused" in xticks and "1h" in xticks
+    # the sortable table lists both symbols with a fused score
+    duo.wait_for_contains_text("#signals-table", "BTC/USDT", timeout=10)
+    assert "ETH/USDT" in duo.find_element("#signals-table").text
+    # breakdown: per-timeframe blocks with reasons and their points
+    duo.wait_for_contains_text("#signals-breakdown", "confidence", timeout=10)
+    text = duo.find_element("#signals-breakdown").text
+    assert "1m" in text and "share" in text
+    assert any(line.strip().startswith(("+", "-")) or " +" in line or " -" in line for line in text.splitlines())
+    duo.wait_for_contains_text("#signals-summary", "fused", timeout=10)
+    # candlesticks with event markers
+    duo.wait_for_element("#signals-chart g.trace.boxes", timeout=10)
+    duo.wait_for_element("#signals-chart g.scatterlayer .point", timeout=10)
+    # history, quality and the honest weights note
+    duo.wait_for_element("#signals-history g.scatterlayer .trace", timeout=10)
+    duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=10)
+    assert "not fitted" in duo.find_element("#signals-disclaimer").text
+    assert "rsi_oversold" in duo.driver.execute_script("return document.getElementById('signals-weights').textContent")
+    assert duo.get_logs() == [] or all("favicon" in e["message"] for e in duo.get_logs())
+
+
+def test_clicking_a_table_row_selects_the_symbol(signed_in):
+    duo = signed_in("trader@example.com", path="/signals")
+    duo.wait_for_contains_text("#signals-table", "ETH/USDT", timeout=20)
+    cell = [c for c in duo.find_elements("#signals-table td[data-dash-column='symbol']") if c.text == "ETH/USDT"][0]
+    cell.click()
+    duo.wait_for_contains_text("#signals-chart .gtitle", "ETH/USDT", timeout=10)
+
+
+def test_nav_link_leads_to_signals(signed_in):
+    duo = signed_in("trader@example.com")
+    duo.wait_for_element("#nav-signals", timeout=20).click()
+    duo.wait_for_element("#signals-heatmap .main-svg", timeout=20)
