@@ -195,8 +195,8 @@ def rq_worker(redis_url, pg_url):
             CANDLEWISE_ENV="testing",
             MARKET_DATA_SOURCE="demo",
             CREATE_DEMO_USERS="0",
-            **(env or {}),
         )
+        child_env.update(env or {})
         cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--url", redis_url, "--worker-ttl", "30",
                *(["--burst"] if burst else []), *(queues or ("ingest",))]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -6,7 +6,7 @@ import logging
 from flask import current_app
 
 from app.extensions import db
-from app.market.ingest import refresh_series
+from app.market.ingest import backfill_series, refresh_series
 from app.market.sources.base import Source
 from app.market.sources.demo import DEMO_EXCHANGE, DemoSource
 from app.settings import Settings
@@ -74,6 +74,22 @@ def on_new_bars(exchange: str, symbol: str, timeframe: str) -> None:
     job, enqueued = enqueue_analysis(exchange, symbol)
     log.info("new closed bars: %s %s %s -> analysis %s (%s)", exchange, symbol, timeframe, job.id,
              "enqueued" if enqueued else "already queued")
+
+
+@with_app_context
+def backfill(exchange: str, symbol: str, timeframe: str, days: float = 30.0) -> dict:
+    """Load ``days`` of history for one series through the bulk path, progress in ``job.meta``."""
+    from datetime import datetime, timedelta, timezone
+
+    settings: Settings = current_app.config["CW_SETTINGS"]
+    if not 0 < float(days) <= 3650:
+        raise ValueError(f"days must be between 0 and 3650, got {days!r}")
+    until = datetime.now(timezone.utc)
+    result = backfill_series(db.session.connection(), source_for(exchange, settings), symbol, timeframe,
+                             until - timedelta(days=float(days)), until, progress=report)
+    db.session.commit()
+    report(100, "done")
+    return result.to_dict()
 
 
 @with_app_context

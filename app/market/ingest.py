@@ -48,7 +48,8 @@ def refresh_series(conn: Connection, source: Source, symbol: str, timeframe: str
     now = now or datetime.now(timezone.utc)
     series_id = store.get_or_create_series(conn, source.name, symbol, timeframe)
     last = store.last_candle_time(conn, series_id)
-    since = (last + step) if last is not None else now - FIRST_FETCH_BARS * step
+    aligned_now = pd.Timestamp(now).floor(step).to_pydatetime()
+    since = (last + step) if last is not None else aligned_now - FIRST_FETCH_BARS * step
 
     frames = [fetch_candles_any(source, symbol, timeframe, since, now)] if since < now else []
     gaps_filled = 0
@@ -74,3 +75,30 @@ def refresh_series(conn: Connection, source: Source, symbol: str, timeframe: str
     last_bar = valid.index[-1].isoformat() if len(valid) else (last.isoformat() if last else None)
     return RefreshResult(source.name, symbol, timeframe, fetched_n, written, rejected, gaps_filled,
                          len(new_bars), last_bar), new_bars
+
+
+def backfill_series(conn: Connection, source: Source, symbol: str, timeframe: str, since: datetime,
+                    until: datetime, progress=None, chunk_bars: int = 20_000) -> RefreshResult:
+    """Load history in chunks through the bulk path; ``progress(percent, phase)`` after each chunk."""
+    symbol = validate_symbol(symbol)
+    step = timeframe_delta(timeframe)
+    if until <= since:
+        raise ValueError(f"backfill range is empty: since {since.isoformat()} >= until {until.isoformat()}")
+    series_id = store.get_or_create_series(conn, source.name, symbol, timeframe)
+    total = (until - since) / step
+    fetched = written = rejected = 0
+    start = since
+    while start < until:
+        end = min(until, start + chunk_bars * step)
+        frame = fetch_candles_any(source, symbol, timeframe, start, end)
+        fetched += len(frame)
+        if len(frame):
+            result = validate_candles(frame, timeframe, partial=True)
+            rejected += len(result.rejected)
+            written += store.bulk_upsert_candles(conn, series_id, result.valid)
+        start = end
+        if progress is not None:
+            progress(100.0 * min(1.0, ((start - since) / step) / total), f"{symbol} {timeframe} to {start:%Y-%m-%d %H:%M}")
+    last = store.last_candle_time(conn, series_id)
+    return RefreshResult(source.name, symbol, timeframe, fetched, written, rejected, 0, written,
+                         last.isoformat() if last else None)
