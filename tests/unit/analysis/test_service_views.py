@@ -1,0 +1,148 @@
+"""Pure parts of the Signals glue: the snapshot document and what the page draws from it."""
+import json
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app.analysis import service, views
+from app.analysis.scoring import analyze_latest
+from app.analysis.types import FusedSignal, Reason, Signal
+from app.market.resample import resample_many
+from app.market.sources.demo import generate_demo_candles
+
+END = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    one = generate_demo_candles(["BTC/USDT"], end=END, days=5, seed=3)["BTC/USDT"]
+    return {"1m": one, **resample_many(one, "1m", ("5m", "15m", "1h", "4h", "1d"))}
+
+
+@pytest.fixture(scope="module")
+def snapshot(frames):
+    signals, fused = analyze_latest(frames, "BTC/USDT")
+    events = {tf: service.recent_events(f, tf) for tf, f in frames.items()}
+    return service.build_snapshot("demo", signals, fused, events, computed_at=END)
+
+
+def _sig(tf, score, reasons):
+    return Signal("BTC/USDT", tf, pd.Timestamp(END), score, 0.8, "buy", [Reason(t, p, c) for t, p, c in reasons])
+
+
+def test_snapshot_is_json_and_ranks_reasons_by_points_times_share():
+    signals = {"1h": _sig("1h", 70, [("RSI low on 1h", 10.0, "rsi"), ("small", 0.5, "obv")]),
+               "1m": _sig("1m", 58, [("Trend up on 1m", 12.0, "trend")])}
+    fused = FusedSignal("BTC/USDT", pd.Timestamp(END), 66.0, 0.7, "buy", 1.0,
+                        {"1h": {"weight": 1.5, "share": 0.8}, "1m": {"weight": 0.5, "share": 0.2}}, [])
+    snap = service.build_snapshot("demo", signals, fused, computed_at=END)
+    assert json.loads(json.dumps(snap, allow_nan=False)) == snap
+    # 10 x 0.8 = 8 beats 12 x 0.2 = 2.4 beats 0.5 x 0.8 = 0.4
+    assert snap["top_reasons"] == ["RSI low on 1h", "Trend up on 1m", "small"]
+    assert list(snap["timeframes"]) == ["1m", "1h"]  # TIMEFRAMES order
+    assert snap["timeframes"]["1h"]["share"] == 0.8 and snap["computed_at"] == END.isoformat()
+
+
+def test_recent_events_only_cover_the_last_bars_and_use_past_data(frames):
+    frame = frames["15m"]
+    events = service.recent_events(frame, "15m", bars=100)
+    assert events and all(pd.Timestamp(e["time"]) >= frame.index[-100] for e in events)
+    # detecting on a frame cut at bar t gives the same events up to t (no look-ahead)
+    cut = frame.index[-40]
+    early = [e for e in service.recent_events(frame.loc[:cut], "15m", bars=60)
+             if pd.Timestamp(e["time"]) >= frame.index[-100]]
+    assert early == [e for e in events if pd.Timestamp(e["time"]) <= cut]
+
+
+def test_heatmap_has_a_cell_per_symbol_and_timeframe_on_a_fixed_0_100_scale(snapshot):
+    fig = views.heatmap_figure({"BTC/USDT": snapshot, "ETH/USDT": None})
+    hm = fig.data[0]
+    assert list(hm.x) == ["1m", "5m", "15m", "1h", "4h", "1d", "fused"]
+    assert list(hm.y) == ["BTC/USDT", "ETH/USDT"]
+    assert hm.z[0][3] == snapshot["timeframes"]["1h"]["score"] and hm.z[0][6] == snapshot["fused"]["score"]
+    assert all(v is None for v in hm.z[1])
+    assert (hm.zmin, hm.zmax) == (0, 100)
+    assert hm.colorscale[0][1].lower() == "#c62828" and hm.colorscale[-1][1].lower() == "#2e7d32"
+
+
+def test_overview_rows_age_and_placeholder(snapshot):
+    now = END.replace(minute=30)
+    rows = views.overview_rows({"BTC/USDT": snapshot, "ETH/USDT": None}, now)
+    assert rows[0]["age_min"] == 30.0 and rows[0]["score"] == round(snapshot["fused"]["score"], 1)
+    assert rows[0]["reasons"] == " · ".join(snapshot["top_reasons"])
+    assert rows[1] == {"symbol": "ETH/USDT", "score": None, "label": "no signal yet", "confidence": None,
+                       "reasons": "", "bar_time": "", "age_min": None}
+
+
+def test_breakdown_is_ordered_by_share_and_keeps_points(snapshot):
+    parts = views.breakdown(snapshot)
+    shares = [p["share"] for p in parts]
+    assert shares == sorted(shares, reverse=True) and len(parts) == len(snapshot["timeframes"])
+    one = next(p for p in parts if p["timeframe"] == "1h")
+    assert one["reasons"] == [(r["text"], r["points"]) for r in snapshot["timeframes"]["1h"]["reasons"]]
+
+
+def test_event_markers_sit_below_lows_for_bullish_and_above_highs_for_bearish(frames):
+    candles = frames["1h"].iloc[-50:]
+    t_up, t_down = candles.index[10], candles.index[20]
+    events = [{"time": t_up.isoformat(), "event": "hammer", "kind": "candle", "direction": 1, "strength": 0.5},
+              {"time": t_down.isoformat(), "event": "sr_break", "kind": "technical", "direction": -1,
+               "strength": 0.9},
+              {"time": frames["1h"].index[0].isoformat(), "event": "doji", "kind": "candle", "direction": 1,
+               "strength": 0.3}]  # outside the window: not drawn
+    fig = views.events_figure(candles, events, "t")
+    bull = next(t for t in fig.data if t.name == "bullish event")
+    bear = next(t for t in fig.data if t.name == "bearish event")
+    assert list(pd.to_datetime(bull.x, utc=True)) == [t_up] and bull.y[0] < candles.loc[t_up, "low"]
+    assert list(pd.to_datetime(bear.x, utc=True)) == [t_down] and bear.y[0] > candles.loc[t_down, "high"]
+    assert "sr_break" in bear.text[0]
+
+
+def test_history_figure_draws_fused_thicker():
+    t = pd.date_range(END, periods=4, freq="h", tz="UTC")
+    hist = pd.DataFrame({"timeframe": ["1h"] * 4 + ["fused"] * 2, "bar_time": list(t) + list(t[2:]),
+                         "score": [40, 50, 60, 70, 55, 65], "confidence": 0.5, "label": "neutral"})
+    fig = views.history_figure(hist, "BTC/USDT")
+    lines = {tr.name: tr for tr in fig.data}
+    assert set(lines) == {"1h", "fused"} and list(lines["1h"].y) == [40, 50, 60, 70]
+    assert lines["fused"].line.width > lines["1h"].line.width
+
+
+def test_quality_rows_drop_empty_labels_and_nan():
+    report = pd.DataFrame([
+        {"timeframe": "1h", "horizon": 1, "label": "buy", "count": 12, "mean_return_pct": 0.123456,
+         "base_mean_return_pct": 0.01, "edge_pct": 0.113456, "hit_rate": 0.58333, "base_hit_rate": 0.5},
+        {"timeframe": "1h", "horizon": 1, "label": "strong buy", "count": 0, "mean_return_pct": np.nan,
+         "base_mean_return_pct": 0.01, "edge_pct": np.nan, "hit_rate": np.nan, "base_hit_rate": 0.5},
+        {"timeframe": "1h", "horizon": 1, "label": "all", "count": 50, "mean_return_pct": 0.01,
+         "base_mean_return_pct": 0.01, "edge_pct": 0.0, "hit_rate": np.nan, "base_hit_rate": np.nan},
+    ])
+    rows = views.quality_rows(report)
+    assert [r["label"] for r in rows] == ["buy", "all"]
+    assert rows[0]["hit_rate"] == 0.583 and rows[0]["mean_return_pct"] == 0.1235
+    assert rows[1]["hit_rate"] is None
+
+
+def test_signal_cache_keys_and_validation():
+    class FakeRedis:
+        def __init__(self):
+            self.data, self.ttl = {}, {}
+
+        def set(self, key, value, ex=None):
+            self.data[key], self.ttl[key] = value, ex
+
+        def mget(self, keys):
+            return [self.data.get(k) for k in keys]
+
+    r = FakeRedis()
+    cache = service.SignalCache(r, prefix="cw", ttl_s=60)
+    cache.write({"symbol": "BTC/USDT", "fused": {"score": 61.0}})
+    assert r.ttl == {"cw:signals:BTC/USDT": 60}
+    assert cache.read("btc/usdt") == {"symbol": "BTC/USDT", "fused": {"score": 61.0}}
+    assert cache.read_many(["ETH/USDT"]) == {"ETH/USDT": None}
+    with pytest.raises(ValueError):
+        service.SignalCache(r, ttl_s=0)
+    with pytest.raises(ValueError):
+        cache.key("not a symbol")
