@@ -6,6 +6,7 @@ import os
 import secrets
 
 import click
+from flask.cli import AppGroup
 from flask import current_app
 
 from app.auth.users import create_user
@@ -32,7 +33,7 @@ def ensure_demo_users() -> dict[str, str]:
     return saved
 
 
-@click.group("demo")
+@click.group("demo", cls=AppGroup)
 def demo_cli() -> None:
     """Demo users and market data."""
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from app.auth.users import UserError, create_user, list_users
 from app.extensions import db
 from app.models.user import User
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users() -> None:
     """Manage Candlewise users."""
 

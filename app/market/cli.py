@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from app.extensions import db
 
 
-@click.group("candles")
+@click.group("candles", cls=AppGroup)
 def candles_cli() -> None:
     """Market data: import files, list series."""
 
@@ -16,29 +17,37 @@ def candles_cli() -> None:
 @click.option("--exchange", required=True, help="Exchange name to store under, e.g. binance or csv.")
 @click.option("--symbol", required=True, help="Symbol like BTC/USDT.")
 @click.option("--timeframe", required=True, help="1m 5m 15m 1h 4h 1d")
-@click.option("--partial", is_flag=True, help="Keep the valid rows when some are bad (default: write nothing).")
+@click.option("--partial", is_flag=True, help="CSV: keep the valid rows when some are bad (default: write nothing).")
 def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: bool) -> None:
     """Validate every row of a CSV/Parquet file and upsert it; bad rows are reported with line numbers."""
-    from app.market.csv_import import CandleFileError, parse_candle_file
     from app.market import store
+    from app.market.csv_import import CandleFileError, parse_candle_file
     from app.market.timeframes import timeframe_delta, validate_symbol
-    from app.market.validate import CandleValidationError, validate_candles
 
+    rejected: list[tuple[int, str]] = []
     try:
         symbol = validate_symbol(symbol)
         timeframe_delta(timeframe)
-        frame = parse_candle_file(path, partial=partial)
-        result = validate_candles(frame, timeframe, partial=partial)
-    except (CandleFileError, CandleValidationError, ValueError) as exc:
+        try:
+            frame = parse_candle_file(path, timeframe=timeframe)
+        except CandleFileError as exc:
+            if not (partial and path.lower().endswith(".csv") and all(line > 1 for line, _ in exc.errors)):
+                raise
+            rejected = exc.errors
+            bad = {line for line, _ in rejected}
+            lines = open(path, "rb").read().splitlines(keepends=True)
+            kept = b"".join(raw for number, raw in enumerate(lines, start=1) if number not in bad)
+            frame = parse_candle_file(kept, file_format="csv", timeframe=timeframe)
+    except (CandleFileError, ValueError) as exc:
         raise click.ClickException(f"{path}: nothing written.\n{exc}") from None
     conn = db.session.connection()
     series_id = store.get_or_create_series(conn, exchange.strip().lower(), symbol, timeframe)
-    written = store.bulk_upsert_candles(conn, series_id, result.valid)
+    written = store.bulk_upsert_candles(conn, series_id, frame)
     db.session.commit()
-    click.echo(f"{written} candles stored for {exchange} {symbol} {timeframe}"
-               + (f"; {len(result.rejected)} rejected" if result.rejected else ""))
-    for rej in result.rejected[:50]:
-        click.echo(f"  rejected: {rej}")
+    click.echo(f"{len(frame)} candles stored for {exchange} {symbol} {timeframe} ({written} new or changed)"
+               + (f"; {len(rejected)} rows rejected" if rejected else ""))
+    for line, reason in rejected[:50]:
+        click.echo(f"  rejected line {line}: {reason}")
 
 
 @candles_cli.command("series")

@@ -1,0 +1,51 @@
+"""`flask users create/list/deactivate` and `flask demo seed`."""
+import json
+
+
+def test_create_admin_then_login(server, client):
+    runner = server.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "Boss@Example.com", "--admin", "--password", "long-enough-pw"])
+    assert result.exit_code == 0 and "created admin boss@example.com" in result.output
+    listing = runner.invoke(args=["users", "list"])
+    assert "boss@example.com\tadmin\tactive" in listing.output
+    assert client.post("/login", data={"email": "boss@example.com", "password": "long-enough-pw"}).status_code == 302
+
+
+def test_create_refuses_bad_input_clearly(server):
+    runner = server.test_cli_runner()
+    short = runner.invoke(args=["users", "create", "a@example.com", "--password", "short"])
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    bad_email = runner.invoke(args=["users", "create", "not-an-email", "--password", "long-enough-pw"])
+    assert bad_email.exit_code != 0 and "not a valid e-mail" in bad_email.output
+    runner.invoke(args=["users", "create", "a@example.com", "--password", "long-enough-pw"])
+    dup = runner.invoke(args=["users", "create", "A@example.com", "--password", "long-enough-pw"])
+    assert dup.exit_code != 0 and "already exists" in dup.output
+
+
+def test_deactivate_blocks_login(server, client):
+    runner = server.test_cli_runner()
+    runner.invoke(args=["users", "create", "t@example.com", "--password", "long-enough-pw"])
+    assert runner.invoke(args=["users", "deactivate", "t@example.com"]).exit_code == 0
+    resp = client.post("/login", data={"email": "t@example.com", "password": "long-enough-pw"})
+    assert resp.status_code == 401 and b"deactivated" in resp.data
+
+
+def test_demo_seed_creates_users_and_demo_market(tmp_path, monkeypatch):
+    from app import create_app
+    from app import demo
+    from tests.conftest import make_settings, migrate_app
+
+    monkeypatch.setattr(demo, "CREDENTIALS_FILE", tmp_path / "creds.json")
+    app = create_app(make_settings(tmp_path, create_demo_users=True, demo_days=2))
+    migrate_app(app)
+    result = app.server.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "OFFLINE DEMO DATA (synthetic)" in result.output
+    creds = json.loads((tmp_path / "creds.json").read_text())
+    assert set(creds) == {"admin@candlewise.local", "trader@candlewise.local"}
+    assert (tmp_path / "creds.json").stat().st_mode & 0o077 == 0
+    c = app.server.test_client()
+    assert c.post("/login", data={"email": "admin@candlewise.local",
+                                  "password": creds["admin@candlewise.local"]}).status_code == 302
+    again = app.server.test_cli_runner().invoke(args=["demo", "seed"])
+    assert "0 rows written" in again.output  # current demo data is not regenerated
