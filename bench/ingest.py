@@ -162,7 +162,7 @@ def main() -> None:
     print(f"PostgreSQL candle ingestion, {os.cpu_count()} CPUs")
     print(f"{'path':<44}{'rows':>10}{'rows/s':>14}")
     for label, key, n in [
-        ("bulk_upsert_candles insert (1 COPY + merge)", "bulk_insert", rows),
+        ("bulk_upsert_candles insert (COPY, new range)", "bulk_insert", rows),
         ("bulk_upsert_candles update (all changed)", "bulk_update", rows),
         ("ORM session.add + commit insert", "orm_insert", ORM_ROWS),
         ("ORM load objects + modify + commit update", "orm_update", ORM_ROWS),

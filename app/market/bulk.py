@@ -87,6 +87,8 @@ def merge_copy(conn: Connection, table: str, series_ids: np.ndarray, times_us: n
     index inserts local. The caller runs this inside a transaction or savepoint.
     """
     payload = encode_copy(series_ids, times_us, values)
+    if _copy_direct_if_new(conn, table, series_ids, times_us, payload):
+        return len(times_us)
     cols = ", ".join(_PRICE_COLUMNS)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {STAGE}")
     conn.exec_driver_sql(
@@ -107,6 +109,41 @@ def merge_copy(conn: Connection, table: str, series_ids: np.ndarray, times_us: n
     )
     conn.exec_driver_sql(f"DROP TABLE {STAGE}")
     return int(result.rowcount)
+
+
+def _copy_direct_if_new(conn: Connection, table: str, series_ids: np.ndarray, times_us: np.ndarray,
+                        payload: bytes) -> bool:
+    """Fast path for a backfill into an empty time range: COPY straight into the table.
+
+    Nothing to merge when no stored row of these series falls inside the batch's
+    time span, so the staging table and the ``ON CONFLICT`` merge are skipped.
+    A concurrent writer that slips a row in between the check and the COPY makes
+    the COPY fail on the primary key; the savepoint is rolled back and the caller
+    falls back to the merge. Returns True when the rows were written.
+    """
+    import psycopg2
+
+    lo, hi = int(times_us.min()) - PG_EPOCH_US, int(times_us.max()) - PG_EPOCH_US
+    sids = sorted({int(s) for s in np.unique(series_ids)})
+    overlap = conn.exec_driver_sql(
+        f"SELECT EXISTS (SELECT 1 FROM {table} WHERE series_id = ANY(%(sids)s)"
+        " AND time BETWEEN TIMESTAMPTZ '2000-01-01 00:00:00+00' + %(lo)s * INTERVAL '1 microsecond'"
+        " AND TIMESTAMPTZ '2000-01-01 00:00:00+00' + %(hi)s * INTERVAL '1 microsecond')",
+        {"sids": sids, "lo": lo, "hi": hi},
+    ).scalar()
+    if overlap:
+        return False
+    cols = ", ".join(("series_id", "time", *_PRICE_COLUMNS))
+    savepoint = conn.begin_nested()
+    try:
+        with conn.connection.dbapi_connection.cursor() as cur:
+            cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT binary)", io.BytesIO(payload),
+                            size=1 << 22)
+    except psycopg2.IntegrityError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
 
 
 def copy_out(conn: Connection, select_sql: str, params: dict, fields: list[tuple[str, str]]

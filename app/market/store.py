@@ -372,3 +372,13 @@ def count_candles(conn: Conn, series_id: int) -> int:
     k = CANDLES.c
     stmt = select(func.count()).select_from(CANDLES).where(k.series_id == _series_id(series_id))
     return int(_connection(conn).execute(stmt).scalar_one())
+
+
+def delete_series(conn: Conn, series_id: int) -> int:
+    """Delete a series and all its candles (candles have no FOREIGN KEY, see app/models/market.py)."""
+    c = _connection(conn)
+    sid = _series_id(series_id)
+    with _atomic(c):
+        deleted = c.execute(CANDLES.delete().where(CANDLES.c.series_id == sid)).rowcount
+        c.execute(SERIES.delete().where(SERIES.c.id == sid))
+    return int(deleted)

@@ -13,6 +13,9 @@ branch_labels = None
 depends_on = None
 
 
+# candles.series_id has no FOREIGN KEY on purpose: see app/models/market.py.
+
+
 def upgrade():
     op.create_table(
         "users",
@@ -46,8 +49,6 @@ def upgrade():
         sa.Column("low", sa.Float(), nullable=False),
         sa.Column("close", sa.Float(), nullable=False),
         sa.Column("volume", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(["series_id"], ["series.id"], name=op.f("fk_candles_series_id_series"),
-                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("series_id", "time", name=op.f("pk_candles")),
     )
 

@@ -78,3 +78,19 @@ def test_concurrent_creation_yields_one_series(engine):
     assert not errors and results == [a]
     with engine.connect() as conn:
         assert len(store.list_series(conn)) == 1
+
+
+
+def test_delete_series_removes_its_candles_only(engine):
+    from tests.fakes.candles import make_candles
+
+    frame = make_candles(50)
+    with engine.begin() as conn:
+        a = store.get_or_create_series(conn, "binance", "BTC/USDT", "1m")
+        b = store.get_or_create_series(conn, "binance", "ETH/USDT", "1m")
+        store.upsert_candles(conn, a, frame)
+        store.upsert_candles(conn, b, frame)
+        assert store.delete_series(conn, a) == 50
+    with engine.connect() as conn:
+        assert store.find_series(conn, "binance", "BTC/USDT", "1m") is None
+        assert store.count_candles(conn, a) == 0 and store.count_candles(conn, b) == 50
