@@ -11,7 +11,10 @@ def test_trader_logs_in_and_sees_candlestick_chart(signed_in):
     duo.wait_for_element("#market-chart g.trace.boxes", timeout=10)
     duo.wait_for_element("#market-chart g.barlayer .point", timeout=10)
     duo.wait_for_contains_text("#market-source-badge", "offline demo data", timeout=10)
-    assert "bars" in duo.find_element("#market-status").text
+    assert "bars from the database" in duo.find_element("#market-status").text  # embedded: no Redis
+    duo.wait_for_contains_text("#market-ticker", "BTC/USDT", timeout=10)
+    assert "ETH/USDT" in duo.find_element("#market-ticker").text
+    assert "%" in duo.find_element("#market-ticker").text
     assert duo.find_element("#shell-user").text.startswith("trader@example.com")
     assert duo.get_logs() == [] or all("favicon" in e["message"] for e in duo.get_logs())
 

@@ -138,3 +138,39 @@ def test_successful_logins_do_not_count_towards_the_limit(tmp_path):
     for _ in range(4):
         assert login(c, "ann@example.com").status_code == 302
         c.get("/logout")
+
+
+@pytest.mark.integration
+def test_login_limits_are_stored_in_redis_in_production_mode(fresh_pg_url, redis_url):
+    """With REDIS_URL set the counters live in Redis, so every web process shares them."""
+    import redis
+
+    from app import create_app
+
+    app = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
+                                   login_limit_account="2 per minute"))
+    migrate_app(app)
+    c = app.server.test_client()
+    assert login(c, "victim@example.com", "bad-password-1").status_code == 401
+    keys = redis.Redis.from_url(redis_url).keys("*")
+    assert any(b"cw:ratelimit" in k and b"login-account:victim@example.com" in k for k in keys), keys
+    other_process = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
+                                             login_limit_account="2 per minute")).server.test_client()
+    assert login(other_process, "victim@example.com", "bad-password-1").status_code == 401
+    assert login(c, "victim@example.com", "bad-password-1").status_code == 429
+
+
+def test_production_cookies_are_secure(tmp_path):
+    from app import create_app
+    from app.auth.users import create_user
+    from app.settings import Settings
+
+    settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32,
+                                  "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
+    app = create_app(settings)
+    migrate_app(app)
+    with app.server.app_context():
+        create_user("ann@example.com", "correct-horse-battery")
+    resp = login(app.server.test_client(), "ann@example.com")
+    cookie = resp.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
