@@ -27,7 +27,7 @@ R_SYM, R_SIDE, R_QTY, R_ENTRY_I, R_ENTRY_PX, R_EXIT_I, R_EXIT_PX = 0, 1, 2, 3, 4
 R_ENTRY_FEE, R_EXIT_FEE, R_SLIP, R_FUNDING, R_PNL, R_REASON = 7, 8, 9, 10, 11, 12
 N_FIELDS = 13
 REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data", "open")
-SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH = 0, 1
+SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH, SIZE_VOL_TARGET = 0, 1, 2
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -48,6 +48,22 @@ def _push(rec, k, j, side, qty, ei, epx, xi, xpx, efee, xfee, slip, funding, rea
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _vol_scale_at(log_close, i, j, lookback, scale, target_vol):
+    """min(1, target / realised vol) from the log returns of bars i-lookback .. i-1
+    (computed only when an order is placed, so it costs nothing per bar)."""
+    if i < lookback + 1:
+        return np.nan
+    mean = (log_close[i - 1, j] - log_close[i - 1 - lookback, j]) / lookback
+    acc = 0.0
+    for t in range(i - lookback, i):
+        d = log_close[t, j] - log_close[t - 1, j] - mean
+        acc += d * d
+    if acc <= 0.0:
+        return np.nan
+    return min(1.0, target_vol / (np.sqrt(acc / (lookback - 1)) * scale))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _max_trades(target):
     # a trade needs an entry, and an entry needs the target to change
     # (after a stop the symbol waits for a change), so this bounds the records
@@ -61,12 +77,20 @@ def _max_trades(target):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
-             taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end):
+def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding_rate, size_mode,
+             taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end,
+             log_close, vol_lookback, vol_scale, target_vol):
     """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
-    and ``funding`` (n,). ``sl``/``tp``/``ts`` are NaN when off.
+    ``sl``/``tp``/``ts`` are NaN when off.
 
     ``slip`` and ``weight`` may have a single row, then used for every bar.
+    With ``size_mode == SIZE_VOL_TARGET`` the weight is scaled by
+    ``min(1, target_vol / realised)``, realised being the annualised
+    (``vol_scale``) standard deviation of the ``vol_lookback`` log returns of
+    ``log_close`` up to bar i-1; no entry before that much history exists.
+
+    Funding is sparse: ``funding_rate[f]`` is charged at the open of bar
+    ``funding_bar[f]`` (ascending); empty arrays when off.
 
     Returns (equity (n,), sides (n, m) int8 position side at each close,
     records (k, N_FIELDS)).
@@ -86,12 +110,25 @@ def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
     e_slip = np.zeros(m)
     fund = np.zeros(m)           # funding paid so far by the open trade
     ext = np.zeros(m)            # best price since entry (trailing reference)
+    # exit levels: a long exits when low <= lower (stop) or high >= upper (take-profit),
+    # a short when high >= upper (stop) or low <= lower (take-profit); +-inf when off
+    lower = np.zeros(m)
+    upper = np.zeros(m)
+    trail_binds = np.zeros(m, dtype=np.bool_)
     stopped = np.zeros(m, dtype=np.int8)  # side stopped out; no re-entry while target stays there
     use_sl = not np.isnan(sl)
     use_tp = not np.isnan(tp)
     use_ts = not np.isnan(ts)
+    use_stops = use_sl or use_tp or use_ts
+    vol_mode = size_mode == SIZE_VOL_TARGET
 
+    fp = 0                       # next funding event
+    n_fund = funding_bar.shape[0]
     for i in range(n):
+        f_rate = 0.0
+        if fp < n_fund and funding_bar[fp] == i:
+            f_rate = funding_rate[fp]
+            fp += 1
         for j in range(m):
             o = open_[i, j]
             q = qty[j]
@@ -100,8 +137,8 @@ def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
                 side = 1
             elif q < 0:
                 side = -1
-            if side != 0 and funding[i] != 0.0:
-                f = q * o * funding[i]
+            if side != 0 and f_rate != 0.0:
+                f = q * o * f_rate
                 cash -= f
                 fund[j] += f
             desired = 0
@@ -126,6 +163,8 @@ def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
                     q = 0.0
                     side = 0
                 w = weight[i if weight_rows else 0, j]
+                if desired != 0 and vol_mode:
+                    w = w * _vol_scale_at(log_close, i, j, vol_lookback, vol_scale, target_vol)
                 if desired != 0 and not np.isnan(w):
                     px = o * (1.0 + desired * s)
                     if size_mode == SIZE_FIXED_CASH:
@@ -152,53 +191,71 @@ def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
                         e_slip[j] = new_q * o * s
                         fund[j] = 0.0
                         ext[j] = px
-            if side != 0 and (use_sl or use_tp or use_ts):
+                        far = np.inf * desired            # a level that is never reached
+                        lvl = px * (1.0 - desired * sl) if use_sl else -far
+                        trail_binds[j] = False
+                        if use_ts:
+                            t_px = px * (1.0 - desired * ts)
+                            if desired * (t_px - lvl) > 0:
+                                lvl = t_px
+                                trail_binds[j] = True
+                        tp_px = px * (1.0 + desired * tp) if use_tp else far
+                        if desired > 0:
+                            lower[j] = lvl
+                            upper[j] = tp_px
+                        else:
+                            lower[j] = tp_px
+                            upper[j] = lvl
+            if side != 0 and use_stops:
                 h = high[i, j]
                 lo = low[i, j]
-                ep = e_px[j]
-                stop_px = np.nan
-                reason = 1
-                if use_sl:
-                    stop_px = ep * (1.0 - side * sl)
-                if use_ts:
-                    t_px = ext[j] * (1.0 - side * ts)
-                    if np.isnan(stop_px) or side * (t_px - stop_px) > 0:
-                        stop_px = t_px
-                        reason = 3
-                exit_px = np.nan
-                base = np.nan
-                fee_rate = taker
-                s = 0.0
-                if not np.isnan(stop_px) and ((side > 0 and lo <= stop_px) or (side < 0 and h >= stop_px)):
-                    base = stop_px
-                    if side * (o - stop_px) <= 0:   # opened through the stop: fill at the open
-                        base = o
-                    s = slip[i if slip_rows else 0, j]
-                    exit_px = base * (1.0 - side * s)
-                elif use_tp:
-                    tp_px = ep * (1.0 + side * tp)
-                    if (side > 0 and h >= tp_px) or (side < 0 and lo <= tp_px):
-                        exit_px = tp_px
-                        if side * (o - tp_px) >= 0:   # gapped through the target: the open is better
-                            exit_px = o
-                        base = exit_px
+                if lo <= lower[j] or h >= upper[j]:
+                    if side > 0:
+                        stop_px = lower[j]
+                        tp_px = upper[j]
+                        hit_stop = lo <= stop_px
+                    else:
+                        stop_px = upper[j]
+                        tp_px = lower[j]
+                        hit_stop = h >= stop_px
+                    if hit_stop:   # the stop first, even when the take-profit was also in range
+                        base = stop_px
+                        if side * (o - stop_px) <= 0:   # opened through the stop: fill at the open
+                            base = o
+                        s = slip[i if slip_rows else 0, j]
+                        exit_px = base * (1.0 - side * s)
+                        fee_rate = taker
+                        reason = 3 if trail_binds[j] else 1
+                    else:
+                        base = tp_px
+                        if side * (o - tp_px) >= 0:     # gapped through the target: the open is better
+                            base = o
+                        s = 0.0
+                        exit_px = base
                         fee_rate = maker
                         reason = 2
-                if not np.isnan(exit_px):
                     a = abs(q)
                     fee = a * exit_px * fee_rate
                     cash += q * exit_px - fee
-                    sl_cost = a * base * s + e_slip[j]
-                    _push(rec, k, float(j), float(side), a, e_i[j], ep, float(i), exit_px,
-                                e_fee[j], fee, sl_cost, fund[j], float(reason))
+                    _push(rec, k, float(j), float(side), a, e_i[j], e_px[j], float(i), exit_px,
+                          e_fee[j], fee, a * base * s + e_slip[j], fund[j], float(reason))
                     k += 1
                     qty[j] = 0.0
                     stopped[j] = side
-                elif use_ts:
-                    if side > 0 and h > ext[j]:
-                        ext[j] = h
-                    elif side < 0 and lo < ext[j]:
+                elif use_ts:   # trail from this bar's extreme, effective from the next bar
+                    if side > 0:
+                        if h > ext[j]:
+                            ext[j] = h
+                            t_px = h * (1.0 - ts)
+                            if t_px > lower[j]:
+                                lower[j] = t_px
+                                trail_binds[j] = True
+                    elif lo < ext[j]:
                         ext[j] = lo
+                        t_px = lo * (1.0 + ts)
+                        if t_px < upper[j]:
+                            upper[j] = t_px
+                            trail_binds[j] = True
         eq = cash
         for j in range(m):
             q = qty[j]
@@ -233,3 +290,23 @@ def simulate(open_, high, low, close, target, slip, weight, funding, size_mode,
     if close_at_end:
         equity[n - 1] = cash
     return equity, positions, rec[:k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def funding_events(times_ns, interval_ns, rate):
+    """(bars, rates) of every funding charge: at the open of bar i, ``rate`` times the
+    number of funding timestamps (multiples of the interval) in (open[i-1], open[i]]."""
+    n = times_ns.shape[0]
+    bars = np.empty(n, dtype=np.int64)
+    rates = np.empty(n)
+    k = 0
+    nxt = (times_ns[0] // interval_ns + 1) * interval_ns   # first funding time after bar 0 opens
+    for i in range(1, n):
+        t = times_ns[i]
+        if t >= nxt:
+            count = (t - nxt) // interval_ns + 1
+            bars[k] = i
+            rates[k] = count * rate
+            k += 1
+            nxt += count * interval_ns
+    return bars[:k].copy(), rates[:k].copy()

@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ from app.backtest import _kernel
 from app.backtest.config import BacktestConfig
 from app.market.timeframes import OHLCV, TIMEFRAMES
 
+_NO_LOG_CLOSE = np.zeros((1, 1))
 TRADE_COLUMNS = ["symbol", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price",
                  "pnl", "return_pct", "fees", "slippage", "funding", "exit_reason", "bars_held"]
 
@@ -66,6 +68,14 @@ class MarketData:
     @property
     def n_bars(self) -> int:
         return len(self.index)
+
+    @cached_property
+    def log_close(self) -> np.ndarray:
+        return np.log(self.close)
+
+    @cached_property
+    def times_ns(self) -> np.ndarray:
+        return self.index.as_unit("ns").asi8
 
     def frame(self, symbol: str | None = None) -> pd.DataFrame:
         """The canonical candle frame of one symbol (the first by default)."""
@@ -166,25 +176,30 @@ def _targets(signal, data: MarketData, allow_short: bool) -> np.ndarray:
     if isinstance(signal, Mapping):
         signal = pd.DataFrame(dict(signal))
     if isinstance(signal, (pd.Series, pd.DataFrame)):
-        if isinstance(signal.index, pd.DatetimeIndex):
+        if isinstance(signal.index, pd.DatetimeIndex) and not signal.index.equals(data.index):
             if not data.index.isin(signal.index).all():
                 raise ValueError("the signal index does not cover every candle timestamp")
             signal = signal.loc[data.index]
         if isinstance(signal, pd.DataFrame):
             cols = [c for c in data.symbols if c in signal.columns]
             signal = signal[cols] if len(cols) == m else signal
-        signal = signal.to_numpy(dtype=np.float64)
-    arr = np.asarray(signal, dtype=np.float64)
+        signal = signal.to_numpy()
+    arr = np.asarray(signal)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape != (n, m):
         raise ValueError(f"signal shape {arr.shape} does not match {n} bars x {m} symbols")
-    arr = np.where(np.isnan(arr), 0.0, arr)
-    if not np.isin(arr, (-1.0, 0.0, 1.0)).all():
-        raise ValueError("signal values must be -1, 0 or +1 (target position)")
-    if not allow_short:
-        arr = np.maximum(arr, 0.0)
-    return np.ascontiguousarray(arr, dtype=np.int8)
+    if arr.dtype.kind in "iub":       # integer targets: a range check is enough
+        if arr.min() < -1 or arr.max() > 1:
+            raise ValueError("signal values must be -1, 0 or +1 (target position)")
+    else:
+        arr = np.nan_to_num(arr.astype(np.float64), nan=0.0)
+        if not np.isin(arr, (-1.0, 0.0, 1.0)).all():
+            raise ValueError("signal values must be -1, 0 or +1 (target position)")
+    out = arr.astype(np.int8, copy=False)
+    if not allow_short and out.min() < 0:
+        out = np.maximum(out, 0)
+    return np.ascontiguousarray(out)
 
 
 def _slippage(data: MarketData, config: BacktestConfig) -> np.ndarray:
@@ -207,29 +222,19 @@ def _slippage(data: MarketData, config: BacktestConfig) -> np.ndarray:
 
 
 def _weights(data: MarketData, config: BacktestConfig) -> np.ndarray:
-    shape = (1, len(data.symbols))   # one row: same for every bar
-    if config.sizing == "fixed_cash":
-        return np.full(shape, config.cash_per_trade)
-    if config.sizing == "fixed_fraction":
-        return np.full(shape, config.fraction)
-    logret = pd.DataFrame(np.log(data.close)).diff()
-    per_year = 365 * 86400 / data.bar_seconds
-    vol = logret.rolling(config.vol_lookback, min_periods=config.vol_lookback).std() * np.sqrt(per_year)
-    # the order at open t+1 may use returns up to the signal bar t
-    vol = vol.shift(1).to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = config.fraction * np.minimum(1.0, config.target_vol / vol)
-    return np.ascontiguousarray(np.where(vol > 0, w, np.nan))
+    value = config.cash_per_trade if config.sizing == "fixed_cash" else config.fraction
+    return np.full((1, len(data.symbols)), float(value))   # one row: same for every bar
 
 
-def _funding(data: MarketData, config: BacktestConfig) -> np.ndarray:
+_NO_FUNDING = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _funding(data: MarketData, config: BacktestConfig) -> tuple[np.ndarray, np.ndarray]:
     rate = config.costs.funding_rate
-    out = np.zeros(data.n_bars)
-    if rate != 0.0:
-        interval = config.costs.funding_interval_hours * 3600 * 10**9
-        periods = data.index.as_unit("ns").asi8 // interval
-        out[1:] = np.diff(periods) * rate
-    return out
+    if rate == 0.0:
+        return _NO_FUNDING
+    interval = config.costs.funding_interval_hours * 3600 * 10**9
+    return _kernel.funding_events(data.times_ns, interval, float(rate))
 
 
 def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,
@@ -247,21 +252,26 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
     data = candles if isinstance(candles, MarketData) else prepare(candles)
     target = _targets(signal, data, config.allow_short)
     nan = float("nan")
+    vol_mode = config.sizing == "vol_target"
+    size_mode = {"fixed_fraction": _kernel.SIZE_EQUITY_FRACTION, "fixed_cash": _kernel.SIZE_FIXED_CASH,
+                 "vol_target": _kernel.SIZE_VOL_TARGET}[config.sizing]
     equity, positions, rec = _kernel.simulate(
         data.open, data.high, data.low, data.close, target, _slippage(data, config),
-        _weights(data, config), _funding(data, config),
-        _kernel.SIZE_FIXED_CASH if config.sizing == "fixed_cash" else _kernel.SIZE_EQUITY_FRACTION,
+        _weights(data, config), *_funding(data, config),
+        size_mode,
         float(config.costs.taker_fee), float(config.costs.maker_fee),
         nan if config.stop_loss is None else float(config.stop_loss),
         nan if config.take_profit is None else float(config.take_profit),
         nan if config.trailing_stop is None else float(config.trailing_stop),
-        float(config.initial_cash), float(config.qty_step), bool(config.close_at_end))
+        float(config.initial_cash), float(config.qty_step), bool(config.close_at_end),
+        data.log_close if vol_mode else _NO_LOG_CLOSE, int(config.vol_lookback),
+        float(np.sqrt(365 * 86400 / data.bar_seconds)), float(config.target_vol))
     cfg = config.to_dict()
     if cfg["timeframe"] is None:
         cfg["timeframe"] = data.timeframe
     return BacktestResult(
-        equity=pd.Series(equity, index=data.index, name="equity"),
-        positions=pd.DataFrame(positions, index=data.index, columns=list(data.symbols)),
+        equity=pd.Series(equity, index=data.index, name="equity", copy=False),
+        positions=pd.DataFrame(positions, index=data.index, columns=list(data.symbols), copy=False),
         trades=_trades_frame(rec, data),
         config=cfg, symbols=data.symbols, timeframe=cfg["timeframe"], bar_seconds=data.bar_seconds,
         start=data.index[0], end=data.index[-1], n_bars=data.n_bars, data_hash=data.data_hash,
