@@ -8,7 +8,9 @@ from flask_login import current_user
 
 from app.auth.roles import require_admin
 from app.auth.users import UserError, list_users, toggle_active
-from pages.admin import MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
+from app.market import feed_health
+from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
+from workers.ingest import feed_store
 from workers.queues import enqueue, fetch_job, runner
 
 TOGGLE = "admin-user-toggle"
@@ -77,3 +79,26 @@ def poll_ping(_n, job_id):
         return dbc.Alert(f"job failed: {job.error}", color="danger"), True
     pct = job.meta.get("progress", 0)
     return dbc.Progress(value=pct, label=job.meta.get("phase", job.status), striped=True, animated=True), False
+
+
+BREAKER_COLORS = {"closed": "success", "half_open": "warning", "open": "danger"}
+
+
+@callback(Output(FEEDS, "children"), Input(FEEDS_POLL, "n_intervals"))
+def show_feeds(_n):
+    require_admin()
+    settings = current_app.config["CW_SETTINGS"]
+    feeds = feed_health.read_all(feed_store(settings), settings.redis_prefix)
+    if not feeds:
+        return html.P("No refresh has run yet.", className="text-muted")
+    rows = [html.Tr([
+        html.Td(f.exchange),
+        html.Td(dbc.Badge(f.breaker_state, color=BREAKER_COLORS.get(f.breaker_state, "secondary"))),
+        html.Td(f.failures),
+        html.Td(f"{f.retry_in_s:.0f} s" if f.breaker_state == "open" else "—"),
+        html.Td(f.last_ok or "never"),
+        html.Td(f.last_error or "—", className="text-break small"),
+    ]) for f in feeds]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("exchange", "circuit breaker", "consecutive failures",
+                                                    "retry in", "last success", "last error")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", id="admin-feeds-table")

@@ -9,9 +9,9 @@ from app.auth.roles import current_is_admin
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
 
-USERS, USERS_MSG, PING_BTN, PING_OUT, PING_POLL, PING_JOB, MODE = (
+USERS, USERS_MSG, PING_BTN, PING_OUT, PING_POLL, PING_JOB, MODE, FEEDS, FEEDS_POLL = (
     "admin-users", "admin-users-msg", "admin-ping-button", "admin-ping-output", "admin-ping-poll",
-    "admin-ping-job", "admin-mode",
+    "admin-ping-job", "admin-mode", "admin-feeds", "admin-feeds-poll",
 )
 
 
@@ -30,6 +30,10 @@ def layout(**_query):
         dbc.Card([
             dbc.CardHeader("Users"),
             dbc.CardBody([html.Div(id=USERS), html.Div(id=USERS_MSG, className="mt-2")]),
+        ], className="mb-3"),
+        dbc.Card([
+            dbc.CardHeader("Market data feeds"),
+            dbc.CardBody([html.Div(id=FEEDS), dcc.Interval(id=FEEDS_POLL, interval=10_000)]),
         ], className="mb-3"),
         dbc.Card([
             dbc.CardHeader("Job queue"),

@@ -31,6 +31,23 @@ def source_for(exchange: str, settings: Settings) -> Source:
     return _sources[key]
 
 
+def feed_store(settings: Settings):
+    """Where feed health lives: Redis in production, the app's own dict in embedded mode."""
+    if settings.embedded:
+        return current_app.extensions.setdefault("cw_feed_health", {})
+    from workers.connection import redis_connection
+
+    return redis_connection(settings.redis_url)
+
+
+def record_feed(source: Source, settings: Settings, error: str | None = None) -> None:
+    from app.market import feed_health
+
+    http = getattr(source, "http", None)
+    snapshot = http.breaker.snapshot() if http is not None else None
+    feed_health.record(feed_store(settings), settings.redis_prefix, source.name, snapshot, error)
+
+
 def live_cache(settings: Settings):
     """The Redis live cache, or None in embedded mode (pages then read the database)."""
     if settings.embedded:
@@ -46,8 +63,15 @@ def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
     """Fetch one series since its last stored bar; cache it; enqueue analysis for new closed bars."""
     settings: Settings = current_app.config["CW_SETTINGS"]
     report(10, "fetching")
-    result, new_bars = refresh_series(db.session.connection(), source_for(exchange, settings), symbol, timeframe)
+    source = source_for(exchange, settings)
+    try:
+        result, new_bars = refresh_series(db.session.connection(), source, symbol, timeframe)
+    except Exception as exc:
+        db.session.rollback()
+        record_feed(source, settings, f"{type(exc).__name__}: {str(exc)[:300]}")
+        raise
     db.session.commit()
+    record_feed(source, settings)
     report(80, "caching")
     cache = live_cache(settings)
     if cache is not None and result.written:
