@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 import talib
 
-from app.market.timeframes import OHLCV, TIMEFRAMES
+from app.market.timeframes import OHLCV, TIMEFRAMES, check_candle_frame
 
 WARMUP_BARS = 2000
 INTRADAY_TIMEFRAMES = frozenset(tf for tf, d in TIMEFRAMES.items() if d.total_seconds() < 86400)
@@ -107,17 +107,7 @@ kernels = _Kernels()
 
 def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
     """Return ``candles`` if it is a canonical candle frame, else ``ValueError``."""
-    if not isinstance(candles, pd.DataFrame):
-        raise ValueError(f"candles must be a pandas DataFrame, got {type(candles).__name__}")
-    missing = [c for c in OHLCV if c not in candles.columns]
-    if missing:
-        raise ValueError(f"candles are missing columns {missing}; expected {OHLCV}")
-    idx = candles.index
-    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None or str(idx.tz) != "UTC":
-        raise ValueError("candles must be indexed by a tz-aware UTC DatetimeIndex of bar open times")
-    if not (idx.is_monotonic_increasing and idx.is_unique):
-        raise ValueError("candle times must be strictly increasing (sorted, no duplicates)")
-    return candles
+    return check_candle_frame(candles, "candles", ordered=True)
 
 
 def validate_timeframe(timeframe: str) -> str:

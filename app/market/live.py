@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from app.market.sources.base import Ticker, require_utc
-from app.market.timeframes import OHLCV, timeframe_seconds, validate_symbol
+from app.market.timeframes import OHLCV, check_candle_frame, timeframe_seconds, validate_symbol
 
 DEFAULT_TTL_S = 2 * 86_400  # longer than the slowest refresh cadence (1d)
 DEFAULT_TICKER_TTL_S = 600  # a ticker older than this is worse than none
@@ -76,13 +76,7 @@ def ticker_from_candles(symbol: str, df_1m: pd.DataFrame) -> Ticker:
 
 
 def _check_frame(df: pd.DataFrame) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a candle DataFrame, got {type(df).__name__}")
-    missing = [c for c in OHLCV if c not in df.columns]
-    if missing:
-        raise ValueError(f"candle frame lacks columns {missing}")
-    if not isinstance(df.index, pd.DatetimeIndex) or df.index.tz is None:
-        raise ValueError("candle frame needs a tz-aware UTC DatetimeIndex")
+    check_candle_frame(df, "candle frame", strict_utc=False)
     if not df.index.is_monotonic_increasing or df.index.has_duplicates:
         raise ValueError("candle frame index must be strictly increasing")
 

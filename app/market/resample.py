@@ -16,21 +16,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import OHLCV, empty_candles, timeframe_seconds
+from app.market.timeframes import OHLCV, check_candle_frame, empty_candles, timeframe_seconds
 
 NS = 10**9
 
 
 def _check_frame(df: pd.DataFrame) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a candle DataFrame, got {type(df).__name__}")
-    missing = [c for c in OHLCV if c not in df.columns]
-    if missing:
-        raise ValueError(f"candle frame lacks column(s) {', '.join(missing)}")
-    idx = df.index
-    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
-        raise ValueError("candle frame index must be a tz-aware UTC DatetimeIndex of bar open times")
-    if idx.has_duplicates:
+    check_candle_frame(df, "candle frame", strict_utc=False)
+    if df.index.has_duplicates:
         raise ValueError("candle frame has duplicate open times; validate it first (validate_candles)")
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.market import bulk
-from app.market.timeframes import OHLCV, timeframe_delta, validate_symbol
+from app.market.timeframes import OHLCV, check_candle_frame, timeframe_delta, validate_symbol
 from app.models.market import Candle, Series
 
 SERIES = Series.__table__
@@ -146,16 +146,8 @@ def _frame_arrays(df: pd.DataFrame, what: str = "candle frame", unique: bool = T
     Rows come back sorted by time; ``unique=False`` skips the duplicate check
     (the many-series path checks (series_id, time) pairs itself).
     """
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in OHLCV if c not in df.columns]
-    if missing:
-        raise ValueError(f"{what} is missing column(s) {', '.join(missing)}; expected {' '.join(OHLCV)}")
+    check_candle_frame(df, what, strict_utc=False)
     idx = df.index
-    if not isinstance(idx, pd.DatetimeIndex):
-        raise ValueError(f"{what} must be indexed by a DatetimeIndex of bar open times, got {type(idx).__name__}")
-    if idx.tz is None:
-        raise ValueError(f"{what} has a naive (time-zone-less) index; localise it to UTC first")
     if idx.hasnans:
         raise ValueError(f"{what} has missing (NaT) bar times")
     ns = idx.tz_convert("UTC").as_unit("ns").asi8

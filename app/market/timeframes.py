@@ -59,3 +59,28 @@ def empty_candles() -> pd.DataFrame:
     """An empty candle frame with the canonical columns and index."""
     idx = pd.DatetimeIndex([], tz="UTC", name="time")
     return pd.DataFrame({c: pd.Series(dtype="float64") for c in OHLCV}, index=idx)
+
+
+def check_candle_frame(df: pd.DataFrame, what: str = "candles", *, strict_utc: bool = True,
+                       ordered: bool = False) -> pd.DataFrame:
+    """Return ``df`` if it has the canonical shape (OHLCV columns, tz-aware time index), else ``ValueError``.
+
+    ``strict_utc`` refuses other time zones; ``ordered`` requires strictly increasing times.
+    Row-level checks (OHLC relations, NaN, alignment) belong to ``app.market.validate``.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in OHLCV if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} is missing column(s) {', '.join(missing)}; a candle frame has {' '.join(OHLCV)}")
+    idx = df.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise ValueError(f"{what} must be indexed by a tz-aware UTC DatetimeIndex of bar open times, "
+                         f"got {type(idx).__name__}")
+    if idx.tz is None:
+        raise ValueError(f"{what} has timezone-naive times; a tz-aware UTC DatetimeIndex is required")
+    if strict_utc and str(idx.tz) != "UTC":
+        raise ValueError(f"{what} times are in {idx.tz}, not UTC (a tz-aware UTC DatetimeIndex is required)")
+    if ordered and not (idx.is_monotonic_increasing and idx.is_unique):
+        raise ValueError(f"{what} times must be strictly increasing (sorted, no duplicates)")
+    return df

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import OHLCV, timeframe_seconds
+from app.market.timeframes import OHLCV, check_candle_frame, timeframe_seconds
 
 NS = 10**9
 MAX_LISTED = 20
@@ -107,25 +107,12 @@ def row_problems(frame: pd.DataFrame, timeframe: str | None = None,
     return reasons
 
 
-def _utc_index(df: pd.DataFrame) -> pd.DatetimeIndex:
-    idx = df.index
-    if not isinstance(idx, pd.DatetimeIndex):
-        raise ValueError(f"candle index must be a DatetimeIndex of open times, got {type(idx).__name__}")
-    if idx.tz is None:
-        raise ValueError("candle index is timezone-naive; localize it to UTC first (times must be tz-aware)")
-    return idx.tz_convert("UTC").as_unit("ns").rename("time")
-
-
 def validate_candles(df: pd.DataFrame, timeframe: str, partial: bool = False) -> ValidationResult:
     """Validate and normalise a candle frame; see the module docstring."""
     timeframe_seconds(timeframe)  # ValueError for unknown names
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a candle DataFrame, got {type(df).__name__}")
-    missing = [c for c in OHLCV if c not in df.columns]
-    if missing:
-        raise ValueError(f"candle frame lacks column(s) {', '.join(missing)}")
+    check_candle_frame(df, "candle frame", strict_utc=False)
     frame = df[OHLCV].copy()
-    frame.index = _utc_index(df)
+    frame.index = df.index.tz_convert("UTC").as_unit("ns").rename("time")
 
     reasons = row_problems(frame, timeframe)
     rejected = [Rejection(None if pd.isna(frame.index[i]) else frame.index[i], i, "; ".join(reasons[i]))

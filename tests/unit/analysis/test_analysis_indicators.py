@@ -169,7 +169,7 @@ def test_values_use_no_future_bars(candles, ind):
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda df: df.tz_localize(None), "UTC"),
-    (lambda df: df.drop(columns="volume"), "missing columns"),
+    (lambda df: df.drop(columns="volume"), "missing column"),
     (lambda df: df.iloc[::-1], "strictly increasing"),
     (lambda df: df["close"], "DataFrame"),
     (lambda df: df.assign(close=df["close"].where(df.index != df.index[50])), "NaN"),

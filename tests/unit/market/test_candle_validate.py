@@ -86,7 +86,7 @@ def test_other_time_zones_are_converted_and_naive_refused():
 
 
 def test_structural_problems_raise_value_error():
-    with pytest.raises(ValueError, match="lacks column"):
+    with pytest.raises(ValueError, match="missing column"):
         validate_candles(frame([GOOD]).drop(columns="volume"), "1m")
     with pytest.raises(ValueError, match="DatetimeIndex"):
         validate_candles(frame([GOOD]).reset_index(drop=True), "1m")
