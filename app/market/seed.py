@@ -69,11 +69,13 @@ def seed_exchange(conn: Connection, settings: Settings, exchange: str = "binance
                   now: datetime | None = None) -> SeedReport:
     """Backfill recent native candles for the watch-list from a real exchange."""
     from app.market.sources import make_source
+    from app.market.sources.http import RetryPolicy
 
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     report = SeedReport(source=exchange)
-    with make_source(exchange, settings) as source:
+    # One retry only: an unreachable exchange at first start should fall back to demo data quickly.
+    with make_source(exchange, settings, retry=RetryPolicy(max_retries=1)) as source:
         for symbol in settings.watchlist:
             for tf in settings.timeframes:
                 if not source.supports(tf):
