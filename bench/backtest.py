@@ -147,7 +147,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bars", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--skip-backtesting", action="store_true", help="leave out backtesting.py (slow)")
     args = ap.parse_args()
     n = args.bars
@@ -210,7 +210,7 @@ def main() -> None:
     print(f"cold first call, empty numba cache (compiles): {no_cache['first_call_s']:.3f} s")
     print(f"vectorbt first call in its process (its own JIT, cache state as installed): "
           f"{refs['vectorbt']['first_call_s']:.3f} s")
-    print(f"versions: {refs['versions']}")
+    print(f"versions: {refs['versions']}; load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     print(f"RESULT trades_match {int(ok_all)} bool")
     print(f"RESULT speedup_vs_vectorbt {vbt_warm / warm_full:.1f} x")

@@ -32,7 +32,7 @@ def trades_out(entry_i, exit_i, entry_px, exit_px, size, pnl, is_long):
             "long": [bool(x) for x in is_long]}
 
 
-def run_vectorbt(d, repeats=5):
+def run_vectorbt(d, repeats=7):
     import vectorbt as vbt
 
     target = d["target"].astype(np.int64)

@@ -64,6 +64,48 @@ def _vol_scale_at(log_close, i, j, lookback, scale, target_vol):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _quiet_run(i, stop_at, target, close, high, low, q, stopped, cash, lower, upper, ext, trail_binds,
+               use_stops, use_ts, ts, equity, positions):
+    """Single-symbol fast path: mark bars i, i+1, ... to market while nothing
+    can happen (no order, no funding, no stop or take-profit in range), doing
+    exactly what the main loop would do on such bars (trailing updates
+    included). Returns the first bar the main loop must handle."""
+    side = 1 if q > 0 else (-1 if q < 0 else 0)
+    pos = np.int8(side)
+    while i < stop_at:
+        desired = target[i - 1, 0]
+        if stopped != 0:
+            if desired != stopped:
+                return i          # the stop-out memory is cleared here: let the main loop do it
+            desired = 0
+        if desired != side:
+            return i
+        if side != 0 and use_stops:
+            h = high[i, 0]
+            lo = low[i, 0]
+            if lo <= lower[0] or h >= upper[0]:
+                return i
+            if use_ts:
+                if side > 0:
+                    if h > ext[0]:
+                        ext[0] = h
+                        t_px = h * (1.0 - ts)
+                        if t_px > lower[0]:
+                            lower[0] = t_px
+                            trail_binds[0] = True
+                elif lo < ext[0]:
+                    ext[0] = lo
+                    t_px = lo * (1.0 + ts)
+                    if t_px < upper[0]:
+                        upper[0] = t_px
+                        trail_binds[0] = True
+        equity[i] = cash + q * close[i, 0]
+        positions[i, 0] = pos
+        i += 1
+    return i
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _max_trades(target):
     # a trade needs an entry, and an entry needs the target to change
     # (after a stop the symbol waits for a change), so this bounds the records
@@ -124,7 +166,8 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
 
     fp = 0                       # next funding event
     n_fund = funding_bar.shape[0]
-    for i in range(n):
+    i = 0
+    while i < n:
         f_rate = 0.0
         if fp < n_fund and funding_bar[fp] == i:
             f_rate = funding_rate[fp]
@@ -265,6 +308,11 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
             else:
                 positions[i, j] = 0
         equity[i] = eq
+        i += 1
+        if m == 1 and i < n:
+            next_fund = funding_bar[fp] if fp < n_fund else n
+            i = _quiet_run(i, min(n, next_fund), target, close, high, low, qty[0], stopped[0], cash,
+                           lower, upper, ext, trail_binds, use_stops, use_ts, ts, equity, positions)
 
     # positions still open at the end
     i = n - 1

@@ -75,7 +75,7 @@ class MarketData:
 
     @cached_property
     def times_ns(self) -> np.ndarray:
-        return self.index.as_unit("ns").asi8
+        return _ns(self.index)
 
     def frame(self, symbol: str | None = None) -> pd.DataFrame:
         """The canonical candle frame of one symbol (the first by default)."""
@@ -131,8 +131,18 @@ def _as_frame(candles: pd.DataFrame, name: str) -> pd.DataFrame:
     return candles
 
 
-def _infer_timeframe(index: pd.DatetimeIndex) -> tuple[float, str | None]:
-    step = float(np.median(np.diff(index.as_unit("ns").asi8))) / 1e9
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """Epoch nanoseconds whatever the index's resolution (pandas 3 may use s/ms/us)."""
+    factor = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[index.unit]
+    return index.asi8 * factor if factor != 1 else index.asi8
+
+
+def _infer_timeframe(ns: np.ndarray) -> tuple[float, str | None]:
+    first = int(ns[1] - ns[0])
+    if int(ns[-1] - ns[0]) == first * (len(ns) - 1) and (len(ns) < 3 or int(ns[2] - ns[1]) == first):
+        step = first / 1e9            # regular grid: no need for the median
+    else:
+        step = float(np.median(np.diff(ns))) / 1e9
     for name, delta in TIMEFRAMES.items():
         if abs(delta.total_seconds() - step) < 1e-6:
             return step, name
@@ -160,15 +170,18 @@ def prepare(candles: pd.DataFrame | Mapping[str, pd.DataFrame], symbol: str = "A
             f = f.loc[index]
         for c in OHLCV:
             arrays[c][:, j] = f[c].to_numpy(dtype=np.float64)
+    ns = np.ascontiguousarray(_ns(index))
     digest = hashlib.sha256()
-    digest.update(np.ascontiguousarray(index.as_unit("ns").asi8))
+    digest.update(ns)
     for j, s in enumerate(frames):
         digest.update(s.encode())
         for c in OHLCV:
             digest.update(np.ascontiguousarray(arrays[c][:, j]))
-    bar_seconds, timeframe = _infer_timeframe(index)
-    return MarketData(tuple(frames), index, *(arrays[c] for c in OHLCV),
+    bar_seconds, timeframe = _infer_timeframe(ns)
+    data = MarketData(tuple(frames), index, *(arrays[c] for c in OHLCV),
                       bar_seconds=bar_seconds, timeframe=timeframe, data_hash=digest.hexdigest())
+    data.__dict__["times_ns"] = ns      # fill the cached property
+    return data
 
 
 def _targets(signal, data: MarketData, allow_short: bool) -> np.ndarray:
