@@ -53,6 +53,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     from app.extensions import db, limiter, migrate
     from app import theme
     from app.ops import health, logs
+    from app.backtest import downloads as backtest_downloads
 
     logs.configure_logging(json_logs=settings.production)
     if settings.sqlite_path is not None:
@@ -64,6 +65,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     auth.init_app(server)
     server.register_blueprint(health.bp)
     server.register_blueprint(theme.bp)
+    server.register_blueprint(backtest_downloads.bp)
     # Each app gets its own registry, so several apps in one process (tests) don't collide.
     server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
                                                         group_by="url_rule")
