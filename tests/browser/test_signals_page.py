@@ -40,9 +40,15 @@ def test_clicking_a_table_row_selects_the_symbol(signed_in):
     cell = [c for c in duo.find_elements("#signals-table td[data-dash-column='symbol']") if c.text == "ETH/USDT"][0]
     cell.click()
     duo.wait_for_contains_text("#signals-chart .gtitle", "ETH/USDT", timeout=10)
+    duo.wait_for_contains_text("#signals-summary", "fused", timeout=10)
+    duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=10)
 
 
 def test_nav_link_leads_to_signals(signed_in):
     duo = signed_in("trader@example.com")
     duo.wait_for_element("#nav-signals", timeout=20).click()
     duo.wait_for_element("#signals-heatmap .main-svg", timeout=20)
+    # let the page's callbacks finish before the server stops
+    duo.wait_for_contains_text("#signals-summary", "fused", timeout=20)
+    duo.wait_for_element("#signals-chart g.trace.boxes", timeout=20)
+    duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=20)
