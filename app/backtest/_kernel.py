@@ -2,7 +2,8 @@
 
 One pass over ``n`` bars for ``m`` symbols sharing one cash balance. No
 Python objects per bar: state lives in small NumPy arrays and trades are
-written to a float64 record buffer sized from the number of target changes.
+written to a float64 record buffer of ``max_trades`` rows (an entry needs a
+change of target, so the caller bounds it by counting changes).
 
 Order of events inside bar ``i`` for each symbol (see ``engine`` docs):
 
@@ -32,6 +33,8 @@ SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH, SIZE_VOL_TARGET = 0, 1, 2
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _push(rec, k, j, side, qty, ei, epx, xi, xpx, efee, xfee, slip, funding, reason):
+    if k >= rec.shape[0]:   # cannot happen (see max_trades); never write out of bounds
+        raise RuntimeError("trade record buffer overflow")
     rec[k, 0] = j
     rec[k, 1] = side
     rec[k, 2] = qty
@@ -72,56 +75,44 @@ def _quiet_run(i, stop_at, target, close, high, low, q, stopped, cash, lower, up
     included). Returns the first bar the main loop must handle."""
     side = 1 if q > 0 else (-1 if q < 0 else 0)
     pos = np.int8(side)
+    lo_lvl, hi_lvl, best = lower[0], upper[0], ext[0]   # locals: no aliasing with the outputs
+    binds = trail_binds[0]
     while i < stop_at:
         desired = target[i - 1, 0]
         if stopped != 0:
             if desired != stopped:
-                return i          # the stop-out memory is cleared here: let the main loop do it
+                break             # the stop-out memory is cleared here: let the main loop do it
             desired = 0
         if desired != side:
-            return i
+            break
         if side != 0 and use_stops:
             h = high[i, 0]
             lo = low[i, 0]
-            if lo <= lower[0] or h >= upper[0]:
-                return i
-            if use_ts:
+            if lo <= lo_lvl or h >= hi_lvl:
+                break
+            if use_ts:   # branch-free form of the main loop's trailing update
                 if side > 0:
-                    if h > ext[0]:
-                        ext[0] = h
-                        t_px = h * (1.0 - ts)
-                        if t_px > lower[0]:
-                            lower[0] = t_px
-                            trail_binds[0] = True
-                elif lo < ext[0]:
-                    ext[0] = lo
-                    t_px = lo * (1.0 + ts)
-                    if t_px < upper[0]:
-                        upper[0] = t_px
-                        trail_binds[0] = True
+                    best = max(best, h)
+                    t_px = best * (1.0 - ts)
+                    binds = binds | (t_px > lo_lvl)
+                    lo_lvl = max(lo_lvl, t_px)
+                else:
+                    best = min(best, lo)
+                    t_px = best * (1.0 + ts)
+                    binds = binds | (t_px < hi_lvl)
+                    hi_lvl = min(hi_lvl, t_px)
         equity[i] = cash + q * close[i, 0]
         positions[i, 0] = pos
         i += 1
+    lower[0], upper[0], ext[0] = lo_lvl, hi_lvl, best
+    trail_binds[0] = binds
     return i
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _max_trades(target):
-    # a trade needs an entry, and an entry needs the target to change
-    # (after a stop the symbol waits for a change), so this bounds the records
-    n, m = target.shape
-    count = m
-    for i in range(1, n):
-        for j in range(m):
-            if target[i, j] != target[i - 1, j]:
-                count += 1
-    return count
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding_rate, size_mode,
              taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end,
-             log_close, vol_lookback, vol_scale, target_vol):
+             log_close, vol_lookback, vol_scale, target_vol, max_trades):
     """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
     ``sl``/``tp``/``ts`` are NaN when off.
 
@@ -142,7 +133,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     positions = np.empty((n, m), dtype=np.int8)
     slip_rows = slip.shape[0] > 1
     weight_rows = weight.shape[0] > 1
-    rec = np.empty((_max_trades(target), N_FIELDS))
+    rec = np.empty((max_trades, N_FIELDS))
     k = 0
     cash = initial_cash
     qty = np.zeros(m)            # signed quantity
@@ -337,7 +328,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
         k += 1
     if close_at_end:
         equity[n - 1] = cash
-    return equity, positions, rec[:k]
+    return equity, positions, rec[:k].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

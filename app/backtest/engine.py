@@ -278,7 +278,10 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         nan if config.trailing_stop is None else float(config.trailing_stop),
         float(config.initial_cash), float(config.qty_step), bool(config.close_at_end),
         data.log_close if vol_mode else _NO_LOG_CLOSE, int(config.vol_lookback),
-        float(np.sqrt(365 * 86400 / data.bar_seconds)), float(config.target_vol))
+        float(np.sqrt(365 * 86400 / data.bar_seconds)), float(config.target_vol),
+        # every trade needs an entry and every entry a change of target (a stop-out
+        # waits for one), so changes + one per symbol bound the trade records
+        int(np.count_nonzero(target[1:] != target[:-1])) + len(data.symbols))
     cfg = config.to_dict()
     if cfg["timeframe"] is None:
         cfg["timeframe"] = data.timeframe

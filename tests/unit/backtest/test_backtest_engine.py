@@ -274,3 +274,27 @@ def test_bad_costs_are_rejected(kw):
 def test_bad_config_is_rejected(kw):
     with pytest.raises(ValueError):
         BacktestConfig(**kw)
+
+
+def test_funding_counts_every_funding_time_inside_a_bar():
+    c = make_candles([100] * 4, freq="1D")                      # 3 funding times (00, 08, 16 h) per day
+    costs = Costs(taker_fee=0, maker_fee=0, slippage_bps=0, funding_rate=0.001)
+    r = run_backtest(c, [1, 1, 1, 1], cfg(costs=costs, close_at_end=False))
+    assert r.trades.funding.iloc[0] == pytest.approx(2 * 3 * 10 * 100 * 0.001)   # bars 2 and 3
+
+
+def test_single_symbol_fast_path_matches_the_portfolio_loop(candles):
+    """One symbol takes a fast path for quiet bars; a portfolio with an idle second
+    symbol goes through the general loop and must give the same trades and equity."""
+    sig = np.sign(np.sin(np.arange(len(candles)) / 5.0)).astype(np.int8)
+    config = BacktestConfig(stop_loss=0.03, take_profit=0.05, trailing_stop=0.04, sizing="vol_target",
+                            vol_lookback=12, costs=Costs(funding_rate=0.0002, slippage_bps=3))
+    single = run_backtest(candles, sig, config)
+    idle = make_candles([100.0] * len(candles), start=str(candles.index[0]))
+    pair = run_backtest({"ASSET": candles, "IDLE/USDT": idle},
+                        {"ASSET": sig, "IDLE/USDT": np.zeros(len(candles), dtype=np.int8)}, config)
+    assert set(single.trades.exit_reason) >= {"signal", "stop_loss", "take_profit", "trailing_stop"}
+    mine = pair.trades[pair.trades.symbol == "ASSET"].reset_index(drop=True)
+    np.testing.assert_allclose(mine.pnl, single.trades.pnl, rtol=1e-12)
+    assert list(mine.exit_reason) == list(single.trades.exit_reason)
+    np.testing.assert_allclose(pair.equity.to_numpy(), single.equity.to_numpy(), rtol=1e-12)
