@@ -57,3 +57,18 @@ def seed(no_market: bool) -> None:
         click.echo(f"Exchange unreachable ({report.fallback_reason}).")
     label = "OFFLINE DEMO DATA (synthetic)" if report.source == "demo" else f"real candles from {report.source}"
     click.echo(f"Market data: {label}; {report.total_rows} rows written in {report.seconds:.1f}s.")
+    _first_analysis(report.source, settings)
+
+
+def _first_analysis(exchange: str, settings) -> None:
+    """Score every watch-list symbol once so the Signals page has data from the first page view."""
+    from workers.analysis import enqueue_analysis
+    from workers.queues import runner
+
+    for symbol in settings.watchlist:
+        enqueue_analysis(exchange, symbol)
+    if runner().mode == "inprocess":
+        runner().wait(timeout=600)
+        click.echo(f"Signals computed for {', '.join(settings.watchlist)}.")
+    else:
+        click.echo("Signal analysis enqueued for the RQ workers.")

@@ -197,7 +197,13 @@ class InProcessRunner:
 
 
 def init_app(server: Flask, settings: Settings) -> None:
-    server.extensions["cw_jobs"] = RQRunner(settings.redis_url) if settings.redis_url else InProcessRunner(server)
+    if settings.redis_url:
+        server.extensions["cw_jobs"] = RQRunner(settings.redis_url)
+    else:
+        # SQLite allows one writer: two job threads upgrading read transactions to writes fail with
+        # "database is locked" (SQLITE_BUSY_SNAPSHOT skips the busy timeout), so jobs run one at a time.
+        workers = 1 if settings.sqlite_path is not None else 2
+        server.extensions["cw_jobs"] = InProcessRunner(server, workers=workers)
 
 
 def runner():

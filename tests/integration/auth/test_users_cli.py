@@ -41,6 +41,13 @@ def test_demo_seed_creates_users_and_demo_market(tmp_path, monkeypatch):
     result = app.server.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     assert "OFFLINE DEMO DATA (synthetic)" in result.output
+    assert "Signals computed for BTC/USDT, ETH/USDT." in result.output
+    from app.analysis import service
+    from app.extensions import db
+
+    with app.server.app_context():
+        snaps = service.snapshots(db.session.connection(), None, {"BTC/USDT": "demo", "ETH/USDT": "demo"})
+    assert set(snaps) == {"BTC/USDT", "ETH/USDT"} and all(v is not None for v in snaps.values())
     creds = json.loads((tmp_path / "creds.json").read_text())
     assert set(creds) == {"admin@candlewise.local", "trader@candlewise.local"}
     assert (tmp_path / "creds.json").stat().st_mode & 0o077 == 0
