@@ -15,6 +15,8 @@ def _nav_links():
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bar-chart-line me-1"), "Market"], href="/", active="exact")),
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-activity me-1"), "Signals"], href="/signals",
                                 active="exact", id="nav-signals")),
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-clock-history me-1"), "Backtests"], href="/backtests",
+                                active="exact", id="nav-backtests")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],

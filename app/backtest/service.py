@@ -362,3 +362,23 @@ def report(session: Session, user_id: int, backtest_id: int, name: str) -> tuple
     else:
         body = tear_sheet_html(result, bench).encode("utf-8")
     return body, mimetype, filename
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What the page shows for one finished run."""
+
+    row: Backtest
+    result: BacktestResult
+    benchmark: BacktestResult
+    candles: pd.DataFrame  # the last ``candle_limit`` bars of the traded span
+
+
+def run_view(session: Session, user_id: int, backtest_id: int, candle_limit: int = 2000) -> RunView:
+    row = get_run(session, user_id, backtest_id)
+    result, bench = rebuild(session, row)
+    conn = session.connection()
+    sid = store.find_series(conn, row.exchange, row.symbol, row.timeframe)
+    end = result.end + pd.Timedelta(seconds=result.bar_seconds)
+    candles = store.load_candles(conn, sid, result.start, end, limit=candle_limit)
+    return RunView(row, result, bench, candles)
