@@ -247,7 +247,11 @@ def _funding(data: MarketData, config: BacktestConfig) -> tuple[np.ndarray, np.n
     if rate == 0.0:
         return _NO_FUNDING
     interval = config.costs.funding_interval_hours * 3600 * 10**9
-    return _kernel.funding_events(data.times_ns, interval, float(rate))
+    cache = data.__dict__.setdefault("_funding_counts", {})   # per interval, reused across runs
+    if interval not in cache:
+        cache[interval] = _kernel.funding_events(data.times_ns, interval, 1.0)
+    bars, counts = cache[interval]
+    return bars, counts * float(rate)
 
 
 def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,
