@@ -325,3 +325,22 @@ def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
         order = np.lexsort((rec[:, K.R_SYM], entry_i))
         frame = frame.take(order).reset_index(drop=True)
     return frame
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's on-disk cache) the engine kernels on a tiny
+    series so the first real backtest in a worker does not pay for it.
+    Returns the seconds it took."""
+    import time
+
+    start = time.perf_counter()
+    idx = pd.date_range("2024-01-01", periods=8, freq="1h", tz="UTC", name="time")
+    prices = np.array([100.0, 101.0, 99.0, 102.0, 98.0, 103.0, 97.0, 104.0])
+    candles = pd.DataFrame({"open": prices, "high": prices * 1.01, "low": prices * 0.99, "close": prices,
+                            "volume": np.ones(8)}, index=idx)
+    from app.backtest.config import Costs
+
+    config = BacktestConfig(sizing="vol_target", vol_lookback=2, stop_loss=0.5, take_profit=0.5,
+                            trailing_stop=0.5, costs=Costs(funding_rate=0.0001))
+    run_backtest(candles, np.array([1, 1, -1, -1, 0, 1, 1, 0], dtype=np.int8), config)
+    return time.perf_counter() - start

@@ -298,3 +298,9 @@ def test_single_symbol_fast_path_matches_the_portfolio_loop(candles):
     np.testing.assert_allclose(mine.pnl, single.trades.pnl, rtol=1e-12)
     assert list(mine.exit_reason) == list(single.trades.exit_reason)
     np.testing.assert_allclose(pair.equity.to_numpy(), single.equity.to_numpy(), rtol=1e-12)
+
+
+def test_warm_up_runs_the_kernels():
+    from app.backtest.engine import warm_up
+
+    assert warm_up() >= 0.0
