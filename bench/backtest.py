@@ -169,7 +169,9 @@ def main() -> None:
     ref_py = ensure_ref_venv()
     engines = "vectorbt" if args.skip_backtesting else "vectorbt,backtesting"
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        subprocess.run([str(ref_py), str(REF_SCRIPT), str(data_path), out.name, "--engines", engines], check=True)
+        env = dict(os.environ, TQDM_DISABLE="1")      # no progress bars from backtesting.py
+        subprocess.run([str(ref_py), str(REF_SCRIPT), str(data_path), out.name, "--engines", engines],
+                       check=True, env=env)
         refs = json.loads(Path(out.name).read_text())
 
     # --- this engine: cold first calls in fresh processes
