@@ -33,8 +33,8 @@ SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH, SIZE_VOL_TARGET = 0, 1, 2
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _push(rec, k, j, side, qty, ei, epx, xi, xpx, efee, xfee, slip, funding, reason):
-    if k >= rec.shape[0]:   # cannot happen (see max_trades); never write out of bounds
-        raise RuntimeError("trade record buffer overflow")
+    if k >= rec.shape[0]:   # cannot happen (see max_trades); never write out of bounds.
+        return              # the caller sees k > len(records) and raises (a raise here costs speed)
     rec[k, 0] = j
     rec[k, 1] = side
     rec[k, 2] = qty
@@ -126,7 +126,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     ``funding_bar[f]`` (ascending); empty arrays when off.
 
     Returns (equity (n,), sides (n, m) int8 position side at each close,
-    records (k, N_FIELDS)).
+    records (k, N_FIELDS), k) — k larger than the records means the buffer was too small.
     """
     n, m = open_.shape
     equity = np.empty(n)
@@ -328,7 +328,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
         k += 1
     if close_at_end:
         equity[n - 1] = cash
-    return equity, positions, rec[:k].copy()
+    return equity, positions, rec[:min(k, max_trades)].copy(), k
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -272,7 +272,7 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
     vol_mode = config.sizing == "vol_target"
     size_mode = {"fixed_fraction": _kernel.SIZE_EQUITY_FRACTION, "fixed_cash": _kernel.SIZE_FIXED_CASH,
                  "vol_target": _kernel.SIZE_VOL_TARGET}[config.sizing]
-    equity, positions, rec = _kernel.simulate(
+    equity, positions, rec, n_trades = _kernel.simulate(
         data.open, data.high, data.low, data.close, target, _slippage(data, config),
         _weights(data, config), *_funding(data, config),
         size_mode,
@@ -286,6 +286,8 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         # every trade needs an entry and every entry a change of target (a stop-out
         # waits for one), so changes + one per symbol bound the trade records
         int(np.count_nonzero(target[1:] != target[:-1])) + len(data.symbols))
+    if n_trades != len(rec):
+        raise RuntimeError(f"internal error: {n_trades} trades for a buffer of {len(rec)}")
     cfg = config.to_dict()
     if cfg["timeframe"] is None:
         cfg["timeframe"] = data.timeframe
