@@ -1,6 +1,6 @@
 """Benchmark: this backtest engine vs backtesting.py and vectorbt on 1,000,000 one-minute bars.
 
-    .venv/bin/python bench/backtest.py            # full run (backtesting.py takes ~15 s)
+    .venv/bin/python bench/backtest.py            # full run, ~1-2 min (+ the reference venv the first time)
     .venv/bin/python bench/backtest.py --bars 200000 --skip-backtesting
 
 One SMA(50)/SMA(200) crossover, long/short, decided at each bar's close and
@@ -9,7 +9,9 @@ lots of ``QTY_STEP``; the same data file and the same target positions go to
 all three engines. vectorbt 1.2 pins a numba that conflicts with pandas-ta's,
 so vectorbt and backtesting.py run in their own venv (``bench/.venvs/``,
 created here with this interpreter from ``bench/requirements-backtest-ref.txt``)
-through ``bench/backtest_refs.py``.
+through ``bench/backtest_refs.py``. vectorbt gets plain arrays (its fastest
+path) and, for the end-to-end comparison, DatetimeIndex-ed Series like the
+candle frame we start from.
 
 Checks that the three produce the same closed trades (entry/exit bar and
 price, quantity within one lot) and the same final equity, then prints warm
