@@ -67,8 +67,8 @@ def _vol_scale_at(log_close, i, j, lookback, scale, target_vol):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _quiet_run(i, stop_at, target, close, high, low, q, stopped, cash, lower, upper, ext, trail_binds,
-               use_stops, use_ts, ts, equity, positions):
+def _quiet_run(i, stop_at, target, open_, close, high, low, log_close, vol_mode, q, stopped, cash,
+               lower, upper, ext, trail_binds, use_stops, use_ts, ts, equity, positions):
     """Single-symbol fast path: mark bars i, i+1, ... to market while nothing
     can happen (no order, no funding, no stop or take-profit in range), doing
     exactly what the main loop would do on such bars (trailing updates
@@ -78,6 +78,11 @@ def _quiet_run(i, stop_at, target, close, high, low, q, stopped, cash, lower, up
     lo_lvl, hi_lvl, best = lower[0], upper[0], ext[0]   # locals: no aliasing with the outputs
     binds = trail_binds[0]
     while i < stop_at:
+        # Stream the open (and the log closes for vol sizing) through the cache too:
+        # the main loop reads them at the next event, and a cold miss there costs more
+        # than this whole bar. Never true for validated candles.
+        if open_[i, 0] != open_[i, 0] or (vol_mode and log_close[i, 0] != log_close[i, 0]):
+            break
         desired = target[i - 1, 0]
         if stopped != 0:
             if desired != stopped:
@@ -302,7 +307,8 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
         i += 1
         if m == 1 and i < n:
             next_fund = funding_bar[fp] if fp < n_fund else n
-            i = _quiet_run(i, min(n, next_fund), target, close, high, low, qty[0], stopped[0], cash,
+            i = _quiet_run(i, min(n, next_fund), target, open_, close, high, low, log_close, vol_mode,
+                           qty[0], stopped[0], cash,
                            lower, upper, ext, trail_binds, use_stops, use_ts, ts, equity, positions)
 
     # positions still open at the end
