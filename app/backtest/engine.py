@@ -300,6 +300,10 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         strategy=dict(strategy or {}))
 
 
+_SIDE_DTYPE = pd.CategoricalDtype(["long", "short"])
+_REASON_DTYPE = pd.CategoricalDtype(list(_kernel.REASONS))
+
+
 def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
     K = _kernel
     entry_i = rec[:, K.R_ENTRY_I].astype(np.int64)
@@ -307,9 +311,14 @@ def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
     qty = rec[:, K.R_QTY]
     entry_px = rec[:, K.R_ENTRY_PX]
     pnl = rec[:, K.R_PNL]
+    symbol_dtype = data.__dict__.setdefault("_symbol_dtype", pd.CategoricalDtype(list(data.symbols)))
+
+    def codes(col, dtype):   # the kernel writes valid codes; cached dtypes skip re-validation
+        return pd.Categorical.from_codes(col.astype(np.int8), dtype=dtype, validate=False)
+
     frame = pd.DataFrame({
-        "symbol": pd.Categorical.from_codes(rec[:, K.R_SYM].astype(np.int8), categories=list(data.symbols)),
-        "side": pd.Categorical.from_codes((rec[:, K.R_SIDE] < 0).astype(np.int8), categories=["long", "short"]),
+        "symbol": codes(rec[:, K.R_SYM], symbol_dtype),
+        "side": codes(rec[:, K.R_SIDE] < 0, _SIDE_DTYPE),
         "qty": qty,
         "entry_time": data.index.take(entry_i),
         "entry_price": entry_px,
@@ -320,9 +329,9 @@ def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
         "fees": rec[:, K.R_ENTRY_FEE] + rec[:, K.R_EXIT_FEE],
         "slippage": rec[:, K.R_SLIP],
         "funding": rec[:, K.R_FUNDING],
-        "exit_reason": pd.Categorical.from_codes(rec[:, K.R_REASON].astype(np.int8), categories=list(K.REASONS)),
+        "exit_reason": codes(rec[:, K.R_REASON], _REASON_DTYPE),
         "bars_held": exit_i - entry_i,
-    }, columns=TRADE_COLUMNS)
+    }, copy=False)   # dict order is TRADE_COLUMNS
     if len(data.symbols) > 1 or not (np.diff(entry_i) >= 0).all():
         order = np.lexsort((rec[:, K.R_SYM], entry_i))
         frame = frame.take(order).reset_index(drop=True)

@@ -9,7 +9,7 @@ import pytest
 from backtest_candles import make_candles, random_candles
 
 from app.backtest.config import BacktestConfig, Costs
-from app.backtest.engine import prepare, run_backtest
+from app.backtest.engine import TRADE_COLUMNS, prepare, run_backtest
 
 FEE = 0.001
 NO_COSTS = Costs(maker_fee=0.0, taker_fee=0.0, slippage_bps=0.0)
@@ -243,6 +243,8 @@ def test_costs_on_by_default():
     r = run_backtest(c, [1, 0, 0, 0])
     assert r.trades.fees.iloc[0] > 0 and r.trades.slippage.iloc[0] > 0
     assert r.config["costs"]["slippage_bps"] == 2.0 and r.timeframe == "1h"
+    assert list(r.trades.columns) == TRADE_COLUMNS
+    assert str(r.trades.exit_reason.dtype) == "category" and r.trades.side.iloc[0] == "long"
 
 
 @pytest.mark.parametrize("signal, message", [
