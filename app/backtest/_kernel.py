@@ -73,42 +73,73 @@ def _quiet_run(i, stop_at, target, open_, close, high, low, log_close, vol_mode,
     can happen (no order, no funding, no stop or take-profit in range), doing
     exactly what the main loop would do on such bars (trailing updates
     included). Returns the first bar the main loop must handle."""
-    side = 1 if q > 0 else (-1 if q < 0 else 0)
+    # Stream the open (and the log closes for vol sizing) through the cache in every
+    # loop below: the main loop reads them at the next event, and a cold miss there
+    # costs more than a whole quiet bar. The NaN tests are never true for validated candles.
+    if q == 0.0:   # flat (possibly waiting after a stop-out)
+        while i < stop_at:
+            if open_[i, 0] != open_[i, 0] or (vol_mode and log_close[i, 0] != log_close[i, 0]):
+                break
+            desired = target[i - 1, 0]
+            if stopped != 0:
+                if desired != stopped:
+                    break          # the stop-out memory is cleared here: let the main loop do it
+            elif desired != 0:
+                break
+            equity[i] = cash
+            positions[i, 0] = 0
+            i += 1
+        return i
+    side = 1 if q > 0 else -1      # in a position the stop-out memory is always clear
     pos = np.int8(side)
+    if not use_stops:
+        while i < stop_at:
+            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != side:
+                break
+            if vol_mode and log_close[i, 0] != log_close[i, 0]:
+                break
+            equity[i] = cash + q * close[i, 0]
+            positions[i, 0] = pos
+            i += 1
+        return i
     lo_lvl, hi_lvl, best = lower[0], upper[0], ext[0]   # locals: no aliasing with the outputs
     binds = trail_binds[0]
-    while i < stop_at:
-        # Stream the open (and the log closes for vol sizing) through the cache too:
-        # the main loop reads them at the next event, and a cold miss there costs more
-        # than this whole bar. Never true for validated candles.
-        if open_[i, 0] != open_[i, 0] or (vol_mode and log_close[i, 0] != log_close[i, 0]):
-            break
-        desired = target[i - 1, 0]
-        if stopped != 0:
-            if desired != stopped:
-                break             # the stop-out memory is cleared here: let the main loop do it
-            desired = 0
-        if desired != side:
-            break
-        if side != 0 and use_stops:
+    if side > 0:
+        while i < stop_at:
+            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != 1:
+                break
+            if vol_mode and log_close[i, 0] != log_close[i, 0]:
+                break
             h = high[i, 0]
             lo = low[i, 0]
             if lo <= lo_lvl or h >= hi_lvl:
                 break
             if use_ts:   # branch-free form of the main loop's trailing update
-                if side > 0:
-                    best = max(best, h)
-                    t_px = best * (1.0 - ts)
-                    binds = binds | (t_px > lo_lvl)
-                    lo_lvl = max(lo_lvl, t_px)
-                else:
-                    best = min(best, lo)
-                    t_px = best * (1.0 + ts)
-                    binds = binds | (t_px < hi_lvl)
-                    hi_lvl = min(hi_lvl, t_px)
-        equity[i] = cash + q * close[i, 0]
-        positions[i, 0] = pos
-        i += 1
+                best = max(best, h)
+                t_px = best * (1.0 - ts)
+                binds = binds | (t_px > lo_lvl)
+                lo_lvl = max(lo_lvl, t_px)
+            equity[i] = cash + q * close[i, 0]
+            positions[i, 0] = pos
+            i += 1
+    else:
+        while i < stop_at:
+            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != -1:
+                break
+            if vol_mode and log_close[i, 0] != log_close[i, 0]:
+                break
+            h = high[i, 0]
+            lo = low[i, 0]
+            if lo <= lo_lvl or h >= hi_lvl:
+                break
+            if use_ts:
+                best = min(best, lo)
+                t_px = best * (1.0 + ts)
+                binds = binds | (t_px < hi_lvl)
+                hi_lvl = min(hi_lvl, t_px)
+            equity[i] = cash + q * close[i, 0]
+            positions[i, 0] = pos
+            i += 1
     lower[0], upper[0], ext[0] = lo_lvl, hi_lvl, best
     trail_binds[0] = binds
     return i
