@@ -112,12 +112,20 @@ def submit(_n, symbols, timeframe, start, end, strategy, values, ids, fee, slip,
             dbc.Progress(value=0, label="queued", striped=True, animated=True, id="bt-progress-bar"))
 
 
-def _progress_of(row) -> tuple[float, str]:
-    """Job meta first (fresh, per phase), the row otherwise (job expired or embedded restart)."""
-    job = fetch_job(row.job_id) if row.job_id and row.status in ("queued", "running") else None
+def _state_of(row) -> tuple[str, float, str, str | None]:
+    """(status, percent, phase, error): job meta first (fresh, per phase), the row otherwise.
+
+    A job that failed (or vanished) while its row still says queued/running —
+    e.g. it could not even write its failure — counts as failed, so polling ends.
+    """
+    if row.status not in ("queued", "running"):
+        return row.status, float(row.progress or 0.0), row.phase or row.status, row.error
+    job = fetch_job(row.job_id) if row.job_id else None
+    if job is not None and job.status in ("failed", "stopped", "canceled"):
+        return "failed", float(row.progress or 0.0), "failed", job.error or f"job {job.status}"
     if job is not None and job.meta.get("progress") is not None:
-        return float(job.meta["progress"]), str(job.meta.get("phase", job.status))
-    return float(row.progress or 0.0), row.phase or row.status
+        return row.status, float(job.meta["progress"]), str(job.meta.get("phase", job.status)), None
+    return row.status, float(row.progress or 0.0), row.phase or row.status, None
 
 
 def _batch_grid(rows) -> dash_table.DataTable:
@@ -146,18 +154,19 @@ def poll(_n, active):
     if not rows:
         return dbc.Alert("Nothing to follow: the run does not exist.", color="warning"), True, no_update, \
             no_update, no_update
-    done = [r for r in rows if r.status in ("finished", "failed")]
+    states = [_state_of(r) for r in rows]
     grid = _batch_grid(rows) if len(rows) > 1 else None
+    done = [st for st in states if st[0] in ("finished", "failed")]
     if len(done) < len(rows):
-        parts = [_progress_of(r) for r in rows]
-        pct = sum(p for p, _ in parts) / len(parts)
-        phase = parts[0][1] if len(rows) == 1 else f"{len(done)}/{len(rows)} runs done"
-        bar = dbc.Progress(value=pct, label=f"{phase} {pct:.0f}%", striped=True, animated=True, id="bt-progress-bar")
+        pct = sum(st[1] for st in states) / len(states)
+        phase = states[0][2] if len(rows) == 1 else f"{len(done)}/{len(rows)} runs done"
+        bar = dbc.Progress(value=max(pct, 5), label=f"{phase} {pct:.0f}%", striped=True, animated=True,
+                           id="bt-progress-bar")
         return bar, False, no_update, no_update, grid
-    failed = [r for r in rows if r.status == "failed"]
-    finished = [r for r in rows if r.status == "finished"]
+    failed = [(r, st) for r, st in zip(rows, states) if st[0] == "failed"]
+    finished = [r for r, st in zip(rows, states) if st[0] == "finished"]
     if failed and not finished:
-        msg = dbc.Alert(f"Backtest failed: {failed[0].error}", color="danger", id="bt-failed")
+        msg = dbc.Alert(f"Backtest failed: {failed[0][1][3]}", color="danger", id="bt-failed")
         return msg, True, no_update, history_rows(user_id), grid
     note = f" ({len(failed)} failed)" if failed else ""
     msg = dbc.Alert(f"Finished{note}.", color="success", duration=5000, id="bt-finished")
