@@ -2,6 +2,7 @@
 
 Usage (driven by bench/backtest.py, not by hand):
     bench/.venvs/backtest-ref/bin/python bench/backtest_refs.py DATA.npz OUT.json [--engines vectorbt,backtesting]
+    bench/.venvs/backtest-ref/bin/python bench/backtest_refs.py --serve-vectorbt DATA.npz   # interleaved timing
 
 Reads the shared data file (bar open times, OHLC, the SMA-crossover target
 positions already computed at each bar's close, costs) and runs the same
@@ -111,7 +112,34 @@ def run_backtesting(d):
                                  tr["Size"], tr["PnL"], tr["Size"] > 0)}
 
 
+def serve_vectorbt(data_path):
+    """Interleaved timing: after warming up, time one vectorbt run per line read
+    on stdin and print the seconds, so the driver can alternate engines."""
+    import vectorbt as vbt
+
+    d = load(data_path)
+    target = d["target"].astype(np.int64)
+    prev = np.r_[0, target[:-1]]
+    entries, short_entries, flat = prev == 1, prev == -1, prev == 0
+
+    def once():
+        pf = vbt.Portfolio.from_signals(
+            d["close"], entries=entries, exits=flat, short_entries=short_entries, short_exits=flat,
+            price=d["open"], size=np.inf, size_granularity=float(d["qty_step"]), lock_cash=True,
+            fees=float(d["taker_fee"]), init_cash=float(d["initial_cash"]), freq="1min")
+        return pf.trades.records, pf.final_value()
+
+    once()
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        t = time.perf_counter()
+        once()
+        print(time.perf_counter() - t, flush=True)
+
+
 def main(argv):
+    if argv[0] == "--serve-vectorbt":
+        return serve_vectorbt(argv[1])
     data_path, out_path = argv[0], argv[1]
     engines = ["vectorbt", "backtesting"]
     if len(argv) > 3 and argv[2] == "--engines":
