@@ -12,7 +12,7 @@ import logging
 import threading
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+import queue as task_queue
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -133,16 +133,50 @@ class _InProcessJob:
 
 
 class InProcessRunner:
-    """Embedded mode: jobs run on a small thread pool inside this process."""
+    """Embedded mode: jobs run on a few worker threads inside this process.
+
+    Plain threads on a ``queue.Queue`` rather than a ``ThreadPoolExecutor``: a
+    worker thread that died (stopped by a test harness, say) is replaced at the
+    next ``enqueue``, where an executor would count it as idle forever.
+    """
 
     mode = "inprocess"
     MAX_KEPT = 500
 
     def __init__(self, server: Flask, workers: int = 2):
         self.server = server
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cw-job")
+        self.size = workers
+        self.tasks: task_queue.Queue = task_queue.Queue()
+        self.threads: list[threading.Thread] = []
         self.jobs: dict[str, _InProcessJob] = {}
         self.lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the worker threads now (otherwise the first ``enqueue`` does)."""
+        self._ensure_threads()
+
+    def _ensure_threads(self) -> None:
+        with self.lock:
+            self.threads = [t for t in self.threads if t.is_alive()]
+            while len(self.threads) < self.size:
+                t = threading.Thread(target=self._loop, name=f"cw-job-{len(self.threads)}", daemon=True)
+                t.start()
+                self.threads.append(t)
+
+    def _loop(self) -> None:
+        while True:
+            item = self.tasks.get()
+            try:
+                if item is not None:  # None only wakes the thread up
+                    self._run(*item)
+            except BaseException:
+                # Stopped from outside while running a job (SystemExit from a harness): say so on the job.
+                job = item[0]
+                if job.status == "started":
+                    job.status, job.error = "failed", "the worker thread was stopped while running the job"
+                raise
+            finally:
+                self.tasks.task_done()
 
     def enqueue(self, queue: str, func_path: str, args: tuple, kwargs: dict, *, job_id=None, meta=None,
                 job_timeout=None) -> JobRef:
@@ -154,7 +188,8 @@ class InProcessRunner:
             if len(self.jobs) > self.MAX_KEPT:
                 for old in list(self.jobs)[: len(self.jobs) - self.MAX_KEPT]:
                     self.jobs.pop(old, None)
-        self.pool.submit(self._run, job, func, args, kwargs, POLICIES[queue])
+        self._ensure_threads()
+        self.tasks.put((job, func, args, kwargs, POLICIES[queue]))
         return self._ref(job)
 
     def _run(self, job: _InProcessJob, func, args, kwargs, policy: QueuePolicy) -> None:

@@ -27,6 +27,9 @@ def browser_app(tmp_path_factory):
             service.analyze_symbol(db.session, "demo", symbol)
             service.refresh_quality(db.session, "demo", symbol)
         db.session.commit()
+    # Job threads must predate every dash.testing server: its ThreadedRunner.stop() raises SystemExit in
+    # all threads created while it ran (the runner would replace them, but a test would wait for that).
+    app.server.extensions["cw_jobs"].start()
     return app
 
 

@@ -4,29 +4,6 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def job_threads(browser_app):
-    """A live in-process job pool whose threads exist before the test server starts.
-
-    dash.testing's ThreadedRunner.stop() kills every thread created while it ran
-    (KillerThread), which includes pool threads spawned by jobs in an earlier
-    browser test; ThreadPoolExecutor then counts a dead thread as idle and never
-    runs another job. Threads started here predate the runner and survive it.
-    """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    runner = browser_app.server.extensions["cw_jobs"]
-    old = runner.pool
-    runner.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cw-job")
-    barrier = threading.Barrier(3)
-    for _ in range(2):
-        runner.pool.submit(barrier.wait)
-    barrier.wait(timeout=10)
-    old.shutdown(wait=False)
-    return runner
-
-
 def _submit(duo):
     duo.wait_for_element("#bt-submit", timeout=20)
     duo.wait_for_element("#bt-params input", timeout=10)  # the strategy's parameter inputs were built
@@ -34,7 +11,7 @@ def _submit(duo):
     duo.driver.execute_script("arguments[0].click()", button)  # below the fold of the headless window
 
 
-def test_run_a_backtest_and_see_the_results(job_threads, signed_in):
+def test_run_a_backtest_and_see_the_results(signed_in):
     duo = signed_in("trader@example.com", path="/backtests")
     duo.wait_for_text_to_equal("#nav-backtests", "Backtests", timeout=20)
     # a 15m run over the seeded 3 days: enough bars for ma_cross 10/30

@@ -70,3 +70,25 @@ def test_inprocess_runner_runs_the_same_job(app):
         done = fetch_job(job.id)
     assert done.status == "finished" and done.result["pong"] == "local"
     assert done.meta["progress"] == 100
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the SystemExit we caused
+def test_inprocess_runner_survives_a_killed_worker_thread(app):
+    """A worker thread stopped from outside (dash.testing's runner raises SystemExit in every thread it
+    did not start) is replaced at the next enqueue, so jobs keep running."""
+    import ctypes
+
+    from workers.queues import enqueue, fetch_job, runner
+
+    with app.server.app_context():
+        enqueue("ingest", "workers.system.ping", "first", steps=1)
+        runner().wait(10)
+        victim = runner().threads[0]
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(victim.ident), ctypes.py_object(SystemExit))
+        runner().tasks.put(None)  # wake the idle victim so the exception is raised in it
+        victim.join(timeout=10)
+        assert not victim.is_alive()
+        job = enqueue("ingest", "workers.system.ping", "after", steps=1)
+        runner().wait(10)
+        assert fetch_job(job.id).status == "finished"
+        assert runner().threads and all(t.is_alive() for t in runner().threads)
