@@ -19,7 +19,8 @@ from app.backtest.downloads import download_url
 from app.backtest.metrics import monthly_returns
 from app.backtest.requests import InvalidRequest, strategy_choices
 from app.extensions import db
-from pages.backtests import (ACTIVE, BATCH, CASH, COMPARE, DARK_TABLE, END, FEE, FORM_MSG, FRACTION, HISTORY,
+from pages._ui import DARK_TABLE
+from pages.backtests import (ACTIVE, BATCH, CASH, COMPARE, END, FEE, FORM_MSG, FRACTION, HISTORY,
                              MODE, PARAM, PARAMS, PER_TRADE, POLL, PROGRESS, RESULT, SIZING, SLIP, START, STOP,
                              STRATEGY, STRATEGY_INFO, SUBMIT, SYMBOLS, TAKE, TEST, TIMEFRAME, TRAIN, VIEW, WF_BOX,
                              WF_METRIC)

@@ -12,6 +12,7 @@ from app.backtest.walkforward import OPTIMISE_METRICS
 from app.extensions import db
 from app.market import query, store
 from app.market.timeframes import TIMEFRAMES
+from pages._ui import DARK_TABLE
 
 dash.register_page(__name__, path="/backtests", name="Backtests", title="Backtests · Candlewise")
 
@@ -34,11 +35,6 @@ HISTORY_COLUMNS = [
     {"name": "Return", "id": "total_return"}, {"name": "Sharpe", "id": "sharpe"},
     {"name": "Max DD", "id": "max_drawdown"}, {"name": "Trades", "id": "n_trades"},
 ]
-DARK_TABLE = dict(
-    style_header={"backgroundColor": "#303030", "color": "#fff", "fontWeight": "bold"},
-    style_cell={"backgroundColor": "#222", "color": "#ddd", "border": "1px solid #444", "textAlign": "left",
-                "whiteSpace": "normal", "height": "auto", "fontSize": "0.85rem"},
-)
 
 
 def _field(label: str, component, width: int = 6, help_: str | None = None):

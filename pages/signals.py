@@ -11,6 +11,7 @@ from flask import current_app
 from app.analysis.config import ScoringConfig
 from app.market import query
 from app.market.timeframes import TIMEFRAMES
+from pages._ui import DARK_TABLE
 
 dash.register_page(__name__, path="/signals", name="Signals", title="Signals · Candlewise")
 
@@ -39,16 +40,11 @@ QUALITY_COLUMNS = [
     {"name": "Hit rate", "id": "hit_rate", "type": "numeric"},
     {"name": "Base hit rate", "id": "base_hit_rate", "type": "numeric"},
 ]
-_DARK_TABLE = dict(
-    style_header={"backgroundColor": "#303030", "color": "#fff", "fontWeight": "bold"},
-    style_cell={"backgroundColor": "#222", "color": "#ddd", "border": "1px solid #444", "textAlign": "left",
-                "whiteSpace": "normal", "height": "auto", "fontSize": "0.9rem"},
-)
 
 
 def _table(id_: str, columns: list[dict], page_size: int, **kw) -> dash_table.DataTable:
     return dash_table.DataTable(id=id_, columns=columns, data=[], sort_action="native", page_size=page_size,
-                                **_DARK_TABLE, **kw)
+                                **DARK_TABLE, **kw)
 
 
 def layout(symbol: str | None = None, **_query):
