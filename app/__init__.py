@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 

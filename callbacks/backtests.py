@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 
 import dash_bootstrap_components as dbc
-import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, dash_table, dcc, html, no_update
 from flask_login import current_user
 
 from app.backtest import figures, service

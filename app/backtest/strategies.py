@@ -13,6 +13,8 @@ produced; that series must itself be free of look-ahead.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -89,7 +91,7 @@ def _as_signal(values: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=np.int8), index=index, name="target")
 
 
-class Strategy:
+class Strategy(ABC):
     """Base class. Subclasses set ``name``, ``description``, ``params`` and
     implement ``_signals``. Construct with keyword parameters; missing ones
     take their defaults, unknown or out-of-range ones raise ``ValueError``."""
@@ -120,8 +122,9 @@ class Strategy:
             out = np.maximum(out, 0)
         return _as_signal(out, candles.index)
 
+    @abstractmethod
     def _signals(self, candles: pd.DataFrame, close: pd.Series) -> np.ndarray:
-        raise NotImplementedError
+        """Target positions (-1/0/+1) at each bar's close, from data up to that bar only."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.values})"

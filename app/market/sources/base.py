@@ -27,7 +27,7 @@ from typing import Any, Callable, ClassVar, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from app.market.sources.errors import BadPayloadError, UnsupportedTimeframeError
+from app.market.sources.errors import BadPayloadError, UnknownSymbolError, UnsupportedTimeframeError
 from app.market.sources.http import HttpClient
 from app.market.timeframes import OHLCV, empty_candles, timeframe_seconds, validate_symbol
 
@@ -111,6 +111,25 @@ class Source(ABC):
 
     def now(self) -> pd.Timestamp:
         return require_utc(self._clock(), "clock()")
+
+    # -- HTTP ----------------------------------------------------------------
+    # Checks an exchange's JSON body for errors it reports with HTTP 200 (Kraken); None: none.
+    payload_check: ClassVar[Callable[[Any], None] | None] = None
+
+    def native_symbol(self, symbol: str) -> str:
+        """How the exchange names ``symbol`` (for error messages)."""
+        return symbol
+
+    def _get(self, path: str, params: dict | None, symbol: str | None = None) -> Any:
+        """GET JSON; an unknown-symbol answer names the symbol in our and the exchange's spelling."""
+        try:
+            return self.http.get_json(path, params, check=type(self).payload_check)
+        except UnknownSymbolError as exc:
+            if not symbol:
+                raise
+            raise UnknownSymbolError(
+                f"{self.name} does not list {symbol} ({self.native_symbol(symbol)}); "
+                f"see list_symbols() for what it trades", exchange=self.name, status=exc.status) from None
 
     # -- candles -----------------------------------------------------------
     def supports(self, timeframe: str) -> bool:

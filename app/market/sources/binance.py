@@ -54,15 +54,8 @@ class BinanceSource(Source):
     name = NAME
     supported_timeframes = ("1m", "5m", "15m", "1h", "4h", "1d")
 
-    def _get(self, path: str, params: dict | None, symbol: str | None = None) -> Any:
-        try:
-            return self.http.get_json(path, params)
-        except UnknownSymbolError as exc:
-            if not symbol:
-                raise
-            raise UnknownSymbolError(
-                f"binance does not list {symbol} ({to_binance_symbol(symbol)}); "
-                f"see list_symbols() for what it trades", exchange=NAME, status=exc.status) from None
+    def native_symbol(self, symbol: str) -> str:
+        return to_binance_symbol(symbol)
 
     def _fetch_rows(self, symbol: str, timeframe: str, step: int, start_s: int, end_s: int) -> Iterator[Row]:
         pair = to_binance_symbol(symbol)

@@ -51,15 +51,8 @@ class CoinbaseSource(Source):
     name = NAME
     supported_timeframes = tuple(GRANULARITY)
 
-    def _get(self, path: str, params: dict | None, symbol: str | None = None) -> Any:
-        try:
-            return self.http.get_json(path, params)
-        except UnknownSymbolError as exc:
-            if not symbol:
-                raise
-            raise UnknownSymbolError(
-                f"coinbase does not list {symbol} (product {to_product_id(symbol)}); "
-                f"see list_symbols() for what it trades", exchange=NAME, status=exc.status) from None
+    def native_symbol(self, symbol: str) -> str:
+        return f"product {to_product_id(symbol)}"
 
     def _fetch_rows(self, symbol: str, timeframe: str, step: int, start_s: int, end_s: int) -> Iterator[Row]:
         product = to_product_id(symbol)

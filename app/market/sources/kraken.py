@@ -96,15 +96,10 @@ class KrakenSource(Source):
     supported_timeframes = tuple(INTERVAL_MINUTES)
     max_history_bars = MAX_ROWS
 
-    def _get(self, path: str, params: dict | None, symbol: str | None = None) -> dict:
-        try:
-            return self.http.get_json(path, params, check=check_payload)
-        except UnknownSymbolError as exc:
-            if not symbol:
-                raise
-            raise UnknownSymbolError(
-                f"kraken does not list {symbol} (pair {to_kraken_pair(symbol)}); "
-                f"see list_symbols() for what it trades", exchange=NAME, status=exc.status) from None
+    payload_check = staticmethod(check_payload)
+
+    def native_symbol(self, symbol: str) -> str:
+        return f"pair {to_kraken_pair(symbol)}"
 
     def _fetch_rows(self, symbol: str, timeframe: str, step: int, start_s: int, end_s: int) -> Iterator[Row]:
         pair = to_kraken_pair(symbol)

@@ -1,5 +1,4 @@
 """Login, logout, the request guard and rate limits, through the real Flask routes."""
-import json
 
 import pytest
 

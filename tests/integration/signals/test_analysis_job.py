@@ -2,7 +2,6 @@
 snapshot; idempotent re-runs, coalesced enqueueing, unknown symbols, the embedded (SQLite, no Redis) path."""
 import json
 import sys
-import time
 import types
 from datetime import datetime, timedelta, timezone
 
