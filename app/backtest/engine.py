@@ -149,11 +149,14 @@ def _infer_timeframe(ns: np.ndarray) -> tuple[float, str | None]:
     return step, None
 
 
-def prepare(candles: pd.DataFrame | Mapping[str, pd.DataFrame], symbol: str = "ASSET") -> MarketData:
+def prepare(candles: pd.DataFrame | Mapping[str, pd.DataFrame], symbol: str | None = None) -> MarketData:
     """Validate and convert one candle frame, or ``{symbol: frame}`` for a portfolio.
 
-    Portfolio frames are aligned on the timestamps they all share (inner join).
+    A single frame is named ``symbol``, else its ``attrs["symbol"]`` (kept by pandas through
+    slicing), else ``"ASSET"``. Portfolio frames are aligned on the timestamps they all share.
     """
+    if not isinstance(candles, Mapping):
+        symbol = symbol or getattr(candles, "attrs", {}).get("symbol") or "ASSET"
     frames = dict(candles) if isinstance(candles, Mapping) else {symbol: candles}
     if not frames:
         raise ValueError("no candles given")

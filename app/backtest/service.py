@@ -158,7 +158,9 @@ def load_candles(session: Session, row: Backtest) -> pd.DataFrame:
     sid = store.find_series(conn, row.exchange, row.symbol, row.timeframe)
     if sid is None:
         raise ValueError(f"no stored {row.timeframe} candles for {row.symbol} on {row.exchange}")
-    return store.load_candles(conn, sid, row.start_at, row.end_at)
+    candles = store.load_candles(conn, sid, row.start_at, row.end_at)
+    candles.attrs["symbol"] = row.symbol  # names the trades' symbol column
+    return candles
 
 
 def _series_for(strategy: str, candles: pd.DataFrame, timeframe: str) -> pd.Series | None:

@@ -145,6 +145,7 @@ def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, r
                              db.session.connection(), params={"i": row.id})
     trades = pd.read_csv(io.BytesIO(files["trades.csv"]))
     assert len(trades) == len(stored)
+    assert set(trades["symbol"]) == {"BTC/USDT"}  # the run's symbol, not a placeholder name
     assert trades["pnl"].to_numpy() == pytest.approx(stored["pnl"].to_numpy(), rel=1e-12)
     assert list(trades["side"]) == list(stored["side"])
     assert pd.to_datetime(trades["entry_time"]).equals(pd.to_datetime(stored["entry_time"], utc=True))

@@ -306,3 +306,14 @@ def test_warm_up_runs_the_kernels():
     from app.backtest.engine import warm_up
 
     assert warm_up() >= 0.0
+
+
+def test_single_frame_takes_its_symbol_name_from_attrs():
+    from app.backtest.engine import prepare
+
+    frame = random_candles(50)
+    assert prepare(frame).symbols == ("ASSET",)
+    frame.attrs["symbol"] = "ETH/USDT"
+    assert prepare(frame).symbols == ("ETH/USDT",)
+    assert prepare(frame.iloc[10:]).symbols == ("ETH/USDT",)  # slicing keeps attrs
+    assert prepare(frame, symbol="BTC/USDT").symbols == ("BTC/USDT",)
