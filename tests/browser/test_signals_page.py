@@ -52,3 +52,20 @@ def test_nav_link_leads_to_signals(signed_in):
     duo.wait_for_contains_text("#signals-summary", "fused", timeout=20)
     duo.wait_for_element("#signals-chart g.trace.boxes", timeout=20)
     duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=20)
+
+
+def test_clicking_a_heatmap_cell_selects_the_symbol(signed_in):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    duo = signed_in("trader@example.com", path="/signals")
+    duo.wait_for_contains_text("#signals-chart .gtitle", "BTC/USDT", timeout=20)
+    drag = duo.wait_for_element("#signals-heatmap .nsewdrag", timeout=10)
+    rows = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#signals-heatmap .ytick text')).map(t => t.textContent)")
+    eth_row = rows.index("ETH/USDT")  # plotly draws y ticks bottom-up
+    height, width = drag.size["height"], drag.size["width"]
+    y_from_top = height * (1 - (eth_row + 0.5) / len(rows))
+    # selenium 4.2 measures the offset from the element's top-left corner
+    ActionChains(duo.driver).move_to_element_with_offset(drag, int(width * 0.3), int(y_from_top)).click().perform()
+    duo.wait_for_contains_text("#signals-chart .gtitle", "ETH/USDT", timeout=10)
+    duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=10)
