@@ -69,3 +69,11 @@ def test_clicking_a_heatmap_cell_selects_the_symbol(signed_in):
     ActionChains(duo.driver).move_to_element_with_offset(drag, int(width * 0.3), int(y_from_top)).click().perform()
     duo.wait_for_contains_text("#signals-chart .gtitle", "ETH/USDT", timeout=10)
     duo.wait_for_contains_text("#signals-quality-meta", "Computed", timeout=10)
+
+
+def test_tables_use_the_theme_font(signed_in):
+    duo = signed_in("trader@example.com", path="/signals")
+    cell = duo.wait_for_element("#signals-table td[data-dash-column='symbol']", timeout=20)
+    body_font = duo.driver.execute_script("return getComputedStyle(document.body).fontFamily")
+    assert "monospace" not in cell.value_of_css_property("font-family")
+    assert cell.value_of_css_property("font-family") == body_font
