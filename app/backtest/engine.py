@@ -39,7 +39,7 @@ import pandas as pd
 
 from app.backtest import _kernel
 from app.backtest.config import BacktestConfig
-from app.market.timeframes import OHLCV, TIMEFRAMES
+from app.market.timeframes import OHLCV, TIMEFRAMES, check_candle_frame
 
 _NO_LOG_CLOSE = np.zeros((1, 1))
 TRADE_COLUMNS = ["symbol", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price",
@@ -111,14 +111,8 @@ class BacktestResult:
 
 
 def _as_frame(candles: pd.DataFrame, name: str) -> pd.DataFrame:
-    if not isinstance(candles, pd.DataFrame):
-        raise ValueError(f"{name}: candles must be a DataFrame, got {type(candles).__name__}")
-    missing = [c for c in OHLCV if c not in candles.columns]
-    if missing:
-        raise ValueError(f"{name}: candles are missing columns {missing}")
+    check_candle_frame(candles, f"{name}: candles")
     idx = candles.index
-    if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None or str(idx.tz) != "UTC":
-        raise ValueError(f"{name}: candles need a tz-aware UTC DatetimeIndex")
     if len(idx) < 2:
         raise ValueError(f"{name}: need at least 2 bars, got {len(idx)}")
     if not idx.is_monotonic_increasing or idx.has_duplicates:

@@ -262,7 +262,7 @@ def test_bad_candles_are_rejected():
         run_backtest(c.tz_localize(None), [0, 0, 0])
     with pytest.raises(ValueError, match="NaN"):
         run_backtest(c.assign(close=[1.0, np.nan, 1.0]), [0, 0, 0])
-    with pytest.raises(ValueError, match="missing columns"):
+    with pytest.raises(ValueError, match="missing column"):
         run_backtest(c.drop(columns="low"), [0, 0, 0])
 
 
