@@ -3,7 +3,15 @@
 One pass over ``n`` bars for ``m`` symbols sharing one cash balance. No
 Python objects per bar: state lives in small NumPy arrays and trades are
 written to a float64 record buffer of ``max_trades`` rows (an entry needs a
-change of target, so the caller bounds it by counting changes).
+change of target, so counting the changes bounds it).
+
+The loop records the state (cash and quantities) after each bar where it
+changed and ``_mark`` fills equity and sides for every bar afterwards. With a
+single symbol it also jumps over bars where nothing can happen: flat bars until
+the target changes, and held bars up to the next change of target, funding
+charge or stop / take-profit in range, found by ``_scan_long``/``_scan_short``
+reading only highs and lows. What the loop reads at the next change is
+prefetched (``app.backtest._prefetch``) instead of streaming whole arrays.
 
 Order of events inside bar ``i`` for each symbol (see ``engine`` docs):
 
@@ -22,6 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from app.backtest._fastpath import _mark, _prefetch_bar, _quiet_run
+from app.backtest._prefetch import prefetch
+
 
 # record columns
 R_SYM, R_SIDE, R_QTY, R_ENTRY_I, R_ENTRY_PX, R_EXIT_I, R_EXIT_PX = 0, 1, 2, 3, 4, 5, 6
@@ -57,98 +69,42 @@ def _vol_scale_at(log_close, i, j, lookback, scale, target_vol):
     if i < lookback + 1:
         return np.nan
     mean = (log_close[i - 1, j] - log_close[i - 1 - lookback, j]) / lookback
-    acc = 0.0
-    for t in range(i - lookback, i):
-        d = log_close[t, j] - log_close[t - 1, j] - mean
-        acc += d * d
+    # four partial sums: independent dependency chains (an order is placed rarely,
+    # but each costs a lookback-long chain of additions otherwise)
+    a0 = a1 = a2 = a3 = 0.0
+    t = i - lookback
+    prev = log_close[t - 1, j]
+    while t + 3 < i:
+        x0 = log_close[t, j]
+        x1 = log_close[t + 1, j]
+        x2 = log_close[t + 2, j]
+        x3 = log_close[t + 3, j]
+        d0 = x0 - prev - mean
+        d1 = x1 - x0 - mean
+        d2 = x2 - x1 - mean
+        d3 = x3 - x2 - mean
+        a0 += d0 * d0
+        a1 += d1 * d1
+        a2 += d2 * d2
+        a3 += d3 * d3
+        prev = x3
+        t += 4
+    while t < i:
+        x0 = log_close[t, j]
+        d0 = x0 - prev - mean
+        a0 += d0 * d0
+        prev = x0
+        t += 1
+    acc = (a0 + a1) + (a2 + a3)
     if acc <= 0.0:
         return np.nan
     return min(1.0, target_vol / (np.sqrt(acc / (lookback - 1)) * scale))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _quiet_run(i, stop_at, target, open_, close, high, low, log_close, vol_mode, q, stopped, cash,
-               lower, upper, ext, trail_binds, use_stops, use_ts, ts, equity, positions):
-    """Single-symbol fast path: mark bars i, i+1, ... to market while nothing
-    can happen (no order, no funding, no stop or take-profit in range), doing
-    exactly what the main loop would do on such bars (trailing updates
-    included). Returns the first bar the main loop must handle."""
-    # Stream the open (and the log closes for vol sizing) through the cache in every
-    # loop below: the main loop reads them at the next event, and a cold miss there
-    # costs more than a whole quiet bar. The NaN tests are never true for validated candles.
-    if q == 0.0:   # flat (possibly waiting after a stop-out)
-        while i < stop_at:
-            if open_[i, 0] != open_[i, 0] or (vol_mode and log_close[i, 0] != log_close[i, 0]):
-                break
-            desired = target[i - 1, 0]
-            if stopped != 0:
-                if desired != stopped:
-                    break          # the stop-out memory is cleared here: let the main loop do it
-            elif desired != 0:
-                break
-            equity[i] = cash
-            positions[i, 0] = 0
-            i += 1
-        return i
-    side = 1 if q > 0 else -1      # in a position the stop-out memory is always clear
-    pos = np.int8(side)
-    if not use_stops:
-        while i < stop_at:
-            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != side:
-                break
-            if vol_mode and log_close[i, 0] != log_close[i, 0]:
-                break
-            equity[i] = cash + q * close[i, 0]
-            positions[i, 0] = pos
-            i += 1
-        return i
-    lo_lvl, hi_lvl, best = lower[0], upper[0], ext[0]   # locals: no aliasing with the outputs
-    binds = trail_binds[0]
-    if side > 0:
-        while i < stop_at:
-            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != 1:
-                break
-            if vol_mode and log_close[i, 0] != log_close[i, 0]:
-                break
-            h = high[i, 0]
-            lo = low[i, 0]
-            if lo <= lo_lvl or h >= hi_lvl:
-                break
-            if use_ts:   # branch-free form of the main loop's trailing update
-                best = max(best, h)
-                t_px = best * (1.0 - ts)
-                binds = binds | (t_px > lo_lvl)
-                lo_lvl = max(lo_lvl, t_px)
-            equity[i] = cash + q * close[i, 0]
-            positions[i, 0] = pos
-            i += 1
-    else:
-        while i < stop_at:
-            if open_[i, 0] != open_[i, 0] or target[i - 1, 0] != -1:
-                break
-            if vol_mode and log_close[i, 0] != log_close[i, 0]:
-                break
-            h = high[i, 0]
-            lo = low[i, 0]
-            if lo <= lo_lvl or h >= hi_lvl:
-                break
-            if use_ts:
-                best = min(best, lo)
-                t_px = best * (1.0 + ts)
-                binds = binds | (t_px < hi_lvl)
-                hi_lvl = min(hi_lvl, t_px)
-            equity[i] = cash + q * close[i, 0]
-            positions[i, 0] = pos
-            i += 1
-    lower[0], upper[0], ext[0] = lo_lvl, hi_lvl, best
-    trail_binds[0] = binds
-    return i
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding_rate, size_mode,
              taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end,
-             log_close, vol_lookback, vol_scale, target_vol, max_trades):
+             log_close, vol_lookback, vol_scale, target_vol, chg, n_changes):
     """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
     ``sl``/``tp``/``ts`` are NaN when off.
 
@@ -161,16 +117,34 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     Funding is sparse: ``funding_rate[f]`` is charged at the open of bar
     ``funding_bar[f]`` (ascending); empty arrays when off.
 
+    ``chg``: ascending rows i >= 1 where any symbol's target differs from row
+    i-1; ``n_changes``: the number of (row, symbol) changes (``target_changes``).
+
     Returns (equity (n,), sides (n, m) int8 position side at each close,
-    records (k, N_FIELDS), k) — k larger than the records means the buffer was too small.
+    records (k, N_FIELDS), k) — k larger than the records means a buffer was too small.
+
+    The loop records the state (cash, quantities) after every bar where it
+    changed; ``_mark`` then fills equity and sides for all bars in one pass.
+    With one symbol, bars where nothing can happen are skipped (``_quiet_run``).
     """
     n, m = open_.shape
-    equity = np.empty(n)
-    positions = np.empty((n, m), dtype=np.int8)
     slip_rows = slip.shape[0] > 1
     weight_rows = weight.shape[0] > 1
+    n_chg = chg.shape[0]
+    high_1 = high.reshape(n * m)      # 1-d views for the single-symbol scan
+    low_1 = low.reshape(n * m)
+    # every trade needs an entry and every entry a change of target (a stop-out
+    # waits for one), so changes + one per symbol bound the trade records; every
+    # state change is an order, a stop or a funding charge
+    max_trades = n_changes + m
     rec = np.empty((max_trades, N_FIELDS))
     k = 0
+    n_fund = funding_bar.shape[0]
+    max_ev = 2 * max_trades + n_fund + 1
+    ev_bar = np.empty(max_ev, dtype=np.int64)
+    ev_cash = np.empty(max_ev)
+    ev_qty = np.empty((max_ev, m))
+    n_ev = 0
     cash = initial_cash
     qty = np.zeros(m)            # signed quantity
     e_i = np.zeros(m)            # entry bar
@@ -192,9 +166,12 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     vol_mode = size_mode == SIZE_VOL_TARGET
 
     fp = 0                       # next funding event
-    n_fund = funding_bar.shape[0]
+    cp = 0                       # next change of target
     i = 0
     while i < n:
+        changed = i == 0
+        while fp < n_fund and funding_bar[fp] < i:   # skipped while flat
+            fp += 1
         f_rate = 0.0
         if fp < n_fund and funding_bar[fp] == i:
             f_rate = funding_rate[fp]
@@ -211,6 +188,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                 f = q * o * f_rate
                 cash -= f
                 fund[j] += f
+                changed = True
             desired = 0
             if i > 0:
                 desired = target[i - 1, j]
@@ -232,6 +210,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                     qty[j] = 0.0
                     q = 0.0
                     side = 0
+                    changed = True
                 w = weight[i if weight_rows else 0, j]
                 if desired != 0 and vol_mode:
                     w = w * _vol_scale_at(log_close, i, j, vol_lookback, vol_scale, target_vol)
@@ -261,6 +240,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                         e_slip[j] = new_q * o * s
                         fund[j] = 0.0
                         ext[j] = px
+                        changed = True
                         far = np.inf * desired            # a level that is never reached
                         lvl = px * (1.0 - desired * sl) if use_sl else -far
                         trail_binds[j] = False
@@ -312,6 +292,7 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                     k += 1
                     qty[j] = 0.0
                     stopped[j] = side
+                    changed = True
                 elif use_ts:   # trail from this bar's extreme, effective from the next bar
                     if side > 0:
                         if h > ext[j]:
@@ -326,21 +307,36 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                         if t_px < upper[j]:
                             upper[j] = t_px
                             trail_binds[j] = True
-        eq = cash
-        for j in range(m):
-            q = qty[j]
-            if q != 0.0:
-                eq += q * close[i, j]
-                positions[i, j] = 1 if q > 0 else -1
-            else:
-                positions[i, j] = 0
-        equity[i] = eq
+        if changed:
+            if n_ev < max_ev:
+                ev_bar[n_ev] = i
+                ev_cash[n_ev] = cash
+                for j in range(m):
+                    ev_qty[n_ev, j] = qty[j]
+            n_ev += 1
         i += 1
         if m == 1 and i < n:
-            next_fund = funding_bar[fp] if fp < n_fund else n
-            i = _quiet_run(i, min(n, next_fund), target, open_, close, high, low, log_close, vol_mode,
-                           qty[0], stopped[0], cash,
-                           lower, upper, ext, trail_binds, use_stops, use_ts, ts, equity, positions)
+            while cp < n_chg and chg[cp] < i - 1:
+                cp += 1
+            # the order decided at the close of change row chg[cp] executes at the next open
+            next_change = chg[cp] + 1 if cp < n_chg else n
+            while fp < n_fund and funding_bar[fp] < i:
+                fp += 1
+            next_funding = funding_bar[fp] if fp < n_fund else n
+            # ask early for what the loop will read at the next two changes and funding
+            _prefetch_bar(next_change, open_, high, low, slip, slip_rows, log_close, vol_mode, vol_lookback)
+            if cp + 1 < n_chg:
+                _prefetch_bar(chg[cp + 1] + 1, open_, high, low, slip, slip_rows, log_close, vol_mode,
+                              vol_lookback)
+            prefetch(open_, next_funding, 0)
+            i = _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, qty[0], stopped[0],
+                           lower, upper, ext, trail_binds, use_stops, use_ts, ts)
+
+    equity = np.empty(n)
+    positions = np.empty((n, m), dtype=np.int8)
+    _mark(ev_bar, ev_cash, ev_qty, min(n_ev, max_ev), close, equity, positions)
+    if n_ev > max_ev:       # cannot happen (see max_ev): report it as an overflow
+        k = max_trades + 1
 
     # positions still open at the end
     i = n - 1

@@ -251,6 +251,16 @@ def _funding(data: MarketData, config: BacktestConfig) -> tuple[np.ndarray, np.n
     return bars, counts * float(rate)
 
 
+def target_changes(target: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rows i >= 1 where any symbol's target changes, and the number of (row, symbol)
+    changes: every entry needs one (a stop-out waits for the next), so it bounds the trades."""
+    diff = target[1:] != target[:-1]
+    if diff.shape[1] == 1:
+        rows = np.flatnonzero(diff[:, 0])
+        return rows + 1, len(rows)
+    return np.flatnonzero(diff.any(axis=1)) + 1, int(np.count_nonzero(diff))
+
+
 def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,
                  config: BacktestConfig | None = None, *, strategy: dict | None = None) -> BacktestResult:
     """Simulate trading ``signal`` (target positions) on ``candles``.
@@ -280,9 +290,7 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         float(config.initial_cash), float(config.qty_step), bool(config.close_at_end),
         data.log_close if vol_mode else _NO_LOG_CLOSE, int(config.vol_lookback),
         float(np.sqrt(365 * 86400 / data.bar_seconds)), float(config.target_vol),
-        # every trade needs an entry and every entry a change of target (a stop-out
-        # waits for one), so changes + one per symbol bound the trade records
-        int(np.count_nonzero(target[1:] != target[:-1])) + len(data.symbols))
+        *target_changes(target))
     if n_trades != len(rec):
         raise RuntimeError(f"internal error: {n_trades} trades for a buffer of {len(rec)}")
     cfg = config.to_dict()

@@ -302,6 +302,43 @@ def test_single_symbol_fast_path_matches_the_portfolio_loop(candles):
     np.testing.assert_allclose(pair.equity.to_numpy(), single.equity.to_numpy(), rtol=1e-12)
 
 
+FAST_PATH_CONFIGS = {
+    "all stops, vol sizing, funding": dict(stop_loss=0.02, take_profit=0.04, trailing_stop=0.015, sizing="vol_target",
+                                           vol_lookback=30, costs=Costs(funding_rate=0.0003, slippage_bps=3)),
+    "trailing only, range slippage": dict(trailing_stop=0.01, costs=Costs(slippage_model="range", slippage_bps=2)),
+    "stop and take-profit, fixed cash": dict(stop_loss=0.01, take_profit=0.01, sizing="fixed_cash",
+                                             cash_per_trade=5_000.0, close_at_end=False),
+    "no stops, long only, funding": dict(allow_short=False, costs=Costs(funding_rate=0.001)),
+    "take-profit only, volume slippage": dict(take_profit=0.006, costs=Costs(slippage_model="volume")),
+}
+
+
+@pytest.mark.parametrize("name", FAST_PATH_CONFIGS)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fast_path_matches_the_general_loop_on_random_data(name, seed):
+    """The single-symbol path jumps over quiet bars, scans highs/lows four bars at a time
+    and fills equity from state changes afterwards; the portfolio loop does none of that.
+    Target runs of 1 to 120 bars hit both the unrolled scan and its tail."""
+    rng = np.random.default_rng(seed)
+    candles = random_candles(n=4000, seed=seed, freq="1min")
+    lengths = rng.integers(1, 120, 200)
+    sig = np.repeat(rng.integers(-1, 2, len(lengths)), lengths)[:len(candles)].astype(np.int8)
+    sig = np.pad(sig, (0, len(candles) - len(sig)))
+    config = BacktestConfig(**FAST_PATH_CONFIGS[name])
+    single = run_backtest(candles, sig, config)
+    idle = make_candles([100.0] * len(candles), freq="1min", start=str(candles.index[0]))
+    pair = run_backtest({"ASSET": candles, "IDLE/USDT": idle},
+                        {"ASSET": sig, "IDLE/USDT": np.zeros(len(candles), dtype=np.int8)}, config)
+    assert len(single.trades) > 10
+    mine = pair.trades[pair.trades.symbol == "ASSET"].reset_index(drop=True)
+    assert list(mine.exit_reason) == list(single.trades.exit_reason)
+    assert list(mine.entry_time) == list(single.trades.entry_time)
+    assert list(mine.exit_time) == list(single.trades.exit_time)
+    np.testing.assert_allclose(mine.pnl, single.trades.pnl, rtol=1e-12)
+    np.testing.assert_allclose(pair.equity.to_numpy(), single.equity.to_numpy(), rtol=1e-12)
+    assert (pair.positions["ASSET"].to_numpy() == single.positions["ASSET"].to_numpy()).all()
+
+
 def test_warm_up_runs_the_kernels():
     from app.backtest.engine import warm_up
 
