@@ -30,9 +30,9 @@ Execution model (stated once, applied everywhere):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,9 @@ class BacktestResult:
 
     equity: pd.Series            # mark-to-market equity at each bar close, UTC index
     positions: pd.DataFrame      # side held at each bar close (-1/0/+1 int8), one column per symbol
-    trades: pd.DataFrame         # one row per trade, columns TRADE_COLUMNS
+    # the trades (``trades``), or a function building them on first access: the
+    # engine keeps its kernel's trade records and makes the DataFrame when asked
+    trades_data: pd.DataFrame | Callable[[], pd.DataFrame] = field(repr=False)
     config: dict                 # BacktestConfig.to_dict(): costs stamped
     symbols: tuple[str, ...]
     timeframe: str | None
@@ -100,6 +102,15 @@ class BacktestResult:
     n_bars: int
     data_hash: str               # sha256 of the index and OHLCV bytes
     strategy: dict = field(default_factory=dict)   # {"name": ..., "params": {...}} when known
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """One row per trade, columns ``TRADE_COLUMNS`` (built once, on first access)."""
+        data = self.trades_data
+        if not isinstance(data, pd.DataFrame):
+            data = data()
+            object.__setattr__(self, "trades_data", data)
+        return data
 
     @property
     def initial_cash(self) -> float:
@@ -298,8 +309,8 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         cfg["timeframe"] = data.timeframe
     return BacktestResult(
         equity=pd.Series(equity, index=data.index, name="equity", copy=False),
-        positions=pd.DataFrame(positions, index=data.index, columns=list(data.symbols), copy=False),
-        trades=_trades_frame(rec, data),
+        positions=pd.DataFrame(positions, index=data.index, columns=_symbol_columns(data), copy=False),
+        trades_data=partial(_trades_frame, rec, data.index, _symbol_dtype(data)),
         config=cfg, symbols=data.symbols, timeframe=cfg["timeframe"], bar_seconds=data.bar_seconds,
         start=data.index[0], end=data.index[-1], n_bars=data.n_bars, data_hash=data.data_hash,
         strategy=dict(strategy or {}))
@@ -309,14 +320,28 @@ _SIDE_DTYPE = pd.CategoricalDtype(["long", "short"])
 _REASON_DTYPE = pd.CategoricalDtype(list(_kernel.REASONS))
 
 
-def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
+def _symbol_dtype(data: MarketData) -> pd.CategoricalDtype:
+    dtype = data.__dict__.get("_symbol_dtype")
+    if dtype is None:     # built once per MarketData (validating categories is not free)
+        dtype = data.__dict__["_symbol_dtype"] = pd.CategoricalDtype(list(data.symbols))
+    return dtype
+
+
+def _symbol_columns(data: MarketData) -> pd.Index:
+    columns = data.__dict__.get("_symbol_columns")
+    if columns is None:   # an Index of strings costs ~0.1 ms to build; once per MarketData
+        columns = data.__dict__["_symbol_columns"] = pd.Index(list(data.symbols))
+    return columns
+
+
+def _trades_frame(rec: np.ndarray, index: pd.DatetimeIndex, symbol_dtype: pd.CategoricalDtype) -> pd.DataFrame:
+    """The trades DataFrame from the kernel's records (see ``BacktestResult.trades``)."""
     K = _kernel
     entry_i = rec[:, K.R_ENTRY_I].astype(np.int64)
     exit_i = rec[:, K.R_EXIT_I].astype(np.int64)
     qty = rec[:, K.R_QTY]
     entry_px = rec[:, K.R_ENTRY_PX]
     pnl = rec[:, K.R_PNL]
-    symbol_dtype = data.__dict__.setdefault("_symbol_dtype", pd.CategoricalDtype(list(data.symbols)))
 
     def codes(col, dtype):   # the kernel writes valid codes; cached dtypes skip re-validation
         return pd.Categorical.from_codes(col.astype(np.int8), dtype=dtype, validate=False)
@@ -325,9 +350,9 @@ def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
         "symbol": codes(rec[:, K.R_SYM], symbol_dtype),
         "side": codes(rec[:, K.R_SIDE] < 0, _SIDE_DTYPE),
         "qty": qty,
-        "entry_time": data.index.take(entry_i),
+        "entry_time": index.take(entry_i),
         "entry_price": entry_px,
-        "exit_time": data.index.take(exit_i),
+        "exit_time": index.take(exit_i),
         "exit_price": rec[:, K.R_EXIT_PX],
         "pnl": pnl,
         "return_pct": 100.0 * pnl / (qty * entry_px),
@@ -337,7 +362,7 @@ def _trades_frame(rec: np.ndarray, data: MarketData) -> pd.DataFrame:
         "exit_reason": codes(rec[:, K.R_REASON], _REASON_DTYPE),
         "bars_held": exit_i - entry_i,
     }, copy=False)   # dict order is TRADE_COLUMNS
-    if len(data.symbols) > 1 or not (np.diff(entry_i) >= 0).all():
+    if len(symbol_dtype.categories) > 1 or not (np.diff(entry_i) >= 0).all():
         order = np.lexsort((rec[:, K.R_SYM], entry_i))
         frame = frame.take(order).reset_index(drop=True)
     return frame

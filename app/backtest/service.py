@@ -313,7 +313,7 @@ def _result(row: Backtest, times, equity, position, trades, config: dict, strate
             ) -> BacktestResult:
     index = pd.DatetimeIndex(pd.to_datetime(times, utc=True), name="time")
     return BacktestResult(equity=pd.Series(equity, index=index, name="equity"),
-                          positions=pd.DataFrame({row.symbol: position}, index=index), trades=trades,
+                          positions=pd.DataFrame({row.symbol: position}, index=index), trades_data=trades,
                           config=config, symbols=(row.symbol,), timeframe=row.timeframe,
                           bar_seconds=float(row.details["bar_seconds"]), start=index[0], end=index[-1],
                           n_bars=n_bars, data_hash=row.data_hash, strategy=strategy)

@@ -141,7 +141,7 @@ def walk_forward(candles: pd.DataFrame, strategy_cls: type[Strategy], grid: Mapp
     stitched = BacktestResult(
         equity=pd.concat([p.equity for p in parts]),
         positions=pd.concat([p.positions for p in parts]),
-        trades=pd.concat([p.trades for p in parts], ignore_index=True),
+        trades_data=pd.concat([p.trades for p in parts], ignore_index=True),
         config=config.to_dict() | {"timeframe": full.timeframe},
         symbols=full.symbols, timeframe=full.timeframe, bar_seconds=full.bar_seconds,
         start=parts[0].start, end=parts[-1].end, n_bars=sum(p.n_bars for p in parts),
