@@ -238,6 +238,21 @@ def test_reproducible_and_hash_stamped(candles):
     assert BacktestConfig.from_dict(r1.config | {"timeframe": None}) == config
 
 
+def test_trades_frame_is_built_once_on_first_access_and_survives_pickling(candles):
+    import pickle
+
+    sig = np.sign(np.sin(np.arange(len(candles)) / 5.0))
+    result = run_backtest(candles, sig, BacktestConfig(stop_loss=0.02))
+    assert not isinstance(result.trades_data, pd.DataFrame)        # records only, until asked
+    copy = pickle.loads(pickle.dumps(result))                       # e.g. an RQ job's return value
+    first = result.trades
+    assert result.trades is first and isinstance(result.trades_data, pd.DataFrame)
+    assert list(first.columns) == TRADE_COLUMNS and len(first) > 5
+    pd.testing.assert_frame_equal(copy.trades, first)
+    # equity reconciles with the frame built later
+    assert result.final_equity == pytest.approx(result.initial_cash + first.pnl.sum(), rel=1e-9)
+
+
 def test_costs_on_by_default():
     c = make_candles([100, 100, 100, 100])
     r = run_backtest(c, [1, 0, 0, 0])
