@@ -1,0 +1,162 @@
+"""Versioned LSTM models on disk, one champion per (symbol, timeframe).
+
+Layout under ``root``::
+
+    BTC-USDT/1h/v3/model.keras      the Keras model
+    BTC-USDT/1h/v3/meta.json        config, scaler, spans, walk-forward metrics, data hash
+    BTC-USDT/1h/champion.json       {"version": 3, "history": [1, 3]}  (promotion order)
+
+A version directory is written under a temporary name and renamed into place,
+so a reader never sees half a model. ``should_promote`` is the champion /
+challenger rule: a challenger must beat both naive baselines out of sample
+and, if there is a champion, the champion's out-of-sample log loss too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ml.config import TrainConfig
+from ml.features import FEATURES
+from ml.training import TrainedModel
+from ml.windows import Scaler
+
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+def slug(symbol: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", symbol).strip("-")
+    if not s:
+        raise ValueError(f"bad symbol {symbol!r}")
+    return s
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    symbol: str
+    timeframe: str
+    version: int
+    meta: dict
+
+    @property
+    def walk_forward(self) -> dict | None:
+        return self.meta.get("walk_forward")
+
+
+def should_promote(challenger: dict | None, champion: dict | None, metric: str = "log_loss") -> tuple[bool, str]:
+    """(promote?, why) from two walk-forward summaries ({model: metrics})."""
+    if not challenger:
+        return False, "no out-of-sample evaluation"
+    mine = challenger["lstm"][metric]
+    for base in ("base_rate", "persistence"):
+        if not mine < challenger[base][metric]:
+            return False, f"out-of-sample {metric} {mine:.5f} does not beat {base} ({challenger[base][metric]:.5f})"
+    if champion and not mine < champion["lstm"][metric]:
+        return False, f"out-of-sample {metric} {mine:.5f} does not beat the champion's {champion['lstm'][metric]:.5f}"
+    return True, f"out-of-sample {metric} {mine:.5f} beats the baselines" + (" and the champion" if champion else "")
+
+
+class Registry:
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    def _dir(self, symbol: str, timeframe: str) -> Path:
+        if not re.fullmatch(r"[0-9]+[mhdw]", timeframe):
+            raise ValueError(f"bad timeframe {timeframe!r}")
+        return self.root / slug(symbol) / timeframe
+
+    def versions(self, symbol: str, timeframe: str) -> list[ModelVersion]:
+        base = self._dir(symbol, timeframe)
+        found = []
+        if base.is_dir():
+            for child in base.iterdir():
+                m = _VERSION.match(child.name)
+                if m and (child / "meta.json").is_file():
+                    meta = json.loads((child / "meta.json").read_text())
+                    found.append(ModelVersion(symbol, timeframe, int(m.group(1)), meta))
+        return sorted(found, key=lambda v: v.version)
+
+    def save(self, symbol: str, timeframe: str, trained: TrainedModel, *, walk_forward: dict | None = None,
+             data_hash: str | None = None) -> ModelVersion:
+        base = self._dir(symbol, timeframe)
+        base.mkdir(parents=True, exist_ok=True)
+        existing = self.versions(symbol, timeframe)
+        version = existing[-1].version + 1 if existing else 1
+        meta = trained.meta() | {"symbol": symbol, "timeframe": timeframe, "version": version,
+                                 "created_at": datetime.now(UTC).isoformat(), "data_hash": data_hash,
+                                 "walk_forward": walk_forward}
+        tmp = Path(tempfile.mkdtemp(prefix=".v", dir=base))
+        try:
+            trained.model.save(tmp / "model.keras")
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            os.rename(tmp, base / f"v{version}")      # fails if another writer took the number
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return ModelVersion(symbol, timeframe, version, meta)
+
+    def _pointer(self, symbol: str, timeframe: str) -> dict:
+        path = self._dir(symbol, timeframe) / "champion.json"
+        return json.loads(path.read_text()) if path.is_file() else {"version": None, "history": []}
+
+    def _write_pointer(self, symbol: str, timeframe: str, pointer: dict) -> None:
+        path = self._dir(symbol, timeframe) / "champion.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(pointer))
+        os.replace(tmp, path)
+
+    def champion(self, symbol: str, timeframe: str) -> ModelVersion | None:
+        version = self._pointer(symbol, timeframe)["version"]
+        if version is None:
+            return None
+        return self.get(symbol, timeframe, version)
+
+    def get(self, symbol: str, timeframe: str, version: int) -> ModelVersion:
+        for v in self.versions(symbol, timeframe):
+            if v.version == version:
+                return v
+        raise ValueError(f"no model v{version} for {symbol} {timeframe}")
+
+    def promote(self, symbol: str, timeframe: str, version: int) -> ModelVersion:
+        chosen = self.get(symbol, timeframe, version)
+        pointer = self._pointer(symbol, timeframe)
+        if pointer["version"] != version:
+            pointer = {"version": version, "history": [*pointer["history"], version]}
+            self._write_pointer(symbol, timeframe, pointer)
+        return chosen
+
+    def rollback(self, symbol: str, timeframe: str) -> ModelVersion:
+        """Make the previous champion the champion again."""
+        pointer = self._pointer(symbol, timeframe)
+        if len(pointer["history"]) < 2:
+            raise ValueError(f"no earlier champion for {symbol} {timeframe} to roll back to")
+        history = pointer["history"][:-1]
+        self._write_pointer(symbol, timeframe, {"version": history[-1], "history": history})
+        return self.get(symbol, timeframe, history[-1])
+
+    def load(self, symbol: str, timeframe: str, version: int | None = None) -> tuple[ModelVersion, TrainedModel]:
+        """A stored model (the champion by default), ready to predict."""
+        from ml.model import keras
+
+        chosen = self.champion(symbol, timeframe) if version is None else self.get(symbol, timeframe, version)
+        if chosen is None:
+            raise ValueError(f"no champion model for {symbol} {timeframe}")
+        meta = chosen.meta
+        if tuple(meta["features"]) != FEATURES:
+            raise ValueError(f"model v{chosen.version} was trained on other features: retrain it")
+        model = keras().saving.load_model(self._dir(symbol, timeframe) / f"v{chosen.version}" / "model.keras")
+        trained = TrainedModel(
+            model=model, scaler=Scaler.from_dict(meta["scaler"]), config=TrainConfig.from_dict(meta["config"]),
+            features=FEATURES, trained_from=pd.Timestamp(meta["trained_from"]),
+            trained_until=pd.Timestamp(meta["trained_until"]), n_train=meta["n_train"],
+            n_validation=meta["n_validation"], epochs_run=meta["epochs_run"],
+            best_val_loss=meta["best_val_loss"], seconds=meta["seconds"])
+        return chosen, trained
