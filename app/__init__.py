@@ -70,9 +70,11 @@ def _extensions(server: Flask, settings: Settings) -> None:
 
     from app.market.cli import candles_cli
     from app.demo import demo_cli
+    from app.mlops.cli import ml_cli
 
     server.cli.add_command(candles_cli)
     server.cli.add_command(demo_cli)
+    server.cli.add_command(ml_cli)
 
     import workers.queues
 

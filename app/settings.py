@@ -65,6 +65,8 @@ class Settings:
     login_limit_ip: str = "20 per minute"
     session_cookie_secure: bool = False
     create_demo_users: bool = True
+    # ML: versioned LSTM models (ml.registry)
+    model_dir: str = str(ROOT / "var" / "models")
     # UI
     refresh_ms: int = 5000
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -130,4 +132,5 @@ class Settings:
             session_cookie_secure=_bool(e.get("SESSION_COOKIE_SECURE"), env == "production"),
             create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
             refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),
+            model_dir=e.get("MODEL_DIR", d.model_dir),
         )

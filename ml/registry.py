@@ -48,7 +48,13 @@ class ModelVersion:
 
     @property
     def walk_forward(self) -> dict | None:
+        """``WalkForward.to_dict()`` of the evaluation stored with the model, if any."""
         return self.meta.get("walk_forward")
+
+    @property
+    def summary(self) -> dict | None:
+        """Out-of-sample metrics per model (lstm, base_rate, persistence), if evaluated."""
+        return (self.walk_forward or {}).get("summary")
 
 
 def should_promote(challenger: dict | None, champion: dict | None, metric: str = "log_loss") -> tuple[bool, str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def make_settings(tmp_path: Path | None = None, **overrides) -> Settings:
     )
     if tmp_path is not None and "database_url" not in overrides:
         base["database_url"] = f"sqlite:///{tmp_path / 'candlewise.db'}"
+    # never the checkout's var/models: each app gets its own model registry
+    base["model_dir"] = str(tmp_path / "models") if tmp_path is not None else tempfile.mkdtemp(prefix="cw-models-")
     base.update(overrides)
     return Settings(**base)
 

@@ -38,11 +38,14 @@ from app.market.query import Catalog, UnknownSeries, resolve
 MIN_BARS = 50
 MAX_RUNS = 60  # per batch
 MAX_GRID = 200  # parameter sets per walk-forward
-# Strategies that cannot run yet, with the reason shown in the form.
-UNAVAILABLE = {"lstm": "unavailable: no trained LSTM model exists yet, so there is no prediction series to trade"}
+# Strategies that trade a model's predictions: they need a champion model for the
+# symbol and timeframe (``flask ml train``); the note is shown in the form.
+NEEDS_MODEL = {"lstm": "trades the champion LSTM's out-of-sample p(up); needs a trained model for the symbol "
+                       "and timeframe, and stays flat on bars the model was trained on"}
 HIDDEN = {"buy_and_hold"}  # the benchmark is shown next to every run anyway
 
 CountBars = Callable[[str, str, str, datetime, datetime], int]
+HasModel = Callable[[str, str], bool]
 
 
 class InvalidRequest(ValueError):
@@ -87,7 +90,7 @@ def strategy_choices() -> list[dict]:
         if name in HIDDEN:
             continue
         out.append({"name": name, "description": cls.description, "schema": cls.schema(),
-                    "disabled": name in UNAVAILABLE, "reason": UNAVAILABLE.get(name)})
+                    "disabled": False, "reason": NEEDS_MODEL.get(name)})
     return out
 
 
@@ -178,9 +181,6 @@ def _strategy_grid(name: str, params: Mapping | None, errors: list[str]) -> tupl
     if cls is None or name in HIDDEN:
         errors.append(f"Unknown strategy {name!r}. Choose one of: "
                       f"{', '.join(n for n in STRATEGIES if n not in HIDDEN)}.")
-        return None
-    if name in UNAVAILABLE:
-        errors.append(f"Strategy {name!r} is {UNAVAILABLE[name]}.")
         return None
     params = dict(params or {})
     known = {p.name: p for p in cls.params}
@@ -274,8 +274,11 @@ def _symbols(form: Mapping, cat: Catalog, timeframe: str | None, errors: list[st
     return out
 
 
-def parse_request(form: Mapping, cat: Catalog, count_bars: CountBars, now: datetime | None = None) -> list[RunSpec]:
-    """Validate ``form`` (see the module docstring) into one :class:`RunSpec` per job."""
+def parse_request(form: Mapping, cat: Catalog, count_bars: CountBars, now: datetime | None = None,
+                  has_model: HasModel | None = None) -> list[RunSpec]:
+    """Validate ``form`` (see the module docstring) into one :class:`RunSpec` per job.
+
+    ``has_model(symbol, timeframe)``: is there a champion model (strategies in ``NEEDS_MODEL``)."""
     now = now or datetime.now(timezone.utc)
     errors: list[str] = []
     timeframe = form.get("timeframe") or None
@@ -318,6 +321,10 @@ def parse_request(form: Mapping, cat: Catalog, count_bars: CountBars, now: datet
         exchange = cat.exchange[symbol]
         n = count_bars(exchange, symbol, timeframe, start, end)
         for cls, combos in runs_params:
+            if cls.name in NEEDS_MODEL and not (has_model and has_model(symbol, timeframe)):
+                errors.append(f"No champion LSTM model for {symbol} {timeframe}: train one "
+                              f"(flask ml train --symbol {symbol} --timeframe {timeframe}) or pick another strategy.")
+                continue
             need = _warmup(combos)
             if wf is not None:
                 need = max(need, wf["train_bars"] + wf["test_bars"])

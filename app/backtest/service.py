@@ -84,7 +84,13 @@ def count_bars(exchange: str, symbol: str, timeframe: str, start: datetime, end:
 def validate(session: Session, form: dict) -> list[RunSpec]:
     """Parse a request against the stored catalog; raises ``InvalidRequest`` with every message."""
     cat = query.catalog()
-    return parse_request(form, cat, lambda *a: count_bars(*a, session=session))
+    return parse_request(form, cat, lambda *a: count_bars(*a, session=session), has_model=_has_model)
+
+
+def _has_model(symbol: str, timeframe: str) -> bool:
+    from app.mlops.service import registry
+
+    return registry().champion(symbol, timeframe) is not None
 
 
 @dataclass(frozen=True)
@@ -168,8 +174,12 @@ def _series_for(strategy: str, candles: pd.DataFrame, timeframe: str) -> pd.Seri
         from app.analysis.scoring import score_series
 
         return score_series(candles, timeframe)["score"]
-    if strategy == "lstm":
-        raise ValueError("the LSTM strategy has no trained model yet")
+    if strategy == "lstm":     # the champion's predictions after its training span only
+        from app.mlops.service import registry
+        from ml.inference import out_of_sample
+
+        _, trained = registry().load(candles.attrs["symbol"], timeframe)
+        return out_of_sample(trained, candles)
     return None
 
 

@@ -201,7 +201,7 @@ def test_batch_fans_out_one_job_per_combination(pg_app, rq_worker, fresh_pg_url)
     ({"params": {"fast": "1", "slow": "20"}}, "fast must be >= 2"),
     ({"params": {"fast": "30", "slow": "20"}}, "fast must be smaller than slow"),
     ({"timeframe": "1d"}, "Too few bars"),
-    ({"strategy": "lstm", "params": {}}, "no trained LSTM model"),
+    ({"strategy": "lstm", "params": {}}, "No champion LSTM model for BTC/USDT"),
     ({"fee_bps": "-3"}, "Fee (bps) must be between 0 and 1000"),
 ])
 def test_bad_requests_are_rejected_and_nothing_is_enqueued(pg_app, changes, message):

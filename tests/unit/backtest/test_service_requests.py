@@ -85,7 +85,7 @@ def test_walk_forward_uses_the_lists_as_its_grid():
     ({"symbols": ["not a symbol"]}, "symbol"),
     ({"timeframe": None}, "Choose a timeframe"),
     ({"strategy": "astrology"}, "Unknown strategy 'astrology'"),
-    ({"strategy": "lstm", "params": {}}, "no trained LSTM model"),
+    ({"strategy": "lstm", "params": {}}, "No champion LSTM model for BTC/USDT 1h: train one"),
     ({"params": {"fast": "1.5", "slow": "30"}}, "fast must be a whole number"),
     ({"params": {"fast": "abc", "slow": "30"}}, "fast must be a number"),
     ({"params": {"fast": "10", "slow": "9000"}}, "slow must be <= 2000"),
@@ -123,9 +123,9 @@ def test_several_strategies_in_one_request():
     assert [s.strategy for s in specs] == ["ma_cross", "macd_trend"]
 
 
-def test_strategy_choices_show_lstm_disabled_with_its_reason():
+def test_strategy_choices_show_what_the_lstm_needs():
     choices = {c["name"]: c for c in strategy_choices()}
-    assert choices["lstm"]["disabled"] and "no trained LSTM model" in choices["lstm"]["reason"]
+    assert not choices["lstm"]["disabled"] and "champion LSTM" in choices["lstm"]["reason"]
     assert not choices["ma_cross"]["disabled"] and "buy_and_hold" not in choices
     assert [p["name"] for p in choices["ma_cross"]["schema"]] == ["fast", "slow", "ema", "allow_short"]
 
@@ -133,3 +133,20 @@ def test_strategy_choices_show_lstm_disabled_with_its_reason():
 def test_parse_time_accepts_iso_datetimes_as_utc():
     assert parse_time("End", "2026-01-01T12:00:00+02:00", end=True) == datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
     assert parse_time("Start", "2026-01-01T12:00", end=False) == datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
+
+
+def test_lstm_runs_need_a_champion_model_per_symbol_and_timeframe():
+    asked = []
+
+    def has_model(symbol, timeframe):
+        asked.append((symbol, timeframe))
+        return symbol == "BTC/USDT"
+
+    f = form(symbols=["BTC/USDT", "ETH/USDT"], strategy="lstm", params={})
+    with pytest.raises(InvalidRequest) as err:
+        parse_request(f, CAT, bars(), NOW, has_model=has_model)
+    assert err.value.errors == ["No champion LSTM model for ETH/USDT 1h: train one "
+                                "(flask ml train --symbol ETH/USDT --timeframe 1h) or pick another strategy."]
+    assert asked == [("BTC/USDT", "1h"), ("ETH/USDT", "1h")]
+    [spec] = parse_request(form(strategy="lstm", params={}), CAT, bars(), NOW, has_model=has_model)
+    assert spec.strategy == "lstm" and spec.params["enter_long"] == 0.55

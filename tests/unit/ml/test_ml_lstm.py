@@ -78,10 +78,11 @@ def test_out_of_sample_series_is_nan_while_the_model_was_learning(trained, patte
 
 def test_registry_round_trip_promote_and_roll_back(trained, evaluation, pattern, tmp_path):
     reg = Registry(tmp_path)
-    v1 = reg.save("BTC/USDT", "1h", trained, walk_forward=evaluation.summary, data_hash="abc")
+    v1 = reg.save("BTC/USDT", "1h", trained, walk_forward=evaluation.to_dict(), data_hash="abc")
     v2 = reg.save("BTC/USDT", "1h", trained)
     assert (v1.version, v2.version) == (1, 2) and [v.version for v in reg.versions("BTC/USDT", "1h")] == [1, 2]
-    assert v1.walk_forward["lstm"]["accuracy"] == evaluation.summary["lstm"]["accuracy"]
+    assert v1.summary["lstm"]["accuracy"] == evaluation.summary["lstm"]["accuracy"]
+    assert v2.summary is None
     assert not any(p.name.startswith(".v") for p in (tmp_path / "BTC-USDT" / "1h").iterdir())
     reg.promote("BTC/USDT", "1h", 1)
     reg.promote("BTC/USDT", "1h", 2)

@@ -1,0 +1,23 @@
+"""ML jobs: thin shells over app.mlops.service.
+
+``train(exchange, symbol, timeframe)`` runs on the ``ml`` queue (1 h timeout):
+walk-forward evaluation, a final model, a new registry version, promotion if
+it beats the baselines and the champion out of sample. Progress (percent,
+phase) goes to ``job.meta``.
+"""
+from __future__ import annotations
+
+from app.extensions import db
+from app.mlops import service
+from workers.context import with_app_context
+from workers.progress import report
+
+
+@with_app_context
+def train(exchange: str, symbol: str, timeframe: str, config: dict | None = None, folds: int = 3) -> dict:
+    try:
+        outcome = service.train_and_register(db.session, exchange, symbol, timeframe, config=config,
+                                             folds=int(folds), progress=report)
+        return outcome.to_dict()
+    finally:
+        db.session.remove()
