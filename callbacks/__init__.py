@@ -8,7 +8,7 @@ private ``dash._callback`` registry — no public API exists for several apps.
 """
 from dash import _callback as _dash_callback
 
-from callbacks import admin, backtests, market, signals  # noqa: F401 - registers the callbacks
+from callbacks import admin, admin_models, backtests, market, signals  # noqa: F401 - registers the callbacks
 
 _MAP = dict(_dash_callback.GLOBAL_CALLBACK_MAP)
 _LIST = list(_dash_callback.GLOBAL_CALLBACK_LIST)

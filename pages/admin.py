@@ -5,6 +5,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from flask import current_app
+
 from app.auth.roles import current_is_admin
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
@@ -13,6 +15,39 @@ USERS, USERS_MSG, PING_BTN, PING_OUT, PING_POLL, PING_JOB, MODE, FEEDS, FEEDS_PO
     "admin-users", "admin-users-msg", "admin-ping-button", "admin-ping-output", "admin-ping-poll",
     "admin-ping-job", "admin-mode", "admin-feeds", "admin-feeds-poll",
 )
+
+(MODELS, MODELS_MSG, TRAIN_SYMBOL, TRAIN_TF, TRAIN_EPOCHS, TRAIN_BTN, TRAIN_OUT, TRAIN_POLL,
+ TRAIN_JOB) = ("admin-models", "admin-models-msg", "admin-train-symbol", "admin-train-timeframe",
+               "admin-train-epochs", "admin-train-button", "admin-train-output", "admin-train-poll",
+               "admin-train-job")
+
+
+def models_card():
+    settings = current_app.config["CW_SETTINGS"]
+    return dbc.Card([
+        dbc.CardHeader("LSTM models"),
+        dbc.CardBody([
+            html.P("Every version is evaluated walk-forward: accuracy and log loss are out of sample, next to "
+                   "two naive baselines (the training share of up bars; the direction of the last bar). A new "
+                   "version becomes the champion only if it beats both and the champion; you can override.",
+                   className="text-muted small"),
+            dbc.Row([
+                dbc.Col(dcc.Dropdown(id=TRAIN_SYMBOL, options=list(settings.watchlist),
+                                     value=settings.watchlist[0], clearable=False), md=3),
+                dbc.Col(dcc.Dropdown(id=TRAIN_TF, options=list(settings.timeframes), value="1h",
+                                     clearable=False), md=2),
+                dbc.Col(dbc.InputGroup([dbc.InputGroupText("max epochs"),
+                                        dbc.Input(id=TRAIN_EPOCHS, type="number", value=20, min=1, max=200)],
+                                       size="sm"), md=3),
+                dbc.Col(dbc.Button("Train a new version", id=TRAIN_BTN, color="info", size="sm"), md=3),
+            ], className="g-2 mb-2"),
+            html.Div(id=TRAIN_OUT, className="mb-2"),
+            dcc.Store(id=TRAIN_JOB),
+            dcc.Interval(id=TRAIN_POLL, interval=1000, disabled=True),
+            html.Div(id=MODELS),
+            html.Div(id=MODELS_MSG, className="mt-2"),
+        ]),
+    ], className="mb-3")
 
 
 def forbidden():
@@ -35,6 +70,7 @@ def layout(**_query):
             dbc.CardHeader("Market data feeds"),
             dbc.CardBody([html.Div(id=FEEDS), dcc.Interval(id=FEEDS_POLL, interval=10_000)]),
         ], className="mb-3"),
+        models_card(),
         dbc.Card([
             dbc.CardHeader("Job queue"),
             dbc.CardBody([

@@ -1,4 +1,4 @@
-"""The admin page: 403 content for traders; users table and a queue round trip for admins."""
+"""The admin page: 403 content for traders; users, a queue round trip and LSTM models for admins."""
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -17,3 +17,25 @@ def test_admin_sees_users_and_pings_a_worker(signed_in):
     duo.find_element("#admin-ping-button").click()
     duo.wait_for_contains_text("#admin-ping-result", "pong from pid", timeout=20)
     assert "inprocess runner" in duo.find_element("#admin-ping-result").text
+
+
+def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in):
+    duo = signed_in("admin@example.com", path="/admin")
+    duo.wait_for_contains_text("#admin-models-empty", "No models yet", timeout=20)
+    duo.select_dcc_dropdown("#admin-train-timeframe", value="5m")
+    epochs = duo.find_element("#admin-train-epochs")
+    epochs.clear()
+    epochs.send_keys("2")
+    duo.find_element("#admin-train-button").click()
+    duo.wait_for_contains_text("#admin-train-result", "BTC/USDT 5m v1", timeout=180)
+    result = duo.find_element("#admin-train-result").text
+    assert "Out of sample: accuracy" in result and ("promoted to champion" in result or "not promoted" in result)
+    duo.wait_for_contains_text("#admin-models-table", "v1", timeout=10)
+    table = duo.find_element("#admin-models-table").text
+    assert "base rate" in table and ("beats baselines" in table or "no edge" in table)
+    if "champion" not in table:          # not promoted by the rule: an admin can override
+        duo.find_element("#admin-models-table button").click()
+        duo.wait_for_contains_text("#admin-models-alert", "v1 is now the champion", timeout=20)
+        duo.wait_for_contains_text("#admin-models-table", "champion", timeout=10)
+    duo.find_element("#admin-models-table button").click()       # the champion's "Roll back"
+    duo.wait_for_contains_text("#admin-models-alert", "no earlier champion", timeout=20)
