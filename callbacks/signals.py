@@ -10,8 +10,8 @@ from flask import current_app
 from app.analysis import service, views
 from app.extensions import db
 from app.market import query
-from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, QUALITY, QUALITY_META, STATUS, SUMMARY,
-                           SYMBOL, TABLE, TIMEFRAME)
+from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, LSTM, QUALITY, QUALITY_META, STATUS,
+                           SUMMARY, SYMBOL, TABLE, TIMEFRAME)
 from workers.analysis import signal_cache
 from workers.ingest import live_cache
 
@@ -108,3 +108,31 @@ def update_quality(symbol):
     spans = ", ".join(f"{tf}: {m['bars']} bars" for tf, m in meta.items())
     note = "" if rows else " Not enough history yet (the first 200 bars of each timeframe are warm-up)."
     return rows, f"Computed {computed:%Y-%m-%d %H:%M} UTC over {spans}.{note}"
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+@callback(Output(LSTM, "children"), Input(SYMBOL, "value"), Input(INTERVAL, "n_intervals"))
+def show_lstm(symbol, _n):
+    from app.mlops.predict import latest_predictions
+
+    if not symbol:
+        return no_update
+    rows = latest_predictions(db.session, symbol, current_app.config["CW_SETTINGS"].timeframes)
+    if not rows:
+        return html.P(f"No champion LSTM model for {symbol} yet (an admin trains one on the Admin page).",
+                      className="text-muted mb-0", id="signals-lstm-none")
+    body = [html.Tr([
+        html.Td(r["timeframe"]), html.Td(f"v{r['version']}"),
+        html.Td("—" if r["p_up"] is None else f"{r['p_up']:.3f}"),
+        html.Td("—" if r["bar_time"] is None else f"{r['bar_time']:%Y-%m-%d %H:%M}"),
+        html.Td(f"{_pct(r['oos_accuracy'])} on {r['oos_n'] or 0} bars"),
+        html.Td(_pct(r["base_rate_accuracy"])), html.Td(_pct(r["persistence_accuracy"])),
+        html.Td(dbc.Badge("beats baselines" if r["beats_baselines"] else "no edge over baselines",
+                          color="success" if r["beats_baselines"] else "secondary")),
+    ]) for r in rows]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("TF", "model", "p(up)", "bar (UTC)", "out-of-sample accuracy",
+                                                    "base rate", "persistence", "")]))
+    return dbc.Table([head, html.Tbody(body)], size="sm", id="signals-lstm-table", className="mb-0")

@@ -20,6 +20,7 @@ HEATMAP, TABLE, SYMBOL, TIMEFRAME, SUMMARY, BREAKDOWN, CHART, HISTORY = (
     "signals-heatmap", "signals-table", "signals-symbol", "signals-timeframe", "signals-summary",
     "signals-breakdown", "signals-chart", "signals-history",
 )
+LSTM = "signals-lstm"
 QUALITY, QUALITY_META, WEIGHTS, INTERVAL, STATUS, ERROR = (
     "signals-quality", "signals-quality-meta", "signals-weights", "signals-interval", "signals-status",
     "signals-error",
@@ -84,6 +85,16 @@ def layout(symbol: str | None = None, **_query):
             dbc.Col(dcc.Graph(id=CHART, config={"displaylogo": False}), lg=7),
         ], className="g-3 mb-3"),
         dcc.Graph(id=HISTORY, config={"displaylogo": False}),
+        dbc.Card([
+            dbc.CardHeader("LSTM prediction (champion model)"),
+            dbc.CardBody([
+                html.P("p(up): the model's probability that the next bar closes higher, made at the close of the "
+                       "bar shown. Accuracy is out of sample (walk-forward), next to two naive baselines; a model "
+                       "without an edge over them is labelled so. The LSTM is not part of the score above.",
+                       className="text-muted small"),
+                html.Div(id=LSTM),
+            ]),
+        ], className="mb-3"),
         dbc.Card([
             dbc.CardHeader("Signal quality"),
             dbc.CardBody([

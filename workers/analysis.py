@@ -50,11 +50,24 @@ def analyze(exchange: str, symbol: str) -> dict:
     refreshed = service.refresh_quality(db.session, exchange, symbol)
     db.session.commit()
     alerts_job = after_analysis(snapshot["symbol"])
+    ml_job = enqueue_prediction(snapshot["exchange"], snapshot["symbol"], settings)
     report(100, "done")
     fused = snapshot["fused"]
     return {"exchange": snapshot["exchange"], "symbol": snapshot["symbol"], "bar_time": snapshot["bar_time"],
             "score": fused["score"], "label": fused["label"], "timeframes": list(snapshot["timeframes"]),
-            "quality_refreshed": refreshed, "alerts_job": alerts_job}
+            "quality_refreshed": refreshed, "alerts_job": alerts_job, "ml_job": ml_job}
+
+
+def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Enqueue ``workers.ml.predict`` when the symbol has a champion model on any timeframe
+    (a directory check: nothing heavy is imported otherwise). Returns the job id or None."""
+    from app.mlops.predict import champions
+
+    if not champions(symbol, settings.timeframes):
+        return None
+    from workers.queues import enqueue
+
+    return enqueue("ml", "workers.ml.predict", exchange, symbol).id
 
 
 def after_analysis(symbol: str) -> str | None:

@@ -4,10 +4,16 @@
 walk-forward evaluation, a final model, a new registry version, promotion if
 it beats the baselines and the champion out of sample. Progress (percent,
 phase) goes to ``job.meta``.
+
+``predict(exchange, symbol)`` runs after each analysis of a symbol that has a
+champion model: the latest p(up) per timeframe, stored in ``predictions``.
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from app.extensions import db
+from app.mlops import predict as predictions
 from app.mlops import service
 from workers.context import with_app_context
 from workers.progress import report
@@ -19,5 +25,14 @@ def train(exchange: str, symbol: str, timeframe: str, config: dict | None = None
         outcome = service.train_and_register(db.session, exchange, symbol, timeframe, config=config,
                                              folds=int(folds), progress=report)
         return outcome.to_dict()
+    finally:
+        db.session.remove()
+
+
+@with_app_context
+def predict(exchange: str, symbol: str) -> list[dict]:
+    try:
+        settings = current_app.config["CW_SETTINGS"]
+        return predictions.predict_symbol(db.session, exchange, symbol, settings.timeframes)
     finally:
         db.session.remove()

@@ -1,7 +1,8 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 from app.models.backtest import Backtest, BacktestTrade
 from app.models.market import Candle, Series
+from app.models.ml import Prediction
 from app.models.signal import SignalQualityReport, SignalRecord
 from app.models.user import ROLES, User
 
-__all__ = ["Backtest", "BacktestTrade", "Candle", "Series", "SignalRecord", "SignalQualityReport", "User", "ROLES"]
+__all__ = ["Backtest", "BacktestTrade", "Candle", "Prediction", "Series", "SignalRecord", "SignalQualityReport", "User", "ROLES"]

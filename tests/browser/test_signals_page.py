@@ -77,3 +77,31 @@ def test_tables_use_the_theme_font(signed_in):
     body_font = duo.driver.execute_script("return getComputedStyle(document.body).fontFamily")
     assert "monospace" not in cell.value_of_css_property("font-family")
     assert cell.value_of_css_property("font-family") == body_font
+
+
+def test_lstm_panel_shows_the_champions_prediction_next_to_the_baselines(signed_in, browser_app):
+    from app.extensions import db
+    from app.market import store
+    from app.mlops.predict import predict_symbol
+    from app.mlops.service import registry
+    from ml.config import TrainConfig
+    from ml.evaluate import walk_forward
+    from ml.training import train
+
+    tiny = TrainConfig(lookback=8, units=8, epochs=2, batch_size=64, patience=1)
+    with browser_app.server.app_context():
+        conn = db.session.connection()
+        candles = store.load_candles(conn, store.find_series(conn, "demo", "ETH/USDT", "5m"))
+        evaluation = walk_forward(candles, tiny, folds=1)
+        reg = registry()
+        version = reg.save("ETH/USDT", "5m", train(candles, tiny), walk_forward=evaluation.to_dict())
+        reg.promote("ETH/USDT", "5m", version.version)
+        [pred] = predict_symbol(db.session, "demo", "ETH/USDT", ["5m"])
+    duo = signed_in("trader@example.com", path="/signals?symbol=ETH/USDT")
+    duo.wait_for_contains_text("#signals-lstm-table", f"v{version.version}", timeout=20)
+    text = duo.find_element("#signals-lstm-table").text
+    assert f"{pred['p_up']:.3f}" in text
+    assert f"{100 * evaluation.summary['lstm']['accuracy']:.1f}%" in text
+    assert f"{100 * evaluation.summary['base_rate']['accuracy']:.1f}%" in text
+    assert ("beats baselines" in text) == evaluation.beats_baselines()
+    assert "no edge over baselines" in text or "beats baselines" in text

@@ -6,7 +6,7 @@ from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 
-EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades"}
+EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions"}
 
 
 def _roundtrip(database_url: str) -> None:

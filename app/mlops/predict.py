@@ -1,0 +1,84 @@
+"""Predict with the champion models and store the predictions.
+
+``predict_symbol`` runs in the ``ml.predict`` job after each analysis: for
+every timeframe of the symbol with a champion it predicts p(up) at the latest
+closed bar from the latest candles only and upserts a ``predictions`` row.
+Loaded models are kept per process (keyed by registry path and version), so a
+worker loads a champion once, not every minute. ``latest_predictions`` is what
+the Signals page reads: stored rows plus the registry's out-of-sample metrics,
+without importing TensorFlow.
+"""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.mlops.service import load_series, registry
+from app.models import Prediction
+from ml.features import WARMUP
+from ml.registry import Registry
+
+_LOADED: dict[tuple, object] = {}
+_LOCK = threading.Lock()
+TAIL_BARS = 200          # extra history for the features' trailing windows
+
+
+def _model(reg: Registry, symbol: str, timeframe: str, version: int):
+    key = (str(reg.root), symbol, timeframe, version)
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = reg.load(symbol, timeframe, version)[1]
+        return _LOADED[key]
+
+
+def champions(symbol: str, timeframes) -> dict:
+    """{timeframe: ModelVersion} for the timeframes of ``symbol`` that have a champion."""
+    reg = registry()
+    found = {tf: reg.champion(symbol, tf) for tf in timeframes}
+    return {tf: v for tf, v in found.items() if v is not None}
+
+
+def predict_symbol(session: Session, exchange: str, symbol: str, timeframes) -> list[dict]:
+    from ml.inference import latest
+
+    reg = registry()
+    out = []
+    for timeframe, champion in champions(symbol, timeframes).items():
+        trained = _model(reg, symbol, timeframe, champion.version)
+        candles = load_series(session, exchange, symbol, timeframe,
+                              limit=trained.config.lookback + WARMUP + TAIL_BARS)
+        try:
+            pred = latest(trained, candles, champion.version)
+        except ValueError:
+            continue                                   # too little history for this timeframe yet
+        key = dict(exchange=exchange, symbol=symbol, timeframe=timeframe, bar_time=pred.time.to_pydatetime(),
+                   model_version=champion.version)
+        row = session.execute(select(Prediction).filter_by(**key)).scalar_one_or_none()
+        if row is None:
+            session.add(Prediction(**key, p_up=pred.p_up))
+        else:
+            row.p_up = pred.p_up
+        out.append({"timeframe": timeframe, "bar_time": pred.time.isoformat(), "p_up": pred.p_up,
+                    "version": champion.version})
+    session.commit()
+    return out
+
+
+def latest_predictions(session: Session, symbol: str, timeframes) -> list[dict]:
+    """Per timeframe with a champion: its newest stored prediction and out-of-sample record."""
+    rows = []
+    for timeframe, champion in champions(symbol, timeframes).items():
+        pred = session.execute(
+            select(Prediction).filter_by(symbol=symbol, timeframe=timeframe, model_version=champion.version)
+            .order_by(Prediction.bar_time.desc()).limit(1)).scalar_one_or_none()
+        s = champion.summary or {}
+        lstm, base, pers = (s.get(k, {}) for k in ("lstm", "base_rate", "persistence"))
+        beats = bool(lstm) and all(lstm["log_loss"] < m.get("log_loss", float("inf")) for m in (base, pers))
+        rows.append({"timeframe": timeframe, "version": champion.version,
+                     "bar_time": pred.bar_time if pred else None, "p_up": pred.p_up if pred else None,
+                     "oos_n": lstm.get("n"), "oos_accuracy": lstm.get("accuracy"),
+                     "base_rate_accuracy": base.get("accuracy"), "persistence_accuracy": pers.get("accuracy"),
+                     "beats_baselines": beats})
+    return rows
