@@ -19,6 +19,10 @@ CRON_BY_TIMEFRAME = {
     "1d": "0 0 * * *",
 }
 
+# Weekly LSTM retraining (production, `rq cron`): Sundays 03:00 UTC, for these timeframes.
+RETRAIN_CRON = "0 3 * * 0"
+RETRAIN_TIMEFRAMES = ("1h",)
+
 
 def due_timeframes(moment: datetime, timeframes) -> list[str]:
     """Timeframes whose bar closes at this minute."""
