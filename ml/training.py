@@ -46,8 +46,8 @@ class TrainedModel:
     def predict_samples(self, s: Samples) -> np.ndarray:
         if len(s.x) == 0:
             return np.empty(0)
-        if len(s.x) <= 1024:      # a direct call: Model.predict's set-up costs ~150 ms per call
-            return np.asarray(self.model(s.x, training=False))[:, 0].astype(np.float64)
+        if len(s.x) <= 1024:      # compiled once, ~3 ms; Model.predict costs ~75 ms and an eager call ~145 ms
+            return np.asarray(self.model.predict_on_batch(s.x))[:, 0].astype(np.float64)
         return self.model.predict(s.x, batch_size=4096, verbose=0)[:, 0].astype(np.float64)
 
     def meta(self) -> dict:
