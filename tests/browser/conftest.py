@@ -6,6 +6,15 @@ from tests.conftest import make_settings, migrate_app
 PASSWORD = "correct-horse-battery"
 
 
+def free_port() -> int:
+    """A free TCP port on loopback, so concurrent test runs never fight over Dash's default 8050."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def browser_app(tmp_path_factory):
     from app import create_app
@@ -36,7 +45,7 @@ def browser_app(tmp_path_factory):
 @pytest.fixture
 def signed_in(dash_duo, browser_app):
     """Start the server and sign in through the real login form; returns a function(email)."""
-    dash_duo.start_server(browser_app, navigate=False)
+    dash_duo.start_server(browser_app, navigate=False, port=free_port())
 
     def _sign_in(email: str, password: str = PASSWORD, path: str = "/"):
         from selenium.webdriver.common.by import By
