@@ -1,91 +1,34 @@
-"""Candlewise: the application factory — the only place that wires things together."""
+"""Candlewise: ``create_app`` builds the web process — the Flask server plus the Dash pages.
+
+``create_server`` (``app/server.py``) builds the server alone; workers, cron and CLI commands use
+that. Dash keeps its page and callback registries per process, so a process builds one Dash app.
+
+Importing ``app`` (as every ``app.*`` import does) loads nothing heavy: Dash is imported inside
+:func:`create_app`, so a worker that builds only the server never loads it.
+"""
 from __future__ import annotations
 
-import logging
+from typing import TYPE_CHECKING
 
-import dash
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+if TYPE_CHECKING:
+    import dash
 
-from app.settings import ROOT, Settings
-from app.theme import ICONS_CSS, THEME_CSS
-
-log = logging.getLogger(__name__)
+    from app.settings import Settings
 
 
-def _flask_server(settings: Settings) -> Flask:
-    server = Flask(__name__, static_folder=None)
-    server.config.update(
-        SECRET_KEY=settings.secret_key,
-        SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
-        RATELIMIT_KEY_PREFIX=f"{settings.redis_prefix}:ratelimit",
-        CW_SETTINGS=settings,
-        TESTING=settings.env == "testing",
-    )
-    @server.get("/market")
-    def _market_alias():
-        from flask import redirect, request
+def create_app(settings: "Settings | None" = None) -> "dash.Dash":
+    """Build the Dash app (with its Flask server at ``.server``) from ``settings`` or the environment.
 
-        query = request.query_string.decode()
-        return redirect("/" + (f"?{query}" if query else ""))
+    ``dash.callback`` registrations are global and taken by the first app that serves a request,
+    so build one Dash app per process (tests share a session-scoped one).
+    """
+    import dash
 
-    if settings.production:
-        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind nginx
-    return server
+    from app.server import create_server
+    from app.settings import ROOT
+    from app.theme import ICONS_CSS, THEME_CSS
 
-
-def _extensions(server: Flask, settings: Settings) -> None:
-    from prometheus_client import CollectorRegistry
-    from prometheus_flask_exporter import PrometheusMetrics
-
-    import app.models  # noqa: F401 - registers every table on db.metadata
-    from app import auth
-    from app.extensions import db, limiter, migrate
-    from app import theme
-    from app.ops import health, logs
-    from app.backtest import downloads as backtest_downloads
-
-    logs.configure_logging(json_logs=settings.production)
-    if settings.sqlite_path is not None:
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    db.init_app(server)
-    migrate.init_app(server, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    limiter.init_app(server)
-    logs.init_app(server)
-    auth.init_app(server)
-    server.register_blueprint(health.bp)
-    server.register_blueprint(theme.bp)
-    server.register_blueprint(backtest_downloads.bp)
-    # Each app gets its own registry, so several apps in one process (tests) don't collide.
-    server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
-                                                        group_by="url_rule")
-
-    from app.market.cli import candles_cli
-    from app.demo import demo_cli
-    from app.mlops.cli import ml_cli
-
-    server.cli.add_command(candles_cli)
-    server.cli.add_command(demo_cli)
-    server.cli.add_command(ml_cli)
-
-    import workers.queues
-
-    workers.queues.init_app(server, settings)
-
-
-def create_app(settings: Settings | None = None) -> dash.Dash:
-    """Build the Dash app (with its Flask server at ``.server``) from ``settings`` or the environment."""
-    settings = settings or Settings.from_env()
-    server = _flask_server(settings)
-    _extensions(server, settings)
+    server = create_server(settings)
     app = dash.Dash(
         "candlewise",
         server=server,
@@ -98,10 +41,8 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
         update_title=None,
         serve_locally=True,
     )
-    import callbacks
+    import callbacks  # noqa: F401 - registers every page's callbacks with dash.callback
     from pages._shell import layout as shell_layout
-
-    callbacks.attach(app)
 
     app.layout = shell_layout
     return app

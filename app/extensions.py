@@ -1,16 +1,13 @@
 """Flask extensions, created unbound here and attached by the factory (``init_app``)."""
 from __future__ import annotations
 
-from flask import request
+from flask import Flask, request
 from flask_login import LoginManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-import sqlite3
-
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -33,19 +30,34 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-@event.listens_for(Engine, "connect")
+def init_db(server: Flask) -> None:
+    """Bind ``db`` to ``server``; on SQLite, give this app's engine real transactions.
+
+    The listeners go on this app's engine only (not on SQLAlchemy's ``Engine`` class), so other
+    engines in the process (a test's, a benchmark's) are left as their owners made them.
+    """
+    db.init_app(server)
+    with server.app_context():
+        configure_sqlite(db.engine)
+
+
+def configure_sqlite(engine):
+    """Attach the SQLite transaction listeners to ``engine`` (no-op for other databases); returns it."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     """SQLite: real transactions (so SAVEPOINT rollbacks work), enforced foreign keys, WAL for concurrent readers."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.isolation_level = None  # pysqlite would otherwise commit at RELEASE SAVEPOINT
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.close()
+    dbapi_connection.isolation_level = None  # pysqlite would otherwise commit at RELEASE SAVEPOINT
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN")

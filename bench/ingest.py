@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.extensions import db  # noqa: E402
 from app.market import store  # noqa: E402
-from app.market.timeframes import OHLCV  # noqa: E402
+from app.marketdata import OHLCV  # noqa: E402
 from app.models.market import Candle  # noqa: E402
 
 N_SERIES = 10

@@ -6,11 +6,11 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 from flask_login import current_user
 
+import app.hot as hot
 from app.auth.roles import require_admin
 from app.auth.users import UserError, list_users, toggle_active
-from app.market import feed_health
+from app.hot import feeds as feed_health
 from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
-from workers.ingest import feed_store
 from workers.queues import enqueue, fetch_job, runner
 
 TOGGLE = "admin-user-toggle"
@@ -88,7 +88,7 @@ BREAKER_COLORS = {"closed": "success", "half_open": "warning", "open": "danger"}
 def show_feeds(_n):
     require_admin()
     settings = current_app.config["CW_SETTINGS"]
-    feeds = feed_health.read_all(feed_store(settings), settings.redis_prefix)
+    feeds = feed_health.read_all(hot.feed_store(settings), settings.redis_prefix)
     if not feeds:
         return html.P("No refresh has run yet.", className="text-muted")
     rows = [html.Tr([

@@ -1,9 +1,10 @@
-"""Backtests page callbacks: thin shells over app.backtest.service (and its figures).
+"""Backtests page callbacks: thin shells over app.backtest.results, workers.backtests and app.figures.
 
 Every read passes ``current_user.id``: a user only ever sees, polls, compares
 or downloads their own runs. The poll Interval is enabled when a run is
 submitted and disabled again when every run of it has finished; each tick
-reads the rows and the jobs' ``meta``, never recomputes.
+reads the rows (the job writes progress to the row and ``job.meta`` together),
+never recomputes.
 """
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dash_table, dcc, html, no_update
 from flask_login import current_user
 
-from app.backtest import figures, service
-from app.backtest.downloads import download_url
+from app.api.downloads import download_url
+from app.backtest import results
 from app.backtest.metrics import monthly_returns
 from app.backtest.requests import InvalidRequest, strategy_choices
 from app.extensions import db
+from app.figures import backtests as figures
+from app.figures.backtests import history_rows
 from pages._ui import DARK_TABLE
 from pages.backtests import (ACTIVE, BATCH, CASH, COMPARE, END, FEE, FORM_MSG, FRACTION, HISTORY,
                              MODE, PARAM, PARAMS, PER_TRADE, POLL, PROGRESS, RESULT, SIZING, SLIP, START, STOP,
                              STRATEGY, STRATEGY_INFO, SUBMIT, SYMBOLS, TAKE, TEST, TIMEFRAME, TRAIN, VIEW, WF_BOX,
                              WF_METRIC)
+from workers.backtests import submit as submit_runs
 from workers.queues import fetch_job
 
 CARDS = ("total_return", "annual_return", "sharpe", "max_drawdown", "win_rate", "n_trades", "profit_factor",
@@ -36,20 +40,6 @@ def _user_id() -> int:
     if not current_user.is_authenticated:  # the request guard refuses this earlier; never trust the client
         raise PermissionError("sign in first")
     return int(current_user.id)
-
-
-def history_rows(user_id: int) -> list[dict]:
-    out = []
-    for r in service.list_runs(db.session, user_id):
-        m = r.metrics or {}
-        out.append({"id": r.id, "created": f"{r.created_at:%Y-%m-%d %H:%M}", "status": r.status, "kind": r.kind,
-                    "symbol": r.symbol, "timeframe": r.timeframe, "strategy": r.strategy,
-                    "params": ", ".join(f"{k}={v}" for k, v in (r.params or {}).items()),
-                    "total_return": figures.fmt_metric("total_return", m.get("total_return")),
-                    "sharpe": figures.fmt_metric("sharpe", m.get("sharpe")),
-                    "max_drawdown": figures.fmt_metric("max_drawdown", m.get("max_drawdown")),
-                    "n_trades": m.get("n_trades")})
-    return out
 
 
 @callback(Output(PARAMS, "children"), Output(STRATEGY_INFO, "children"), Input(STRATEGY, "value"))
@@ -100,7 +90,7 @@ def submit(_n, symbols, timeframe, start, end, strategy, values, ids, fee, slip,
             "stop_loss_pct": stop, "take_profit_pct": take, "mode": mode, "train_bars": train, "test_bars": test,
             "wf_metric": metric}
     try:
-        sub = service.submit(db.session, user_id, form)
+        sub = submit_runs(db.session, user_id, form)
     except InvalidRequest as exc:
         db.session.rollback()
         msg = dbc.Alert([html.Strong("Not started: "), html.Ul([html.Li(e) for e in exc.errors], className="mb-0")],
@@ -113,26 +103,23 @@ def submit(_n, symbols, timeframe, start, end, strategy, values, ids, fee, slip,
 
 
 def _state_of(row) -> tuple[str, float, str, str | None]:
-    """(status, percent, phase, error): job meta first (fresh, per phase), the row otherwise.
+    """(status, percent, phase, error) from the row, which the job's one progress writer keeps current.
 
     A job that failed (or vanished) while its row still says queued/running —
     e.g. it could not even write its failure — counts as failed, so polling ends.
     """
-    if row.status not in ("queued", "running"):
-        return row.status, float(row.progress or 0.0), row.phase or row.status, row.error
-    job = fetch_job(row.job_id) if row.job_id else None
-    if job is not None and job.status in ("failed", "stopped", "canceled"):
-        return "failed", float(row.progress or 0.0), "failed", job.error or f"job {job.status}"
-    if job is not None and job.meta.get("progress") is not None:
-        return row.status, float(job.meta["progress"]), str(job.meta.get("phase", job.status)), None
-    return row.status, float(row.progress or 0.0), row.phase or row.status, None
+    if row.status in ("queued", "running"):
+        job = fetch_job(row.job_id) if row.job_id else None
+        if job is not None and job.status in ("failed", "stopped", "canceled"):
+            return "failed", float(row.progress or 0.0), "failed", job.error or f"job {job.status}"
+    return row.status, float(row.progress or 0.0), row.phase or row.status, row.error
 
 
 def _batch_grid(rows) -> dash_table.DataTable:
     data = [{"id": r.id, "symbol": r.symbol, "strategy": r.strategy, "status": r.status,
              "params": json.dumps(r.params), **{k: figures.fmt_metric(k, (r.metrics or {}).get(k))
-                                                for k in service.HEADLINE}} for r in rows]
-    cols = [{"name": c, "id": c} for c in ("id", "symbol", "strategy", "params", "status", *service.HEADLINE)]
+                                                for k in results.HEADLINE}} for r in rows]
+    cols = [{"name": c, "id": c} for c in ("id", "symbol", "strategy", "params", "status", *results.HEADLINE)]
     return dash_table.DataTable(id="bt-batch-table", columns=cols, data=data, sort_action="native", page_size=20,
                                 **DARK_TABLE)
 
@@ -148,8 +135,8 @@ def poll(_n, active):
     rows = []
     for i in ids:
         try:
-            rows.append(service.get_run(db.session, user_id, i))
-        except service.RunNotFound:
+            rows.append(results.get_run(db.session, user_id, i))
+        except results.RunNotFound:
             continue
     if not rows:
         return dbc.Alert("Nothing to follow: the run does not exist.", color="warning"), True, no_update, \
@@ -167,10 +154,10 @@ def poll(_n, active):
     finished = [r for r, st in zip(rows, states) if st[0] == "finished"]
     if failed and not finished:
         msg = dbc.Alert(f"Backtest failed: {failed[0][1][3]}", color="danger", id="bt-failed")
-        return msg, True, no_update, history_rows(user_id), grid
+        return msg, True, no_update, history_rows(results.list_runs(db.session, user_id)), grid
     note = f" ({len(failed)} failed)" if failed else ""
     msg = dbc.Alert(f"Finished{note}.", color="success", duration=5000, id="bt-finished")
-    return msg, True, finished[0].id, history_rows(user_id), grid
+    return msg, True, finished[0].id, history_rows(results.list_runs(db.session, user_id)), grid
 
 
 @callback(Output(VIEW, "data", allow_duplicate=True), Input(HISTORY, "active_cell"), State(HISTORY, "data"),
@@ -207,8 +194,8 @@ def show_result(backtest_id):
         return no_update
     user_id = _user_id()
     try:
-        view = service.run_view(db.session, user_id, int(backtest_id))
-    except service.RunNotFound as exc:
+        view = results.run_view(db.session, user_id, int(backtest_id))
+    except results.RunNotFound as exc:
         return dbc.Alert(str(exc), color="warning")
     row, res, bench = view.row, view.result, view.benchmark
     head = "walk-forward, out-of-sample" if row.kind == "walk_forward" else "single run"
@@ -251,15 +238,15 @@ def compare(selected):
     curves, table = {}, []
     for i in selected:
         try:
-            row = service.get_run(db.session, user_id, int(i))
-            res, _ = service.rebuild(db.session, row)
-        except service.RunNotFound:
+            row = results.get_run(db.session, user_id, int(i))
+            res, _ = results.rebuild(db.session, row)
+        except results.RunNotFound:
             continue
         label = f"#{row.id} {row.strategy} {row.symbol} {row.timeframe}"
         curves[label] = res.equity
-        table.append({"run": label, **{k: figures.fmt_metric(k, (row.metrics or {}).get(k)) for k in service.HEADLINE}})
+        table.append({"run": label, **{k: figures.fmt_metric(k, (row.metrics or {}).get(k)) for k in results.HEADLINE}})
     if len(curves) < 2:
         return dbc.Alert("Pick at least two finished runs.", color="warning")
-    cols = [{"name": c, "id": c} for c in ("run", *service.HEADLINE)]
+    cols = [{"name": c, "id": c} for c in ("run", *results.HEADLINE)]
     return html.Div([dcc.Graph(id="bt-compare-chart", figure=figures.compare_figure(curves)),
                      dash_table.DataTable(id="bt-compare-table", data=table, columns=cols, **DARK_TABLE)])

@@ -1,4 +1,4 @@
-"""Market page callbacks: thin shells over app.market.query and app.market.charts."""
+"""Market page callbacks: thin shells over app.market.query (reads) and app.figures.market (the chart)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,12 +6,11 @@ from datetime import datetime, timezone
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html, no_update
 
-from flask import current_app
-
+import app.hot as hot
+from app.extensions import db
+from app.figures.market import candlestick_figure
 from app.market import query
-from app.market.charts import candlestick_figure
 from pages.market import BADGE, CHART, ERROR, INTERVAL, STATUS, SYMBOL, TICKER, TIMEFRAME
-from workers.ingest import live_cache
 
 
 def _badge(cat: query.Catalog, symbol: str):
@@ -21,10 +20,6 @@ def _badge(cat: query.Catalog, symbol: str):
                          title="Synthetic candles from Candlewise's seeded generator — not real prices.")
     return dbc.Badge([html.I(className="bi bi-broadcast me-1"), f"live · {cat.exchange.get(symbol, '?')}"],
                      color="success", className="fs-6")
-
-
-def _cache():
-    return live_cache(current_app.config["CW_SETTINGS"])
 
 
 def _ticker_chip(t, demo: bool):
@@ -40,8 +35,10 @@ def _ticker_chip(t, demo: bool):
 
 @callback(Output(TICKER, "children"), Input(INTERVAL, "n_intervals"))
 def update_tickers(_n):
-    cat = query.catalog()
-    return [_ticker_chip(t, cat.is_demo(t.symbol)) for t in query.tickers(cat, _cache())]
+    cat = query.catalog(db.session, hot.catalog_cache())
+    ticks = query.tickers(db.session, cat, hot.live_cache())
+    db.session.commit()  # end the read transaction before rendering
+    return [_ticker_chip(t, cat.is_demo(t.symbol)) for t in ticks]
 
 
 @callback(
@@ -50,12 +47,14 @@ def update_tickers(_n):
     Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"),
 )
 def update_chart(symbol, timeframe, _n):
-    cat = query.catalog()
+    cat = query.catalog(db.session, hot.catalog_cache())
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)
-        df, origin = query.recent_candles(cat, sym, tf, cache=_cache())
+        df, origin = query.recent_candles(db.session, cat, sym, tf, cache=hot.live_cache())
     except query.UnknownSeries as exc:
         return no_update, no_update, "", str(exc), True
+    finally:
+        db.session.commit()  # end the read transaction before the figure is built and encoded
     demo = cat.is_demo(sym)
     fig = candlestick_figure(df, title=f"{sym} · {tf}", demo=demo)
     last = df.index[-1] if len(df) else None

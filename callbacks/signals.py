@@ -1,4 +1,4 @@
-"""Signals page callbacks: thin shells over app.analysis.service (reads) and app.analysis.views (shapes)."""
+"""Signals page callbacks: thin shells over app.analysis.reads (what jobs stored) and app.figures.signals."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,13 +7,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 
-from app.analysis import service, views
+import app.hot as hot
+from app.analysis import reads
 from app.extensions import db
+from app.figures import signals as views
 from app.market import query
 from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, LSTM, QUALITY, QUALITY_META, STATUS,
                            SUMMARY, SYMBOL, TABLE, TIMEFRAME)
-from workers.analysis import signal_cache
-from workers.ingest import live_cache
 
 LABEL_COLORS = {"strong buy": "success", "buy": "success", "neutral": "secondary", "sell": "danger",
                 "strong sell": "danger"}
@@ -21,14 +21,15 @@ LABEL_COLORS = {"strong buy": "success", "buy": "success", "neutral": "secondary
 
 def _snapshots(cat: query.Catalog, symbols=None) -> dict:
     wanted = {s: cat.exchange[s] for s in (symbols or cat.symbols) if s in cat.exchange}
-    return service.snapshots(db.session, signal_cache(current_app.config["CW_SETTINGS"]), wanted)
+    return reads.snapshots(db.session, hot.signal_cache(), wanted)
 
 
 @callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"),
           Input(INTERVAL, "n_intervals"))
 def update_overview(_n):
-    cat = query.catalog()
+    cat = query.catalog(db.session, hot.catalog_cache())
     snaps = _snapshots(cat)
+    db.session.commit()  # end the read transaction before rendering
     now = datetime.now(timezone.utc)
     rows = views.overview_rows(snaps, now)
     for row in rows:
@@ -69,18 +70,19 @@ def _breakdown(snapshot: dict):
           Output(HISTORY, "figure"),
           Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"))
 def update_detail(symbol, timeframe, _n):
-    cat = query.catalog()
+    cat = query.catalog(db.session, hot.catalog_cache())
     if not symbol or symbol not in cat.exchange:
         return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update
     snapshot = _snapshots(cat, [symbol]).get(symbol)
     exchange = cat.exchange[symbol]
-    history = views.history_figure(service.score_history(db.session, exchange, symbol), symbol)
+    scores = reads.score_history(db.session, exchange, symbol)
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)
-        candles, _source = query.recent_candles(cat, sym, tf, limit=300,
-                                                cache=live_cache(current_app.config["CW_SETTINGS"]))
+        candles, _source = query.recent_candles(db.session, cat, sym, tf, limit=300, cache=hot.live_cache())
     except query.UnknownSeries:
         candles, tf = None, timeframe
+    db.session.commit()  # end the read transaction before the figures are built and encoded
+    history = views.history_figure(scores, symbol)
     events = ((snapshot or {}).get("timeframes", {}).get(tf) or {}).get("events", [])
     chart = views.events_figure(candles, events, f"{symbol} · {tf} · events", cat.is_demo(symbol)) \
         if candles is not None else no_update
@@ -97,10 +99,11 @@ def update_detail(symbol, timeframe, _n):
 
 @callback(Output(QUALITY, "data"), Output(QUALITY_META, "children"), Input(SYMBOL, "value"))
 def update_quality(symbol):
-    cat = query.catalog()
+    cat = query.catalog(db.session, hot.catalog_cache())
     if not symbol or symbol not in cat.exchange:
         return [], ""
-    report, meta = service.quality_report(db.session, cat.exchange[symbol], symbol)
+    report, meta = reads.quality_report(db.session, cat.exchange[symbol], symbol)
+    db.session.commit()
     if not meta:
         return [], "Not computed yet: the analysis job computes it on its first run and then every 30 minutes."
     rows = views.quality_rows(report)

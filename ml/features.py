@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import check_candle_frame
+from app.marketdata import check_candle_frame
 
 FEATURES = ("ret_1", "ret_5", "ret_20", "vol_20", "range", "body", "upper_wick", "lower_wick",
             "volume_z", "rsi_14")

@@ -7,11 +7,13 @@ from dash import dash_table, dcc, html
 from flask_login import current_user
 
 from app.backtest.config import SIZING_MODES
+from app.backtest.results import list_runs
 from app.backtest.requests import default_range, strategy_choices
 from app.backtest.walkforward import OPTIMISE_METRICS
 from app.extensions import db
 from app.market import query, store
-from app.market.timeframes import TIMEFRAMES
+from app.figures.backtests import history_rows
+from app.marketdata import TIMEFRAMES
 from pages._ui import DARK_TABLE
 
 dash.register_page(__name__, path="/backtests", name="Backtests", title="Backtests · Candlewise")
@@ -108,18 +110,17 @@ def _history(rows: list[dict]):
 
 
 def layout(**_query):
-    from callbacks.backtests import history_rows
-
-    cat = query.catalog()
+    cat = query.catalog(db.session)
     start, end = "", ""
     if cat.symbols:
         conn = db.session.connection()
         symbol = cat.symbols[0]
         tf = "1h" if "1h" in cat.timeframes[symbol] else cat.timeframes[symbol][0]
-        times = store.candle_times(conn, store.find_series(conn, cat.exchange[symbol], symbol, tf))
-        if len(times):
-            start, end = default_range(times[0].to_pydatetime(), times[-1].to_pydatetime())
-    rows = history_rows(current_user.id) if current_user.is_authenticated else []
+        span = store.series_span(conn, store.find_series(conn, cat.exchange[symbol], symbol, tf))
+        if span is not None:
+            start, end = default_range(span[0], span[1])
+    rows = history_rows(list_runs(db.session, current_user.id)) if current_user.is_authenticated else []
+    db.session.commit()  # end the read transaction before the layout is serialised
     return html.Div([
         html.H3([html.I(className="bi bi-clock-history me-2"), "Backtests"]),
         dbc.Row([

@@ -9,8 +9,10 @@ from dash import dash_table, dcc, html
 from flask import current_app
 
 from app.analysis.config import ScoringConfig
+import app.hot as hot
+from app.extensions import db
 from app.market import query
-from app.market.timeframes import TIMEFRAMES
+from app.marketdata import TIMEFRAMES
 from pages._ui import DARK_TABLE
 
 dash.register_page(__name__, path="/signals", name="Signals", title="Signals · Candlewise")
@@ -49,7 +51,7 @@ def _table(id_: str, columns: list[dict], page_size: int, **kw) -> dash_table.Da
 
 
 def layout(symbol: str | None = None, **_query):
-    cat = query.catalog()
+    cat = query.catalog(db.session, hot.catalog_cache())
     error = None
     selected = cat.symbols[0] if cat.symbols else None
     if symbol:

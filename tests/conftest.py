@@ -1,4 +1,11 @@
-"""Shared fixtures: settings, a migrated app per test, real PostgreSQL/Redis per run, Chromium options."""
+"""Shared fixtures: settings, a migrated server per test, the one Dash app of the session, real
+PostgreSQL/Redis per run, Chromium options.
+
+Most tests need only the Flask server (``app.server.create_server``): a fresh one per test on its
+own SQLite file or PostgreSQL database. Dash keeps one callback and page registry per process, so
+tests that need Dash's routes or a browser share one session-scoped Dash app (``dash_app``) on its
+own database; they create users with unique e-mails (``make_dash_user``).
+"""
 from __future__ import annotations
 
 import os
@@ -51,11 +58,19 @@ def make_settings(tmp_path: Path | None = None, **overrides) -> Settings:
     return Settings(**base)
 
 
-def migrate_app(dash_app) -> None:
+def migrate_app(server) -> None:
     from flask_migrate import upgrade
 
-    with dash_app.server.app_context():
+    with server.app_context():
         upgrade()
+
+
+def dispose(server) -> None:
+    from app.extensions import db
+
+    with server.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -65,22 +80,58 @@ def settings(tmp_path) -> Settings:
 
 @pytest.fixture
 def app(settings):
-    """A fresh, migrated app on its own SQLite file (no Redis: in-process jobs)."""
-    from app import create_app
+    """A fresh, migrated Flask server on its own SQLite file (no Redis: in-process jobs), without Dash."""
+    from app.server import create_server
 
-    dash_app = create_app(settings)
-    migrate_app(dash_app)
-    yield dash_app
-    from app.extensions import db
-
-    with dash_app.server.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    server = create_server(settings)
+    migrate_app(server)
+    yield server
+    dispose(server)
 
 
 @pytest.fixture
 def server(app):
-    return app.server
+    return app
+
+
+@pytest.fixture(scope="session")
+def dash_app(tmp_path_factory):
+    """The session's one Dash app (pages and callbacks), migrated, on its own SQLite file.
+
+    Its in-process job threads are started before any ``dash.testing`` server: that harness's
+    ``ThreadedRunner.stop()`` raises ``SystemExit`` in every thread created while it ran.
+    """
+    from app import create_app
+
+    settings = make_settings(tmp_path_factory.mktemp("dash-app"), demo_days=3, refresh_ms=60_000)
+    web = create_app(settings)
+    migrate_app(web.server)
+    web.server.extensions["cw_jobs"].start()
+    return web
+
+
+@pytest.fixture
+def dash_server(dash_app):
+    return dash_app.server
+
+
+@pytest.fixture
+def dash_client(dash_server):
+    return dash_server.test_client()
+
+
+@pytest.fixture
+def make_dash_user(dash_server):
+    """Create a user on the shared Dash app's database with a unique e-mail; returns (email, id)."""
+    from app.auth.users import create_user
+
+    def _make(name: str = "user", password: str = "correct-horse-battery", role: str = "trader",
+              active: bool = True) -> tuple[str, int]:
+        email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+        with dash_server.app_context():
+            return email, create_user(email, password, role=role, active=active).id
+
+    return _make
 
 
 @pytest.fixture
@@ -131,32 +182,38 @@ def pg_url():
 
 @pytest.fixture(scope="session")
 def redis_db():
-    """Claim a Redis database number no other concurrent test run holds (1..12)."""
+    """Claim a Redis database number no other concurrent test run holds (12 down to 1).
+
+    The claims live in database 0 (``cw:test-db-claim:<n>``), so a claimed database holds only what
+    the tests write (a database still carrying an older run's in-database lock is skipped).
+    """
     import redis
 
-    for number in range(1, 13):
+    registry = redis.Redis.from_url(f"{REDIS_BASE_URL}/0")
+    for number in range(12, 0, -1):
         client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{number}")
         try:
-            claimed = client.set("cw:test-run-lock", RUN_ID, nx=True, ex=3600)
+            if client.exists("cw:test-run-lock"):
+                continue
+            claimed = registry.set(f"cw:test-db-claim:{number}", RUN_ID, nx=True, ex=3600)
         except redis.ConnectionError as exc:
             pytest.fail(f"Redis is not reachable at {REDIS_BASE_URL}: {exc}")
         if claimed:
+            client.flushdb()
             yield number
             client.flushdb()
+            registry.delete(f"cw:test-db-claim:{number}")
             return
     pytest.fail("no free Redis database (1..12) for this test run")
 
 
 @pytest.fixture
 def redis_url(redis_db):
-    """This run's Redis database, flushed before each test (the run lock is kept)."""
+    """This run's Redis database, emptied before each test."""
     import redis
 
     url = f"{REDIS_BASE_URL}/{redis_db}"
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter():
-        if key != b"cw:test-run-lock":
-            client.delete(key)
+    redis.Redis.from_url(url).flushdb()
     return url
 
 
@@ -201,6 +258,7 @@ def rq_worker(redis_url, pg_url):
         )
         child_env.update(env or {})
         cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--url", redis_url, "--worker-ttl", "30",
+               "--worker-class", "workers.worker.Worker",
                *(["--burst"] if burst else []), *(queues or ("ingest",))]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
@@ -219,13 +277,10 @@ def rq_worker(redis_url, pg_url):
 
 @pytest.fixture
 def pg_app(fresh_pg_url, redis_url):
-    """A migrated app in production mode: PostgreSQL + RQ on the real Redis."""
-    from app import create_app
-    from app.extensions import db
+    """A migrated server in production mode: PostgreSQL + RQ on the real Redis (no Dash)."""
+    from app.server import create_server
 
-    dash_app = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url))
-    migrate_app(dash_app)
-    yield dash_app
-    with dash_app.server.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    server = create_server(make_settings(database_url=fresh_pg_url, redis_url=redis_url))
+    migrate_app(server)
+    yield server
+    dispose(server)

@@ -1,24 +1,69 @@
-"""Backtest jobs: thin shells over app.backtest.service.
+"""Backtest jobs: submit (insert rows, enqueue), run one, fan a batch out.
 
-``run(backtest_id)`` executes one stored request on the ``backtests`` queue,
-reporting progress (percent, phase) in ``job.meta`` and on the row.
-``batch(batch_id)`` fans a batch out: one ``run`` job per queued row of the
-batch (symbols x strategies x parameters), so RQ workers run them in
-parallel; it returns their job ids and never waits for them.
+``submit(session, user_id, form)`` is what the page calls: it validates and inserts the rows
+(``app.backtest.submit``) and enqueues one ``run`` job, or one ``batch`` job for several rows.
+``run(backtest_id)`` executes one stored request on the ``backtests`` queue; its progress goes to
+the row and ``job.meta`` together (:func:`_progress`, the one progress writer), so the page reads
+one source. ``batch(batch_id)`` enqueues one ``run`` job per queued row of the batch (symbols x
+strategies x parameters) and returns their job ids without waiting for them.
 """
 from __future__ import annotations
 
-from app.backtest import service
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.backtest import execute, results
+from app.backtest.submit import create_runs, run_job_id
 from app.extensions import db
+from app.models.backtest import Backtest
 from workers.context import with_app_context
 from workers.progress import report
+from workers.queues import enqueue, fetch_job
+
+
+@dataclass(frozen=True)
+class Submitted:
+    ids: list[int]
+    batch_id: str | None
+    job_id: str  # the run job (one run) or the batch fan-out job
+
+
+def submit(session: Session, user_id: int, form: dict) -> Submitted:
+    """Validate, insert the rows, commit, enqueue. Nothing is written or enqueued on bad input."""
+
+
+    rows, batch_id = create_runs(session, user_id, form)
+    ids = [r.id for r in rows]
+    if batch_id is None:
+        job = enqueue("backtests", "workers.backtests.run", ids[0], job_id=run_job_id(ids[0]),
+                      meta={"backtest_id": ids[0], "progress": 0.0, "phase": "queued"})
+    else:
+        job = enqueue("backtests", "workers.backtests.batch", batch_id, job_id=f"backtest-batch-{batch_id}",
+                      meta={"batch_id": batch_id, "progress": 0.0, "phase": "queued"})
+    return Submitted(ids, batch_id, job.id)
+
+
+def _progress(session: Session, backtest_id: int):
+    """The one progress writer of a run: the row and ``job.meta`` in the same call (microblog's
+    ``_set_task_progress``). The row's transaction starts with the write (SQLite, several writers)."""
+
+    def write(percent: float, phase: str) -> None:
+        session.commit()
+        session.execute(update(Backtest).where(Backtest.id == backtest_id).values(progress=percent, phase=phase))
+        session.commit()
+        report(percent, phase)
+
+    return write
 
 
 @with_app_context
 def run(backtest_id: int) -> dict:
     """Execute backtest ``backtest_id``; returns its headline metrics."""
     try:
-        return service.execute(db.session, int(backtest_id), progress=report)
+        backtest_id = int(backtest_id)
+        return execute.execute(db.session, backtest_id, progress=_progress(db.session, backtest_id))
     finally:
         db.session.remove()
 
@@ -26,14 +71,14 @@ def run(backtest_id: int) -> dict:
 @with_app_context
 def batch(batch_id: str) -> dict:
     """Enqueue one ``run`` job per queued row of ``batch_id``."""
-    from workers.queues import enqueue, fetch_job
 
-    rows = service.batch_rows(db.session, batch_id)
+
+    rows = results.batch_rows(db.session, batch_id)
     if not rows:
         raise ValueError(f"batch {batch_id!r} has no runs")
     jobs = []
     for i, row in enumerate(rows):
-        job_id = service.run_job_id(row.id)
+        job_id = run_job_id(row.id)
         existing = fetch_job(job_id)
         if row.status == "queued" and existing is None:  # idempotent on retry
             enqueue("backtests", "workers.backtests.run", row.id, job_id=job_id,

@@ -1,27 +1,42 @@
 """Give job functions an application context, wherever they run.
 
-In embedded mode jobs run inside the web process, which already pushed its app
-context. In an ``rq worker`` process the first job builds the app once from the
-environment (``create_app()``) and every job runs inside its context.
+In embedded mode jobs run inside the web process, which already pushed its app context. In an
+``rq worker`` process the server (``app.server.create_server``: Flask and its extensions, no Dash,
+no pages, no callbacks) is built once per process and every job runs inside its context. With
+``workers.worker.Worker`` the worker builds it before it forks its work horses, so a job starts
+with everything imported; the horse then drops the database connections it inherited.
 """
 from __future__ import annotations
 
 import functools
+import os
 from typing import Callable, TypeVar
 
-from flask import has_app_context
+from flask import Flask, has_app_context
 
 F = TypeVar("F", bound=Callable)
-_process_app = None  # one per worker process, built on first use
+_process_server: Flask | None = None  # one per worker process, built on first use
 
 
-def _app():
-    global _process_app
-    if _process_app is None:
-        from app import create_app
+def _drop_inherited_connections() -> None:
+    """In a forked child: forget the parent's pooled connections without closing them (SQLAlchemy's rule)."""
+    if _process_server is None:
+        return
+    from app.extensions import db
 
-        _process_app = create_app()
-    return _process_app
+    with _process_server.app_context():
+        db.engine.dispose(close=False)
+
+
+def server() -> Flask:
+    """This process's Flask server, built from the environment on first use."""
+    global _process_server
+    if _process_server is None:
+        from app.server import create_server
+
+        _process_server = create_server()
+        os.register_at_fork(after_in_child=_drop_inherited_connections)
+    return _process_server
 
 
 def with_app_context(func: F) -> F:
@@ -29,7 +44,7 @@ def with_app_context(func: F) -> F:
     def wrapper(*args, **kwargs):
         if has_app_context():
             return func(*args, **kwargs)
-        with _app().server.app_context():
+        with server().app_context():
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -1,21 +1,27 @@
-"""`rq cron workers/cron_config.py` (production): refresh every watch-list series on its cadence,
-and retrain the LSTM of each watch-list symbol weekly (a new version; promoted only by the rule)."""
+"""`rq cron workers/cron_config.py` (production): each timeframe's refreshes on its cadence, and a
+weekly LSTM retrain of each watch-list symbol (a new version; promoted only by the rule).
+
+``rq cron`` takes no ``Retry``, so the scheduled job is the small ``refresh_due(tf)``, which
+enqueues each series' refresh through ``workers.queues.enqueue`` with the ingest queue's retries;
+limits come from the queue policies, and the exchange is chosen when the job runs
+(``workers.schedule.default_exchange``), as everywhere else.
+"""
 from rq import cron
 
 from app.settings import Settings
-from workers.ingest import refresh
+from workers.ingest import refresh_due
 from workers.ml import train
+from workers.queues import POLICIES
 from workers.schedule import CRON_BY_TIMEFRAME, RETRAIN_CRON, RETRAIN_TIMEFRAMES
 
 _settings = Settings.from_env()
-_exchange = _settings.market_source if _settings.market_source != "auto" else "binance"
+_ingest, _ml = POLICIES["ingest"], POLICIES["ml"]
 
+for _tf in _settings.timeframes:
+    cron.register(refresh_due, "ingest", args=(_tf,), cron=CRON_BY_TIMEFRAME[_tf], job_timeout=_ingest.job_timeout,
+                  result_ttl=_ingest.result_ttl, failure_ttl=_ingest.failure_ttl, name=f"refresh {_tf}")
 for _symbol in _settings.watchlist:
-    for _tf in _settings.timeframes:
-        cron.register(refresh, "ingest", args=(_exchange, _symbol, _tf), cron=CRON_BY_TIMEFRAME[_tf],
-                      job_timeout=300, result_ttl=3600, failure_ttl=86400,
-                      name=f"refresh {_exchange} {_symbol} {_tf}")
     for _tf in RETRAIN_TIMEFRAMES:
-        cron.register(train, "ml", args=(_exchange, _symbol, _tf), cron=RETRAIN_CRON,
-                      job_timeout=3600, result_ttl=7 * 86400, failure_ttl=7 * 86400,
+        cron.register(train, "ml", kwargs={"exchange": None, "symbol": _symbol, "timeframe": _tf}, cron=RETRAIN_CRON,
+                      job_timeout=_ml.job_timeout, result_ttl=_ml.result_ttl, failure_ttl=_ml.failure_ttl,
                       name=f"retrain {_symbol} {_tf}")

@@ -1,21 +1,36 @@
-"""Ingest jobs: thin shells over app.market.ingest (load, call, store, cache, hand on)."""
+"""Ingest jobs: thin shells over app.market.ingest (load, call, store, cache, hand on).
+
+``refresh(exchange, symbol, tf)`` brings one series up to date, writes the bars it added to the
+live cache (no re-read of the series: the new bars are merged into the cached tail) and hands new
+closed bars to analysis (``workers.pipeline``). ``refresh_due(tf)`` enqueues the refreshes one
+timeframe's cadence is due for (what ``rq cron`` and the in-process scheduler run).
+"""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
+import app.hot as hot
 from app.extensions import db
+from app.hot import feeds
+from app.market import store
 from app.market.ingest import backfill_series, refresh_series
 from app.market.sources.base import Source
 from app.market.sources.demo import DEMO_EXCHANGE, DemoSource
+from app.market.ticker import ticker_from_candles
 from app.settings import Settings
+from workers import pipeline
 from workers.context import with_app_context
 from workers.progress import report
+from workers.schedule import enqueue_refreshes
 
 log = logging.getLogger(__name__)
-# One source per exchange per worker process, so each circuit breaker remembers
-# failures across jobs (a resource like a connection pool, not shared data).
+CACHE_BARS = 500  # bars per series kept in the live cache
+TICKER_BARS = 1441  # the 1m series keeps a day (plus one bar) so the 24h ticker is computed from the cache
+# One source per exchange per worker process: a resource like a connection pool, not shared data
+# (the circuit breaker's state itself is shared through hot state).
 _sources: dict[str, Source] = {}
 
 
@@ -31,36 +46,44 @@ def source_for(exchange: str, settings: Settings) -> Source:
     return _sources[key]
 
 
-def feed_store(settings: Settings):
-    """Where feed health lives: Redis in production, the app's own dict in embedded mode."""
-    if settings.embedded:
-        return current_app.extensions.setdefault("cw_feed_health", {})
-    from workers.connection import redis_connection
-
-    return redis_connection(settings.redis_url)
-
-
 def record_feed(source: Source, settings: Settings, error: str | None = None) -> None:
-    from app.market import feed_health
-
     http = getattr(source, "http", None)
     snapshot = http.breaker.snapshot() if http is not None else None
-    feed_health.record(feed_store(settings), settings.redis_prefix, source.name, snapshot, error)
+    feeds.record(hot.feed_store(settings), settings.redis_prefix, source.name, snapshot, error)
 
 
-def live_cache(settings: Settings):
-    """The Redis live cache, or None in embedded mode (pages then read the database)."""
-    if settings.embedded:
-        return None
-    from app.market.live import LiveCache
-    from workers.connection import redis_connection
+def _keep(timeframe: str) -> int:
+    return TICKER_BARS if timeframe == "1m" else CACHE_BARS
 
-    return LiveCache(redis_connection(settings.redis_url), prefix=settings.redis_prefix)
+
+def update_live_cache(cache, exchange: str, symbol: str, timeframe: str, new_bars, gaps_filled: int) -> None:
+    """Merge the bars a refresh added into the cached tail; seed the tail from the database only when
+    the cache is cold or older bars were filled in. Then the 1m series' ticker, from the cache."""
+    keep = _keep(timeframe)
+    if gaps_filled or cache.read_candles(exchange, symbol, timeframe, limit=1) is None:
+        conn = db.session.connection()
+        tail = store.load_candles(conn, store.find_series(conn, exchange, symbol, timeframe), limit=keep)
+        db.session.commit()
+        cache.write_candles(exchange, symbol, timeframe, tail, keep=keep)
+    elif len(new_bars):
+        cache.write_candles(exchange, symbol, timeframe, new_bars, keep=keep)
+    if timeframe == "1m":
+        day = cache.read_candles(exchange, symbol, "1m")
+        if day is not None and len(day):
+            cache.write_ticker(exchange, ticker_from_candles(symbol, day))
+
+
+def _ensure_listed(settings: Settings, exchange: str, symbol: str, timeframe: str) -> None:
+    """A series seen for the first time shows on the pages at once, not after the catalogue's TTL."""
+    cache = hot.catalog_cache(settings)
+    listed = cache.read()
+    if listed is not None and (exchange, symbol, timeframe) not in listed:
+        cache.invalidate()
 
 
 @with_app_context
 def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
-    """Fetch one series since its last stored bar; cache it; enqueue analysis for new closed bars."""
+    """Fetch one series since its last stored bar; cache the new bars; hand new closed bars on."""
     settings: Settings = current_app.config["CW_SETTINGS"]
     report(10, "fetching")
     source = source_for(exchange, settings)
@@ -72,39 +95,19 @@ def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
         raise
     db.session.commit()
     record_feed(source, settings)
+    _ensure_listed(settings, result.exchange, result.symbol, timeframe)
     report(80, "caching")
-    cache = live_cache(settings)
+    cache = hot.live_cache(settings)
     if cache is not None and result.written:
-        from app.market import store
-        from app.market.live import ticker_from_candles
-
-        conn = db.session.connection()
-        sid = store.find_series(conn, result.exchange, result.symbol, timeframe)
-        tail = store.load_candles(conn, sid, limit=500)
-        cache.write_candles(result.exchange, result.symbol, timeframe, tail)
-        if timeframe == "1m" and len(tail):
-            day = store.load_candles(conn, sid, limit=1441)
-            cache.write_ticker(result.exchange, ticker_from_candles(result.symbol, day))
-    if result.new_closed_bars:
-        on_new_bars(result.exchange, result.symbol, timeframe)
+        update_live_cache(cache, result.exchange, result.symbol, timeframe, new_bars, result.gaps_filled)
+    pipeline.after_ingest(result.exchange, result.symbol, timeframe, result.new_closed_bars, settings)
     report(100, "done")
     return result.to_dict()
-
-
-def on_new_bars(exchange: str, symbol: str, timeframe: str) -> None:
-    """Hand new closed bars to analysis; a burst over several timeframes coalesces into one queued job."""
-    from workers.analysis import enqueue_analysis
-
-    job, enqueued = enqueue_analysis(exchange, symbol)
-    log.info("new closed bars: %s %s %s -> analysis %s (%s)", exchange, symbol, timeframe, job.id,
-             "enqueued" if enqueued else "already queued")
 
 
 @with_app_context
 def backfill(exchange: str, symbol: str, timeframe: str, days: float = 30.0) -> dict:
     """Load ``days`` of history for one series through the bulk path, progress in ``job.meta``."""
-    from datetime import datetime, timedelta, timezone
-
     settings: Settings = current_app.config["CW_SETTINGS"]
     if not 0 < float(days) <= 3650:
         raise ValueError(f"days must be between 0 and 3650, got {days!r}")
@@ -112,30 +115,22 @@ def backfill(exchange: str, symbol: str, timeframe: str, days: float = 30.0) -> 
     result = backfill_series(db.session.connection(), source_for(exchange, settings), symbol, timeframe,
                              until - timedelta(days=float(days)), until, progress=report)
     db.session.commit()
+    _ensure_listed(settings, result.exchange, result.symbol, timeframe)
     report(100, "done")
     return result.to_dict()
 
 
 @with_app_context
-def refresh_watchlist(exchange: str | None = None) -> list[dict]:
-    """Enqueue one refresh per (symbol, timeframe) of the watch-list (what the schedule runs)."""
-    from workers.queues import enqueue
-
+def refresh_due(timeframe: str) -> list[dict]:
+    """What ``rq cron`` runs on each timeframe's cadence: enqueue that timeframe's refreshes."""
     settings: Settings = current_app.config["CW_SETTINGS"]
-    exchange = exchange or default_exchange(settings)
-    jobs = []
-    for symbol in settings.watchlist:
-        for tf in settings.timeframes:
-            job = enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
-            jobs.append({"id": job.id, "symbol": symbol, "timeframe": tf})
-    return jobs
+    if timeframe not in settings.timeframes:
+        raise ValueError(f"timeframe {timeframe!r} is not one of the configured {settings.timeframes}")
+    return enqueue_refreshes(settings, [timeframe])
 
 
-def default_exchange(settings: Settings) -> str:
-    """Where live data comes from: ``demo`` when configured or when only demo data was seeded."""
-    if settings.market_source != "auto":
-        return settings.market_source
-    from app.market import store
-
-    exchanges = set(store.list_series(db.session.connection())["exchange"])
-    return "binance" if "binance" in exchanges else DEMO_EXCHANGE
+@with_app_context
+def refresh_watchlist(exchange: str | None = None) -> list[dict]:
+    """Enqueue one refresh per (symbol, timeframe) of the watch-list."""
+    settings: Settings = current_app.config["CW_SETTINGS"]
+    return enqueue_refreshes(settings, settings.timeframes, exchange)

@@ -20,8 +20,13 @@ from workers.progress import report
 
 
 @with_app_context
-def train(exchange: str, symbol: str, timeframe: str, config: dict | None = None, folds: int = 3) -> dict:
+def train(exchange: str | None, symbol: str, timeframe: str, config: dict | None = None, folds: int = 3) -> dict:
+    """Walk-forward, train, register; ``exchange=None`` (the weekly cron) means the live data's exchange."""
     try:
+        if exchange is None:
+            from workers.schedule import default_exchange
+
+            exchange = default_exchange(current_app.config["CW_SETTINGS"])
         outcome = service.train_and_register(db.session, exchange, symbol, timeframe, config=config,
                                              folds=int(folds), progress=report)
         return outcome.to_dict()

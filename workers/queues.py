@@ -23,12 +23,10 @@ from rq.job import Job, JobStatus
 from rq.exceptions import NoSuchJobError
 
 from app.settings import Settings
-from workers.connection import redis_connection
+from app.hot import redis_connection
 from workers.progress import _inprocess_job
 
 log = logging.getLogger(__name__)
-
-QUEUE_NAMES = ("ingest", "analysis", "ml", "backtests", "alerts")
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,7 @@ POLICIES = {
     "backtests": QueuePolicy(job_timeout=1800, result_ttl=24 * 3600),
     "alerts": QueuePolicy(job_timeout=60, retries=5, retry_intervals=(2, 10, 30, 120, 600)),
 }
+QUEUE_NAMES = tuple(POLICIES)  # the one list of queues: workers listen on these, in this order
 
 
 @dataclass

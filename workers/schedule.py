@@ -1,4 +1,5 @@
-"""The ingest schedule: one cron expression per timeframe, used by `rq cron` and the in-process scheduler."""
+"""The ingest schedule: one cron expression per timeframe, which exchange feeds the watch-list, and the
+refreshes that are due (used by `rq cron`, the in-process scheduler and `flask candles refresh`)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,12 @@ import threading
 from datetime import datetime, timezone
 
 from croniter import croniter
+
+from app.extensions import db
+from app.market import store
+from app.market.sources.demo import DEMO_EXCHANGE
+from app.settings import Settings
+from workers.queues import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +31,27 @@ RETRAIN_CRON = "0 3 * * 0"
 RETRAIN_TIMEFRAMES = ("1h",)
 
 
+def default_exchange(settings: Settings) -> str:
+    """Where live data comes from (the one place that decides): the configured source, else Binance
+    when its candles are stored, else the offline demo set."""
+    if settings.market_source != "auto":
+        return settings.market_source
+    exchanges = {row[0] for row in store.series_keys(db.session.connection())}
+    return "binance" if "binance" in exchanges else DEMO_EXCHANGE
+
+
+def enqueue_refreshes(settings: Settings, timeframes, exchange: str | None = None) -> list[dict]:
+    """One ``refresh`` job per watch-list symbol and timeframe, through the normal ``enqueue`` (the
+    ingest queue's limits and ``Retry`` apply to scheduled refreshes too)."""
+    exchange = exchange or default_exchange(settings)
+    jobs = []
+    for tf in timeframes:
+        for symbol in settings.watchlist:
+            job = enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
+            jobs.append({"id": job.id, "symbol": symbol, "timeframe": tf})
+    return jobs
+
+
 def due_timeframes(moment: datetime, timeframes) -> list[str]:
     """Timeframes whose bar closes at this minute."""
     minute = moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
@@ -40,26 +68,19 @@ class InProcessScheduler(threading.Thread):
         self.stop_event = threading.Event()
 
     def run(self) -> None:
-        from workers.ingest import default_exchange
-        from workers.queues import enqueue
-
         settings = self.server.config["CW_SETTINGS"]
         with self.server.app_context():
             exchange = default_exchange(settings)
         log.info("in-process scheduler started: refreshing %s from %s", ", ".join(settings.watchlist), exchange)
         with self.server.app_context():  # catch up on bars that closed while the app was down
-            for tf in settings.timeframes:
-                for symbol in settings.watchlist:
-                    enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
+            enqueue_refreshes(settings, settings.timeframes, exchange)
         while not self.stop_event.is_set():
             now = datetime.now(timezone.utc)
             nxt = croniter("* * * * *", now).get_next(datetime)
             if self.stop_event.wait((nxt - now).total_seconds() + self.delay_s):
                 break
             with self.server.app_context():
-                for tf in due_timeframes(nxt, settings.timeframes):
-                    for symbol in settings.watchlist:
-                        enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
+                enqueue_refreshes(settings, due_timeframes(nxt, settings.timeframes), exchange)
 
     def stop(self) -> None:
         self.stop_event.set()

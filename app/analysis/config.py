@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from app.analysis.indicators import WARMUP_BARS
 from app.analysis.patterns import EVENTS
-from app.market.timeframes import TIMEFRAMES
+from app.marketdata import TIMEFRAMES
 
 
 def _component_weights() -> dict[str, float]:

@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 import talib
 
-from app.market.timeframes import OHLCV, TIMEFRAMES, check_candle_frame
+from app.marketdata import OHLCV, TIMEFRAMES, check_candle_frame, is_checked
 
 WARMUP_BARS = 2000
 INTRADAY_TIMEFRAMES = frozenset(tf for tf, d in TIMEFRAMES.items() if d.total_seconds() < 86400)
@@ -91,22 +91,10 @@ INDICATOR_COLUMNS = (
 _NS_PER_DAY = 86_400 * 10**9
 
 
-class _Kernels:
-    """TA-Lib's C kernels without the pandas/polars wrapper (numpy in, numpy
-    out): the wrapper's type checks cost more than the kernels on 500 bars."""
-
-    def __getattr__(self, name: str):
-        f = getattr(talib, name)
-        f = getattr(f, "__wrapped__", f)
-        setattr(self, name, f)
-        return f
-
-
-kernels = _Kernels()
-
-
 def validate_candles(candles: pd.DataFrame) -> pd.DataFrame:
-    """Return ``candles`` if it is a canonical candle frame, else ``ValueError``."""
+    """Return ``candles`` if it is a canonical candle frame, else ``ValueError`` (checked frames pass as they are)."""
+    if is_checked(candles):
+        return candles
     return check_candle_frame(candles, "candles", ordered=True)
 
 
@@ -120,7 +108,7 @@ def ohlcv_arrays(candles: pd.DataFrame) -> tuple[np.ndarray, ...]:
     """open, high, low, close, volume as contiguous float64 arrays."""
     frame = candles if list(candles.columns) == OHLCV else candles[OHLCV]
     block = np.ascontiguousarray(frame.to_numpy(dtype=np.float64).T)
-    if not np.isfinite(block).all():
+    if not is_checked(candles) and not np.isfinite(block).all():
         raise ValueError("candles contain NaN or infinite prices/volumes; clean or drop those bars first")
     return tuple(block)
 
@@ -144,29 +132,29 @@ def session_vwap(high, low, close, volume, times_ns: np.ndarray) -> np.ndarray:
 def _talib_arrays(o, h, l, c, v, times_ns, intraday: bool) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for n in MA_LENGTHS:
-        out[f"sma_{n}"] = kernels.SMA(c, n)
+        out[f"sma_{n}"] = talib.SMA(c, n)
     for n in MA_LENGTHS:
-        out[f"ema_{n}"] = kernels.EMA(c, n)
-    out["rsi_14"] = kernels.RSI(c, RSI_LEN)
-    out["macd"], out["macd_signal"], out["macd_hist"] = kernels.MACD(c, MACD_FAST, MACD_SLOW, MACD_SIGNAL)
-    up, mid, lo = kernels.BBANDS(c, BB_LEN, BB_STD, BB_STD, 0)
+        out[f"ema_{n}"] = talib.EMA(c, n)
+    out["rsi_14"] = talib.RSI(c, RSI_LEN)
+    out["macd"], out["macd_signal"], out["macd_hist"] = talib.MACD(c, MACD_FAST, MACD_SLOW, MACD_SIGNAL)
+    up, mid, lo = talib.BBANDS(c, BB_LEN, BB_STD, BB_STD, 0)
     out["bb_lower"], out["bb_mid"], out["bb_upper"] = lo, mid, up
     rng = up - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         out["bb_bandwidth"] = 100.0 * rng / mid
         out["bb_percent"] = np.where(rng != 0, (c - lo) / rng, np.nan)
-    out["atr_14"] = kernels.ATR(h, l, c, ATR_LEN)
-    out["adx_14"] = kernels.ADX(h, l, c, ADX_LEN)
-    out["plus_di_14"] = kernels.PLUS_DI(h, l, c, ADX_LEN)
-    out["minus_di_14"] = kernels.MINUS_DI(h, l, c, ADX_LEN)
-    out["stoch_k"], out["stoch_d"] = kernels.STOCH(h, l, c, STOCH_K, STOCH_SMOOTH, 0, STOCH_D, 0)
-    out["obv"] = kernels.OBV(c, v)
+    out["atr_14"] = talib.ATR(h, l, c, ATR_LEN)
+    out["adx_14"] = talib.ADX(h, l, c, ADX_LEN)
+    out["plus_di_14"] = talib.PLUS_DI(h, l, c, ADX_LEN)
+    out["minus_di_14"] = talib.MINUS_DI(h, l, c, ADX_LEN)
+    out["stoch_k"], out["stoch_d"] = talib.STOCH(h, l, c, STOCH_K, STOCH_SMOOTH, 0, STOCH_D, 0)
+    out["obv"] = talib.OBV(c, v)
     out["vwap"] = session_vwap(h, l, c, v, times_ns) if intraday else np.full(len(c), np.nan)
     mean = np.empty_like(v)
     std = np.empty_like(v)
     mean[0] = std[0] = np.nan
-    mean[1:] = kernels.SMA(v, VOLUME_Z_LEN)[:-1]
-    std[1:] = kernels.STDDEV(v, VOLUME_Z_LEN, 1.0)[:-1]
+    mean[1:] = talib.SMA(v, VOLUME_Z_LEN)[:-1]
+    std[1:] = talib.STDDEV(v, VOLUME_Z_LEN, 1.0)[:-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         out["volume_z"] = np.where(std > 1e-12 * np.abs(mean), (v - mean) / std, np.nan)
     return out

@@ -56,7 +56,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from app.analysis.indicators import indicator_arrays, kernels, ohlcv_arrays, validate_candles
+import talib
+
+from app.analysis.indicators import indicator_arrays, ohlcv_arrays, validate_candles
 
 SWING_K = 3
 SR_LOOKBACK = 100
@@ -121,8 +123,8 @@ def swing_points(high: np.ndarray, low: np.ndarray, k: int = SWING_K) -> tuple[n
     sl = np.zeros(n, dtype=bool)
     w = 2 * k + 1
     if n >= w:
-        hmax = kernels.MAX(high, w)
-        lmin = kernels.MIN(low, w)
+        hmax = talib.MAX(high, w)
+        lmin = talib.MIN(low, w)
         center_h = _shift(high, k)
         center_l = _shift(low, k)
         with np.errstate(invalid="ignore"):
@@ -172,13 +174,13 @@ def event_matrix(arrays: tuple[np.ndarray, ...], ind: dict[str, np.ndarray]) -> 
         d = np.asarray(direction, dtype=np.int8)
         out[name] = (d, np.where(d != 0, strength, 0.0))
 
-    put("engulfing", np.sign(kernels.CDLENGULFING(o, h, l, c)), cs)
-    put("hammer", (kernels.CDLHAMMER(o, h, l, c) > 0).astype(np.int8), cs)
-    put("shooting_star", -(kernels.CDLSHOOTINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
-    put("morning_star", (kernels.CDLMORNINGSTAR(o, h, l, c) > 0).astype(np.int8), cs)
-    put("evening_star", -(kernels.CDLEVENINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
+    put("engulfing", np.sign(talib.CDLENGULFING(o, h, l, c)), cs)
+    put("hammer", (talib.CDLHAMMER(o, h, l, c) > 0).astype(np.int8), cs)
+    put("shooting_star", -(talib.CDLSHOOTINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
+    put("morning_star", (talib.CDLMORNINGSTAR(o, h, l, c) > 0).astype(np.int8), cs)
+    put("evening_star", -(talib.CDLEVENINGSTAR(o, h, l, c) != 0).astype(np.int8), cs)
     move5 = c - _shift(c, 5)
-    doji = kernels.CDLDOJI(o, h, l, c) != 0
+    doji = talib.CDLDOJI(o, h, l, c) != 0
     with np.errstate(invalid="ignore"):
         doji_dir = np.where(doji & np.isfinite(move5), -np.sign(_nan_to(move5, 0.0)), 0)
     put("doji", doji_dir, 0.5 * cs)
@@ -200,7 +202,7 @@ def event_matrix(arrays: tuple[np.ndarray, ...], ind: dict[str, np.ndarray]) -> 
         half = (upper - lower) / 2.0
         dist = np.where(above, c - upper, lower - c)
         put("bb_breakout", brk, _nan_to(np.clip(dist / half, 0.0, 1.0), 0.5))
-        squeeze = bw <= 1.05 * kernels.MIN(bw, SQUEEZE_LOOKBACK) if n >= SQUEEZE_LOOKBACK else np.zeros(n, bool)
+        squeeze = bw <= 1.05 * talib.MIN(bw, SQUEEZE_LOOKBACK) if n >= SQUEEZE_LOOKBACK else np.zeros(n, bool)
         enter = squeeze & ~(_shift(squeeze.astype(float), 1) > 0)
         side = np.where(c >= mid, 1, -1)
     put("bb_squeeze", np.where(enter, side, 0), np.full(n, 0.5))

@@ -52,10 +52,10 @@ from app.analysis.config import ScoringConfig
 from app.analysis.fusion import fuse
 from app.analysis.indicators import (INTRADAY_TIMEFRAMES, validate_timeframe, indicator_arrays,
                                      ohlcv_arrays, validate_candles)
-from app.analysis.patterns import EVENTS, event_matrix
+from app.analysis.patterns import EVENTS, event_matrix, events_frame
 from app.analysis.reasons import build_reasons
 from app.analysis.types import LABELS, FusedSignal, Prediction, Signal
-from app.market.timeframes import validate_symbol
+from app.marketdata import validate_symbol
 
 INDICATOR_COMPONENTS = ("trend", "dmi", "macd", "rsi", "stoch", "vwap", "obv")
 OBV_WINDOW = 20
@@ -206,6 +206,12 @@ def score_series(candles: pd.DataFrame, timeframe: str, config: ScoringConfig | 
 def score_latest(candles: pd.DataFrame, timeframe: str, symbol: str, config: ScoringConfig | None = None,
                  prediction: Prediction | None = None) -> Signal:
     """The ``Signal`` for the last bar of ``candles`` (uses the whole frame given)."""
+    return _score_latest(candles, timeframe, symbol, config, prediction)[0]
+
+
+def _score_latest(candles: pd.DataFrame, timeframe: str, symbol: str, config: ScoringConfig | None,
+                  prediction: Prediction | None):
+    """(Signal, event matrix): the indicators and events behind the score, computed once."""
     config = config or ScoringConfig()
     symbol = validate_symbol(symbol)
     if prediction is not None and not isinstance(prediction, Prediction):
@@ -219,10 +225,11 @@ def score_latest(candles: pd.DataFrame, timeframe: str, symbol: str, config: Sco
     score, conf = combine(last_pts, last_avail, np.array([float(len(candles))]), config)
     reasons = build_reasons({k: float(v[0]) for k, v in last_pts.items()},
                             {k: float(v[-1]) for k, v in r.items()}, ev, timeframe, config, prediction)
-    return Signal(symbol=symbol, timeframe=timeframe, bar_time=candles.index[-1],
-                  score=float(score[0]), confidence=float(conf[0]),
-                  label=str(labels_for(score, config)[0]), reasons=reasons,
-                  model_version=prediction.model_version if prediction else None)
+    signal = Signal(symbol=symbol, timeframe=timeframe, bar_time=candles.index[-1],
+                    score=float(score[0]), confidence=float(conf[0]),
+                    label=str(labels_for(score, config)[0]), reasons=reasons,
+                    model_version=prediction.model_version if prediction else None)
+    return signal, ev
 
 
 def analyze_latest(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: ScoringConfig | None = None,
@@ -232,17 +239,28 @@ def analyze_latest(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
     Each frame is cut to its last ``config.history_bars`` bars (bounded tail);
     empty frames are skipped.  ``predictions`` optionally maps tf -> Prediction.
     """
+    signals, fused, _events = analyze_frames(candles_by_tf, symbol, config, predictions)
+    return signals, fused
+
+
+def analyze_frames(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: ScoringConfig | None = None,
+                   predictions: dict[str, Prediction] | None = None
+                   ) -> tuple[dict[str, Signal], FusedSignal, dict[str, pd.DataFrame]]:
+    """:func:`analyze_latest` plus each timeframe's detected events (``detect_events``'s frame), from
+    the same indicator pass: an analysis job computes indicators and events once per timeframe."""
     config = config or ScoringConfig()
     if not isinstance(candles_by_tf, dict) or not candles_by_tf:
         raise ValueError("candles_by_tf must be a non-empty dict of timeframe -> candle DataFrame")
     predictions = predictions or {}
     signals: dict[str, Signal] = {}
+    events: dict[str, pd.DataFrame] = {}
     for tf, frame in candles_by_tf.items():
         validate_timeframe(tf)
         if frame is None or len(frame) == 0:
             continue
-        tail = frame.iloc[-config.history_bars:]
-        signals[tf] = score_latest(tail, tf, symbol, config, predictions.get(tf))
+        tail = frame.iloc[-config.history_bars:] if len(frame) > config.history_bars else frame
+        signals[tf], ev = _score_latest(tail, tf, symbol, config, predictions.get(tf))
+        events[tf] = events_frame(tail.index, ev)
     if not signals:
         raise ValueError(f"no candles for {symbol!r} in any timeframe")
-    return signals, fuse(signals, validate_symbol(symbol), config)
+    return signals, fuse(signals, validate_symbol(symbol), config), events

@@ -1,24 +1,17 @@
-"""Backtesting: engine, strategies, metrics, walk-forward, reports.
+"""Backtesting: engine, strategies, metrics, walk-forward, reports, stored results.
 
-Typical use::
+Typical use (import from the modules; the package itself loads nothing, so a process that never
+backtests never compiles the numba kernels)::
 
-    from app.backtest import BacktestConfig, get_strategy, run_strategy, buy_and_hold, summary
+    from app.backtest.config import BacktestConfig
+    from app.backtest.metrics import summary
+    from app.backtest.runner import buy_and_hold, run_strategy
+    from app.backtest.strategies import get_strategy
+
     result = run_strategy(candles, get_strategy("ma_cross", fast=10, slow=30), BacktestConfig(stop_loss=0.02))
     table = summary(result, buy_and_hold(candles))       # strategy vs buy-and-hold
-    html = tear_sheet_html(result, buy_and_hold(candles))
 
-Lower level: ``run_backtest(candles, target_positions, config)``; see ``engine``
-for the execution rules (next-bar-open fills, stop-first rule, gaps).
+Lower level: ``engine.run_backtest(candles, target_positions, config)``; see ``engine`` for the
+execution rules (next-bar-open fills, stop-first rule, gaps). Reports: ``reports`` (CSV, JSON,
+XLSX); the HTML tear sheet is drawn by ``app.figures.tearsheet``.
 """
-from app.backtest.config import BacktestConfig, Costs
-from app.backtest.engine import BacktestResult, MarketData, prepare, run_backtest
-from app.backtest.metrics import compute_metrics, monthly_returns, summary
-from app.backtest.reports import tear_sheet_html, to_json, to_xlsx, trades_csv
-from app.backtest.runner import buy_and_hold, run_strategy
-from app.backtest.strategies import STRATEGIES, Param, Strategy, get_strategy
-from app.backtest.walkforward import WalkForwardResult, grid_search, walk_forward
-
-__all__ = ["BacktestConfig", "BacktestResult", "Costs", "MarketData", "Param", "STRATEGIES", "Strategy",
-           "WalkForwardResult", "buy_and_hold", "compute_metrics", "get_strategy", "grid_search",
-           "monthly_returns", "prepare", "run_backtest", "run_strategy", "summary", "tear_sheet_html",
-           "to_json", "to_xlsx", "trades_csv", "walk_forward"]

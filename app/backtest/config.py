@@ -123,7 +123,7 @@ class BacktestConfig:
             if value is not None:
                 _finite(name, value, 1e-9, 10.0 if name == "take_profit" else 0.999999)
         if self.timeframe is not None:
-            from app.market.timeframes import timeframe_delta
+            from app.marketdata import timeframe_delta
 
             timeframe_delta(self.timeframe)
 

@@ -39,7 +39,7 @@ import pandas as pd
 
 from app.backtest import _kernel
 from app.backtest.config import BacktestConfig
-from app.market.timeframes import OHLCV, TIMEFRAMES, check_candle_frame
+from app.marketdata import OHLCV, TIMEFRAMES, check_candle_frame
 
 _NO_LOG_CLOSE = np.zeros((1, 1))
 TRADE_COLUMNS = ["symbol", "side", "qty", "entry_time", "entry_price", "exit_time", "exit_price",

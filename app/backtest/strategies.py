@@ -23,7 +23,7 @@ import pandas as pd
 import pandas_ta as ta
 from numba import njit
 
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: 
     """Validate every row of a CSV/Parquet file and upsert it; bad rows are reported with line numbers."""
     from app.market import store
     from app.market.csv_import import CandleFileError, parse_candle_file
-    from app.market.timeframes import timeframe_delta, validate_symbol
+    from app.marketdata import timeframe_delta, validate_symbol
 
     rejected: list[tuple[int, str]] = []
     try:
@@ -44,6 +44,9 @@ def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: 
     series_id = store.get_or_create_series(conn, exchange.strip().lower(), symbol, timeframe)
     written = store.bulk_upsert_candles(conn, series_id, frame)
     db.session.commit()
+    from app import hot
+
+    hot.catalog_cache().invalidate()
     click.echo(f"{len(frame)} candles stored for {exchange} {symbol} {timeframe} ({written} new or changed)"
                + (f"; {len(rejected)} rows rejected" if rejected else ""))
     for line, reason in rejected[:50]:
@@ -58,15 +61,3 @@ def list_series() -> None:
     conn = db.session.connection()
     for row in store.list_series(conn).itertuples():
         click.echo(f"{row.id}\t{row.exchange}\t{row.symbol}\t{row.timeframe}\t{store.count_candles(conn, row.id)}")
-
-
-@candles_cli.command("refresh")
-def refresh_all() -> None:
-    """Enqueue a refresh of every watch-list series (RQ workers pick them up; embedded: run now)."""
-    from workers.ingest import refresh_watchlist
-    from workers.queues import runner
-
-    jobs = refresh_watchlist()
-    if runner().mode == "inprocess":
-        runner().wait(timeout=600)
-    click.echo(f"{len(jobs)} refresh jobs enqueued ({runner().mode} runner)")

@@ -30,7 +30,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import OHLCV, timeframe_seconds
+from app.marketdata import OHLCV, timeframe_seconds
 from app.market.validate import row_problems
 
 TIME_COLUMNS = ("time", "timestamp", "open_time", "date", "datetime")

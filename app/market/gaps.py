@@ -16,7 +16,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import timeframe_seconds
+from app.marketdata import timeframe_seconds
 
 NS = 10**9
 

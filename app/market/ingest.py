@@ -16,7 +16,7 @@ from app.market import store
 from app.market.gaps import find_gaps
 from app.market.sources.base import Source
 from app.market.sources.factory import fetch_candles_any
-from app.market.timeframes import timeframe_delta, validate_symbol
+from app.marketdata import timeframe_delta, validate_symbol
 from app.market.validate import validate_candles
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,10 @@ def refresh_series(conn: Connection, source: Source, symbol: str, timeframe: str
             for gap_start, gap_end in find_gaps(times, timeframe, start=times[0], end=pd.Timestamp(since)):
                 frames.append(fetch_candles_any(source, symbol, timeframe, gap_start, gap_end))
                 gaps_filled += 1
-    fetched = pd.concat(frames) if frames else pd.DataFrame()
+    fetched = pd.concat(frames) if len(frames) > 1 else (frames[0] if frames else pd.DataFrame())
     fetched_n = len(fetched)
-    if fetched_n:
-        fetched = fetched[~fetched.index.duplicated(keep="last")].sort_index()
+    # validation sorts, keeps the last copy of a repeated bar (a gap fetch re-sending one) and checks
+    # every row, once; the frame then travels checked into storage.
     result = validate_candles(fetched, timeframe, partial=True) if fetched_n else None
     valid = result.valid if result is not None else fetched
     written = store.upsert_candles(conn, series_id, valid) if len(valid) else 0

@@ -1,6 +1,7 @@
 """Read-side helpers for pages: which series exist, and recent candles for one of them.
 
-Real exchange data is preferred over the offline demo set when both exist.
+Real exchange data is preferred over the offline demo set when both exist. Every function takes
+the caller's connection or session; the hot-state stores are passed in (None: read the database).
 """
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from app.extensions import db
+from app.hot.catalog import CatalogCache
+from app.hot.live import LiveCache
 from app.market import store
-from app.market.live import LiveCache, ticker_from_candles
-from app.market.sources.base import Ticker
 from app.market.sources.demo import DEMO_EXCHANGE
-from app.market.timeframes import TIMEFRAMES, validate_symbol
+from app.market.ticker import ticker_from_candles
+from app.marketdata import TIMEFRAMES, Ticker, validate_symbol
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,19 @@ class Catalog:
         return self.exchange.get(symbol) == DEMO_EXCHANGE
 
 
-def catalog() -> Catalog:
-    frame = store.list_series(db.session.connection())
+def catalog(conn, cache: CatalogCache | None = None) -> Catalog:
+    """What is stored, from the hot-state cache when it is warm (every page tick asks)."""
+    rows = cache.read() if cache is not None else None
+    if rows is None:
+        rows = store.series_keys(conn)
+        if cache is not None:
+            cache.write(rows)
+    return build_catalog(rows)
+
+
+def build_catalog(rows) -> Catalog:
+    """The catalogue of ``(exchange, symbol, timeframe)`` rows (pure)."""
+    frame = pd.DataFrame(list(rows), columns=["exchange", "symbol", "timeframe"])
     symbols: list[str] = []
     tfs: dict[str, list[str]] = {}
     exch: dict[str, str] = {}
@@ -65,7 +77,7 @@ def resolve(cat: Catalog, symbol: str | None, timeframe: str | None) -> tuple[st
     return sym, tf
 
 
-def recent_candles(cat: Catalog, symbol: str, timeframe: str, limit: int = 300,
+def recent_candles(conn, cat: Catalog, symbol: str, timeframe: str, limit: int = 300,
                    cache: LiveCache | None = None) -> tuple[pd.DataFrame, str]:
     """The latest ``limit`` bars and where they came from (``"cache"`` or ``"database"``).
 
@@ -76,21 +88,19 @@ def recent_candles(cat: Catalog, symbol: str, timeframe: str, limit: int = 300,
         cached = cache.read_candles(exchange, symbol, timeframe, limit=limit)
         if cached is not None and len(cached) >= limit:
             return cached, "cache"
-    conn = db.session.connection()
     series_id = store.find_series(conn, exchange, symbol, timeframe)
     if series_id is None:
         raise UnknownSeries(f"No {timeframe} candles for {symbol}.")
     return store.load_candles(conn, series_id, limit=limit), "database"
 
 
-def tickers(cat: Catalog, cache: LiveCache | None = None) -> list[Ticker]:
+def tickers(conn, cat: Catalog, cache: LiveCache | None = None) -> list[Ticker]:
     """Latest price, 24h change and 24h volume per symbol: from the cache, else computed from stored 1m bars."""
     out: list[Ticker] = []
     for symbol in cat.symbols:
         exchange = cat.exchange[symbol]
         ticker = cache.read_ticker(exchange, symbol) if cache is not None else None
         if ticker is None and "1m" in cat.timeframes.get(symbol, []):
-            conn = db.session.connection()
             day = store.load_candles(conn, store.find_series(conn, exchange, symbol, "1m"), limit=1441)
             if len(day):
                 ticker = ticker_from_candles(symbol, day)

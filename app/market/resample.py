@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import OHLCV, check_candle_frame, empty_candles, timeframe_seconds
+from app.marketdata import OHLCV, check_candle_frame, empty_candles, timeframe_seconds
 
 NS = 10**9
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from app.market import store
 from app.market.resample import resample_many
 from app.market.sources.demo import DEMO_EXCHANGE, generate_demo_candles, last_closed_minute
-from app.market.timeframes import timeframe_delta
+from app.marketdata import timeframe_delta
 from app.market.validate import validate_candles
 from app.settings import Settings
 

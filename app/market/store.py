@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.market import bulk
-from app.market.timeframes import OHLCV, check_candle_frame, timeframe_delta, validate_symbol
+from app.marketdata import OHLCV, candles_from_arrays, check_candle_frame, is_checked, timeframe_delta, validate_symbol
 from app.models.market import Candle, Series
 
 SERIES = Series.__table__
@@ -48,10 +48,11 @@ Conn = Connection | Session
 
 # ---------------------------------------------------------------- plumbing
 def _connection(conn: Conn) -> Connection:
-    if isinstance(conn, Session):
-        return conn.connection()
+    """The Connection of a Session (or Flask-SQLAlchemy's scoped ``db.session``), or ``conn`` itself."""
     if isinstance(conn, Connection):
         return conn
+    if isinstance(conn, Session) or callable(getattr(conn, "connection", None)):
+        return conn.connection()
     raise TypeError(f"expected a SQLAlchemy Connection or Session, got {type(conn).__name__}")
 
 
@@ -118,6 +119,13 @@ def get_or_create_series(conn: Conn, exchange: str, symbol: str, timeframe: str)
     return found
 
 
+def series_keys(conn: Conn) -> list[tuple[str, str, str]]:
+    """``(exchange, symbol, timeframe)`` of every series: the catalogue, without touching candles."""
+    c = SERIES.c
+    stmt = select(c.exchange, c.symbol, c.timeframe).order_by(c.exchange, c.symbol, c.timeframe)
+    return [tuple(r) for r in _connection(conn).execute(stmt).all()]
+
+
 def list_series(conn: Conn) -> pd.DataFrame:
     """All series: ``id exchange symbol timeframe first last`` (first/last bar time or NaT)."""
     s, k = SERIES.c, CANDLES.c
@@ -144,8 +152,11 @@ def _frame_arrays(df: pd.DataFrame, what: str = "candle frame", unique: bool = T
     """(times as int64 epoch microseconds, float64 values in OHLCV order) of a canonical frame.
 
     Rows come back sorted by time; ``unique=False`` skips the duplicate check
-    (the many-series path checks (series_id, time) pairs itself).
+    (the many-series path checks (series_id, time) pairs itself). A frame that
+    was already checked (:func:`app.marketdata.checked`) is taken as it is.
     """
+    if is_checked(df):
+        return df.index.as_unit("us").asi8, df[OHLCV].to_numpy(dtype="float64")
     check_candle_frame(df, what, strict_utc=False)
     idx = df.index
     if idx.hasnans:
@@ -340,9 +351,13 @@ def _index(times_us: np.ndarray) -> pd.DatetimeIndex:
 
 
 def load_candles(conn: Conn, series_id: int, start=None, end=None, limit: int | None = None) -> pd.DataFrame:
-    """A canonical candle frame for ``start <= time < end``; ``limit`` keeps the latest N bars."""
+    """A canonical candle frame for ``start <= time < end``; ``limit`` keeps the latest N bars.
+
+    It comes back as :class:`app.marketdata.CheckedCandles`: what was stored passed the checks
+    on its way in, so nobody downstream checks it again.
+    """
     times, values = _read(_connection(conn), _series_id(series_id), start, end, limit, list(OHLCV))
-    return pd.DataFrame(values, index=_index(times), columns=list(OHLCV))
+    return candles_from_arrays(times, values)
 
 
 def candle_times(conn: Conn, series_id: int, start=None, end=None) -> pd.DatetimeIndex:
@@ -359,11 +374,27 @@ def last_candle_time(conn: Conn, series_id: int) -> datetime | None:
     return None if value is None else _utc(value, "stored time").to_pydatetime()
 
 
-def count_candles(conn: Conn, series_id: int) -> int:
-    """Number of stored bars of the series."""
+def count_candles(conn: Conn, series_id: int, start=None, end=None) -> int:
+    """Number of stored bars of the series in ``[start, end)`` (all when both are None), by ``COUNT``."""
     k = CANDLES.c
     stmt = select(func.count()).select_from(CANDLES).where(k.series_id == _series_id(series_id))
+    if start is not None:
+        stmt = stmt.where(k.time >= _utc(start, "start").to_pydatetime())
+    if end is not None:
+        stmt = stmt.where(k.time < _utc(end, "end").to_pydatetime())
     return int(_connection(conn).execute(stmt).scalar_one())
+
+
+def series_span(conn: Conn, series_id: int | None) -> tuple[datetime, datetime] | None:
+    """(first, last) bar open time of the series (tz-aware UTC), or None when it has no bars."""
+    if series_id is None:
+        return None
+    k = CANDLES.c
+    stmt = select(func.min(k.time), func.max(k.time)).where(k.series_id == _series_id(series_id))
+    first, last = _connection(conn).execute(stmt).one()
+    if first is None:
+        return None
+    return _utc(first, "stored time").to_pydatetime(), _utc(last, "stored time").to_pydatetime()
 
 
 def delete_series(conn: Conn, series_id: int) -> int:

@@ -13,6 +13,9 @@ more than once the LAST occurrence is kept (an exchange re-sending a bar sends
 the newer version) and the earlier copies are counted in ``duplicates`` – they
 are not an error.
 
+The valid rows come back as :class:`app.marketdata.CheckedCandles`, so storage and the caches
+downstream do not check them again.
+
 ``partial=False`` (default): any bad row raises :class:`CandleValidationError`
 listing every reason, so the caller writes nothing. ``partial=True``: bad rows
 are dropped and reported in ``rejected``.
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import OHLCV, check_candle_frame, timeframe_seconds
+from app.marketdata import OHLCV, candles_from_arrays, check_candle_frame, timeframe_seconds
 
 NS = 10**9
 MAX_LISTED = 20
@@ -126,4 +129,6 @@ def validate_candles(df: pd.DataFrame, timeframe: str, partial: bool = False) ->
     dup = good.index.duplicated(keep="last")
     duplicates = int(dup.sum())
     good = good[~dup].sort_index(kind="stable")
-    return ValidationResult(valid=good, rejected=rejected, duplicates=duplicates)
+    # Everything a checked frame promises was established above: carry it as one from here on.
+    valid = candles_from_arrays(good.index.as_unit("us").asi8, good.to_numpy(dtype="float64"), timeframe)
+    return ValidationResult(valid=valid, rejected=rejected, duplicates=duplicates)

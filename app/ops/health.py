@@ -29,7 +29,7 @@ def _check_redis() -> str | None:
     settings = current_app.config["CW_SETTINGS"]
     if settings.embedded:
         return None
-    from workers.connection import redis_connection
+    from app.hot import redis_connection
 
     try:
         redis_connection(settings.redis_url).ping()

@@ -1,7 +1,6 @@
 """One seeded app for the browser tests (Dash's page registry is process-global)."""
 import pytest
 
-from tests.conftest import make_settings, migrate_app
 
 PASSWORD = "correct-horse-battery"
 
@@ -16,29 +15,25 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def browser_app(tmp_path_factory):
-    from app import create_app
+def browser_app(dash_app):
+    """The session's Dash app, seeded once with demo data, two users and one analysis run."""
+    from app.analysis.analyze import analyze_symbol
+    from app.analysis.quality_report import refresh_quality
     from app.auth.users import create_user
     from app.extensions import db
     from app.market.seed import seed_demo
 
-    settings = make_settings(tmp_path_factory.mktemp("browser"), demo_days=3, refresh_ms=60_000)
-    app = create_app(settings)
-    migrate_app(app)
+    app = dash_app
+    settings = app.server.config["CW_SETTINGS"]
     with app.server.app_context():
         create_user("admin@example.com", PASSWORD, role="admin")
         create_user("trader@example.com", PASSWORD, role="trader")
         seed_demo(db.session.connection(), settings)
         db.session.commit()
-        from app.analysis import service  # one analysis run, so the Signals page has data
-
-        for symbol in settings.watchlist:
-            service.analyze_symbol(db.session, "demo", symbol)
-            service.refresh_quality(db.session, "demo", symbol)
+        for symbol in settings.watchlist:  # one analysis run, so the Signals page has data
+            analyze_symbol(db.session, "demo", symbol)
+            refresh_quality(db.session, "demo", symbol)
         db.session.commit()
-    # Job threads must predate every dash.testing server: its ThreadedRunner.stop() raises SystemExit in
-    # all threads created while it ran (the runner would replace them, but a test would wait for that).
-    app.server.extensions["cw_jobs"].start()
     return app
 
 

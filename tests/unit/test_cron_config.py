@@ -9,16 +9,29 @@ import rq.cron
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_cron_config_registers_refreshes_and_the_weekly_retrain(monkeypatch):
+def _registered(monkeypatch):
     calls = []
     monkeypatch.setattr(rq.cron, "register", lambda func, queue, **kw: calls.append((func, queue, kw)))
     monkeypatch.setenv("WATCHLIST", "BTC/USDT,SOL/USDT")
     monkeypatch.setenv("MARKET_DATA_SOURCE", "demo")
     runpy.run_path(str(ROOT / "workers" / "cron_config.py"))
-    refreshes = [(kw["args"], kw["cron"]) for f, q, kw in calls if q == "ingest"]
-    assert len(refreshes) == 2 * 6
-    assert (("demo", "SOL/USDT", "5m"), "*/5 * * * *") in refreshes
-    retrains = [(f.__module__ + "." + f.__name__, kw["args"], kw["cron"], kw["job_timeout"])
+    return calls
+
+
+def test_cron_config_registers_one_refresh_dispatch_per_timeframe_with_the_ingest_limits(monkeypatch):
+    from workers.queues import POLICIES
+
+    calls = _registered(monkeypatch)
+    refreshes = [(f.__module__ + "." + f.__name__, kw["args"], kw["cron"], kw["job_timeout"])
+                 for f, q, kw in calls if q == "ingest"]
+    assert len(refreshes) == 6
+    assert ("workers.ingest.refresh_due", ("5m",), "*/5 * * * *", POLICIES["ingest"].job_timeout) in refreshes
+
+
+def test_cron_config_registers_the_weekly_retrain(monkeypatch):
+    calls = _registered(monkeypatch)
+    retrains = [(f.__module__ + "." + f.__name__, kw["kwargs"], kw["cron"], kw["job_timeout"])
                 for f, q, kw in calls if q == "ml"]
-    assert retrains == [("workers.ml.train", ("demo", "BTC/USDT", "1h"), "0 3 * * 0", 3600),
-                        ("workers.ml.train", ("demo", "SOL/USDT", "1h"), "0 3 * * 0", 3600)]
+    assert retrains == [
+        ("workers.ml.train", {"exchange": None, "symbol": "BTC/USDT", "timeframe": "1h"}, "0 3 * * 0", 3600),
+        ("workers.ml.train", {"exchange": None, "symbol": "SOL/USDT", "timeframe": "1h"}, "0 3 * * 0", 3600)]

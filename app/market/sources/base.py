@@ -29,31 +29,13 @@ import pandas as pd
 
 from app.market.sources.errors import BadPayloadError, UnknownSymbolError, UnsupportedTimeframeError
 from app.market.sources.http import HttpClient
-from app.market.timeframes import OHLCV, empty_candles, timeframe_seconds, validate_symbol
+from app.marketdata import OHLCV, Ticker, empty_candles, require_utc, timeframe_seconds, validate_symbol
 
 Row = tuple[int, float, float, float, float, float]
 
 
-@dataclass(frozen=True)
-class Ticker:
-    symbol: str
-    price: float
-    change_24h_pct: float
-    volume_24h: float
-    time: datetime
-
-
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def require_utc(value: datetime, what: str) -> pd.Timestamp:
-    """A tz-aware datetime as a UTC Timestamp; naive datetimes are refused (ambiguous)."""
-    if not isinstance(value, datetime):
-        raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value.isoformat()}")
-    return pd.Timestamp(value).tz_convert("UTC")
 
 
 def to_float(value: Any, what: str, exchange: str) -> float:

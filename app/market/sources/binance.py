@@ -17,7 +17,7 @@ import pandas as pd
 
 from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float
 from app.market.sources.errors import ExchangeError, RequestRejectedError, UnknownSymbolError
-from app.market.timeframes import validate_symbol
+from app.marketdata import validate_symbol
 
 NAME = "binance"
 PAGE_LIMIT = 1000

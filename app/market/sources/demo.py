@@ -71,10 +71,10 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from app.market.live import ticker_from_candles
+from app.market.ticker import ticker_from_candles
 from app.market.resample import resample_candles
 from app.market.sources.base import Source, Ticker, require_utc, utc_now
-from app.market.timeframes import (
+from app.marketdata import (
     OHLCV,
     TIMEFRAMES,
     empty_candles,

@@ -13,7 +13,7 @@ from app.market.sources import binance, coinbase, kraken
 from app.market.sources.base import Source, require_utc, utc_now
 from app.market.sources.breaker import CircuitBreaker
 from app.market.sources.http import HttpClient, RetryPolicy
-from app.market.timeframes import TIMEFRAMES, timeframe_seconds
+from app.marketdata import TIMEFRAMES, timeframe_seconds
 from app.settings import Settings
 
 SOURCES: dict[str, tuple[type[Source], str, dict]] = {

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float
 from app.market.sources.errors import ExchangeError, RequestRejectedError, UnknownSymbolError
 from app.market.sources.http import TransientError
-from app.market.timeframes import validate_symbol
+from app.marketdata import validate_symbol
 
 NAME = "kraken"
 MAX_ROWS = 720

@@ -19,53 +19,54 @@ def _outputs(output):
     return outs if len(outs) > 1 else outs[0]
 
 
-def test_admin_page_layout_is_403_content_for_traders(app, client, make_user):
-    make_user("t@example.com")
-    login(client, "t@example.com")
+def test_admin_page_layout_is_403_content_for_traders(dash_server, make_dash_user):
+    email, _ = make_dash_user("t")
     from pages import admin
 
-    with app.server.test_request_context("/admin"):
+    with dash_server.test_request_context("/admin"):
         from flask_login import login_user
         from app.extensions import db
         from app.models import User
 
-        login_user(db.session.scalar(db.select(User).filter_by(email="t@example.com")))
+        login_user(db.session.scalar(db.select(User).filter_by(email=email)))
         content = admin.layout()
     assert content.id == "admin-forbidden"
     assert "403" in str(content.children)
 
 
-def test_admin_page_layout_shows_users_for_admins(app, make_user):
-    make_user("a@example.com", role="admin")
+def test_admin_page_layout_shows_users_for_admins(dash_server, make_dash_user):
+    email, _ = make_dash_user("a", role="admin")
     from flask_login import login_user
     from pages import admin
     from app.extensions import db
     from app.models import User
 
-    with app.server.test_request_context("/admin"):
-        login_user(db.session.scalar(db.select(User).filter_by(email="a@example.com")))
+    with dash_server.test_request_context("/admin"):
+        login_user(db.session.scalar(db.select(User).filter_by(email=email)))
         content = admin.layout()
     assert getattr(content, "id", None) != "admin-forbidden"
     assert "Users" in str(content)
 
 
-def test_admin_callback_refused_for_trader(client, make_user):
-    make_user("t@example.com")
-    login(client, "t@example.com")
+def test_admin_callback_refused_for_trader(dash_client, make_dash_user):
+    client = dash_client
+    email, _ = make_dash_user("t")
+    login(client, email)
     resp = _dash_call(client, "..admin-users.children...admin-mode.children..",
                       [{"id": "admin-users", "property": "id", "value": "admin-users"}])
     assert resp.status_code == 403
 
 
-def test_admin_callback_answers_admin(client, make_user):
-    make_user("a@example.com", role="admin")
-    make_user("t@example.com")
-    login(client, "a@example.com")
+def test_admin_callback_answers_admin(dash_client, make_dash_user):
+    client = dash_client
+    admin_email, _ = make_dash_user("a", role="admin")
+    trader_email, _ = make_dash_user("t")
+    login(client, admin_email)
     resp = _dash_call(client, "..admin-users.children...admin-mode.children..",
                       [{"id": "admin-users", "property": "id", "value": "admin-users"}])
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
-    assert "t@example.com" in body and "a@example.com" in body
+    assert trader_email in body and admin_email in body
 
 
 def _toggle_payload(client, target_id):
@@ -83,19 +84,20 @@ def _toggle_payload(client, target_id):
     }
 
 
-def test_admin_toggle_deactivates_a_user_but_a_trader_cannot(client, make_user, server):
+def test_admin_toggle_deactivates_a_user_but_a_trader_cannot(dash_client, make_dash_user, dash_server):
     from app.extensions import db
     from app.models import User
 
-    make_user("a@example.com", role="admin")
-    tid = make_user("t@example.com")
+    client, server = dash_client, dash_server
+    admin_email, _ = make_dash_user("a", role="admin")
+    trader_email, tid = make_dash_user("t")
     trader = server.test_client()
-    login(trader, "t@example.com")
+    login(trader, trader_email)
     assert trader.post("/_dash-update-component", json=_toggle_payload(trader, tid)).status_code == 403
     with server.app_context():
         assert db.session.get(User, tid).active is True
 
-    login(client, "a@example.com")
+    login(client, admin_email)
     resp = client.post("/_dash-update-component", json=_toggle_payload(client, tid))
     assert resp.status_code == 200 and "deactivated" in resp.get_data(as_text=True)
     with server.app_context():

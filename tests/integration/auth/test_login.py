@@ -5,9 +5,10 @@ import pytest
 from tests.conftest import login, make_settings, migrate_app
 
 
-def test_login_success_sets_session_and_redirects(client, make_user):
-    make_user("ann@example.com")
-    resp = login(client, "ann@example.com")
+def test_login_success_sets_session_and_redirects(dash_client, make_dash_user):
+    client = dash_client  # the page itself needs the Dash app
+    email, _ = make_dash_user("ann")
+    resp = login(client, email)
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -100,11 +101,11 @@ def test_public_paths_stay_public(client):
 
 
 def test_login_rate_limited_per_account(tmp_path, make_user_factory=None):
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(tmp_path, login_limit_account="3 per minute"))
+    app = create_server(make_settings(tmp_path, login_limit_account="3 per minute"))
     migrate_app(app)
-    c = app.server.test_client()
+    c = app.test_client()
     for _ in range(3):
         assert login(c, "victim@example.com", "bad-password-1").status_code == 401
     resp = login(c, "victim@example.com", "bad-password-1")
@@ -115,25 +116,25 @@ def test_login_rate_limited_per_account(tmp_path, make_user_factory=None):
 
 
 def test_login_rate_limited_per_ip(tmp_path):
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(tmp_path, login_limit_ip="4 per minute"))
+    app = create_server(make_settings(tmp_path, login_limit_ip="4 per minute"))
     migrate_app(app)
-    c = app.server.test_client()
+    c = app.test_client()
     for i in range(4):
         assert login(c, f"user{i}@example.com", "bad-password-1").status_code == 401
     assert login(c, "fresh@example.com", "bad-password-1").status_code == 429
 
 
 def test_successful_logins_do_not_count_towards_the_limit(tmp_path):
-    from app import create_app
+    from app.server import create_server
     from app.auth.users import create_user
 
-    app = create_app(make_settings(tmp_path, login_limit_account="2 per minute"))
+    app = create_server(make_settings(tmp_path, login_limit_account="2 per minute"))
     migrate_app(app)
-    with app.server.app_context():
+    with app.app_context():
         create_user("ann@example.com", "correct-horse-battery")
-    c = app.server.test_client()
+    c = app.test_client()
     for _ in range(4):
         assert login(c, "ann@example.com").status_code == 302
         c.get("/logout")
@@ -144,32 +145,32 @@ def test_login_limits_are_stored_in_redis_in_production_mode(fresh_pg_url, redis
     """With REDIS_URL set the counters live in Redis, so every web process shares them."""
     import redis
 
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
+    app = create_server(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
                                    login_limit_account="2 per minute"))
     migrate_app(app)
-    c = app.server.test_client()
+    c = app.test_client()
     assert login(c, "victim@example.com", "bad-password-1").status_code == 401
     keys = redis.Redis.from_url(redis_url).keys("*")
     assert any(b"cw:ratelimit" in k and b"login-account:victim@example.com" in k for k in keys), keys
-    other_process = create_app(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
-                                             login_limit_account="2 per minute")).server.test_client()
+    other_process = create_server(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
+                                             login_limit_account="2 per minute")).test_client()
     assert login(other_process, "victim@example.com", "bad-password-1").status_code == 401
     assert login(c, "victim@example.com", "bad-password-1").status_code == 429
 
 
 def test_production_cookies_are_secure(tmp_path):
-    from app import create_app
+    from app.server import create_server
     from app.auth.users import create_user
     from app.settings import Settings
 
     settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32,
                                   "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
-    app = create_app(settings)
+    app = create_server(settings)
     migrate_app(app)
-    with app.server.app_context():
+    with app.app_context():
         create_user("ann@example.com", "correct-horse-battery")
-    resp = login(app.server.test_client(), "ann@example.com")
+    resp = login(app.test_client(), "ann@example.com")
     cookie = resp.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie

@@ -31,28 +31,28 @@ def test_deactivate_blocks_login(server, client):
 
 
 def test_demo_seed_creates_users_and_demo_market(tmp_path, monkeypatch):
-    from app import create_app
+    from app.server import create_server
     from app import demo
     from tests.conftest import make_settings, migrate_app
 
     monkeypatch.setattr(demo, "CREDENTIALS_FILE", tmp_path / "creds.json")
-    app = create_app(make_settings(tmp_path, create_demo_users=True, demo_days=2))
+    app = create_server(make_settings(tmp_path, create_demo_users=True, demo_days=2))
     migrate_app(app)
-    result = app.server.test_cli_runner().invoke(args=["demo", "seed"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 0, result.output
     assert "OFFLINE DEMO DATA (synthetic)" in result.output
     assert "Signals computed for BTC/USDT, ETH/USDT." in result.output
-    from app.analysis import service
+    from app.analysis import reads
     from app.extensions import db
 
-    with app.server.app_context():
-        snaps = service.snapshots(db.session.connection(), None, {"BTC/USDT": "demo", "ETH/USDT": "demo"})
+    with app.app_context():
+        snaps = reads.snapshots(db.session.connection(), None, {"BTC/USDT": "demo", "ETH/USDT": "demo"})
     assert set(snaps) == {"BTC/USDT", "ETH/USDT"} and all(v is not None for v in snaps.values())
     creds = json.loads((tmp_path / "creds.json").read_text())
     assert set(creds) == {"admin@candlewise.local", "trader@candlewise.local"}
     assert (tmp_path / "creds.json").stat().st_mode & 0o077 == 0
-    c = app.server.test_client()
+    c = app.test_client()
     assert c.post("/login", data={"email": "admin@candlewise.local",
                                   "password": creds["admin@candlewise.local"]}).status_code == 302
-    again = app.server.test_cli_runner().invoke(args=["demo", "seed"])
+    again = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert "0 rows written" in again.output  # current demo data is not regenerated

@@ -23,8 +23,8 @@ def _setup(app):
     from app.extensions import db
     from app.market.seed import seed_demo
 
-    with app.server.app_context():
-        seed_demo(db.session.connection(), app.server.config["CW_SETTINGS"])
+    with app.app_context():
+        seed_demo(db.session.connection(), app.config["CW_SETTINGS"])
         db.session.commit()
         owner = create_user("owner@example.com", PASSWORD).id
         other = create_user("other@example.com", PASSWORD).id
@@ -44,7 +44,7 @@ def _watch(app, job_ids, timeout=120.0):
 
     seen = {j: [] for j in job_ids}
     deadline = time.monotonic() + timeout
-    with app.server.app_context():
+    with app.app_context():
         while time.monotonic() < deadline:
             jobs = {j: fetch_job(j) for j in job_ids}
             for j, job in jobs.items():
@@ -60,20 +60,23 @@ def _row(app, backtest_id):
     from app.extensions import db
     from app.models import Backtest
 
-    with app.server.app_context():
+    with app.app_context():
         row = db.session.get(Backtest, backtest_id)
         db.session.expunge(row)
         return row
 
 
 def test_run_job_on_real_rq_worker_stores_results_with_progress(pg_app, rq_worker, fresh_pg_url):
-    from app.backtest import service
+    from app.api import downloads
+    from app.backtest import results
+    from app.backtest import submit as submission
+    from workers import backtests as jobs
     from app.extensions import db
 
     owner, _ = _setup(pg_app)
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         # walk-forward over a grid with the signal-score strategy: several phases worth watching
-        sub = service.submit(db.session, owner, _form(
+        sub = jobs.submit(db.session, owner, _form(
             strategy="score_threshold", params={"enter_long": "55, 60, 65, 70", "exit_long": "45, 50"},
             mode="walk_forward", train_bars=96, test_bars=48))
         assert sub.batch_id is None and sub.job_id == f"backtest-{sub.ids[0]}"
@@ -101,46 +104,49 @@ def test_run_job_on_real_rq_worker_stores_results_with_progress(pg_app, rq_worke
     # the headline is the stitched out-of-sample span: it starts after the first training window
     assert row.data_start.isoformat() == windows[0]["test_start"]
     assert job.result["total_return"] == row.metrics["total_return"]
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         n = db.session.execute(sa.text("SELECT count(*) FROM backtest_trades WHERE backtest_id = :i"),
                                {"i": row.id}).scalar_one()
     assert n >= row.metrics["n_trades"]
 
 
 def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, rq_worker, fresh_pg_url):
-    from app.backtest import service
+    from app.api import downloads
+    from app.backtest import results
+    from app.backtest import submit as submission
+    from workers import backtests as jobs
     from app.extensions import db
 
     owner, other = _setup(pg_app)
-    with pg_app.server.app_context():
-        sub = service.submit(db.session, owner, _form())
+    with pg_app.app_context():
+        sub = jobs.submit(db.session, owner, _form())
     rq_worker("backtests", burst=True, database_url=fresh_pg_url).wait(timeout=120)
     row = _row(pg_app, sub.ids[0])
     assert row.status == "finished", row.error
     assert row.metrics["n_trades"] > 0
     base = f"/backtests/{row.id}/download"
 
-    anonymous = pg_app.server.test_client()
+    anonymous = pg_app.test_client()
     assert anonymous.get(f"{base}/trades.csv").status_code == 302  # the guard sends strangers to /login
 
-    intruder = pg_app.server.test_client()
+    intruder = pg_app.test_client()
     login(intruder, "other@example.com", PASSWORD)
-    for name in service.REPORTS:
+    for name in downloads.REPORTS:
         assert intruder.get(f"{base}/{name}").status_code == 404
     assert intruder.get("/backtests/999999/download/trades.csv").status_code == 404
 
-    client = pg_app.server.test_client()
+    client = pg_app.test_client()
     login(client, "owner@example.com", PASSWORD)
     assert client.get(f"{base}/nope.txt").status_code == 404
     files = {}
-    for name in service.REPORTS:
+    for name in downloads.REPORTS:
         resp = client.get(f"{base}/{name}")
         assert resp.status_code == 200, name
         assert resp.headers["Content-Disposition"].startswith("attachment; filename=")
         assert name.split(".")[1] in resp.headers["Content-Disposition"]
         files[name] = resp.data
 
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         stored = pd.read_sql(sa.text("SELECT * FROM backtest_trades WHERE backtest_id = :i ORDER BY seq"),
                              db.session.connection(), params={"i": row.id})
     trades = pd.read_csv(io.BytesIO(files["trades.csv"]))
@@ -171,12 +177,15 @@ def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, r
 
 
 def test_batch_fans_out_one_job_per_combination(pg_app, rq_worker, fresh_pg_url):
-    from app.backtest import service
+    from app.api import downloads
+    from app.backtest import results
+    from app.backtest import submit as submission
+    from workers import backtests as jobs
     from app.extensions import db
 
     owner, _ = _setup(pg_app)
-    with pg_app.server.app_context():
-        sub = service.submit(db.session, owner, _form(symbols=["BTC/USDT", "ETH/USDT"],
+    with pg_app.app_context():
+        sub = jobs.submit(db.session, owner, _form(symbols=["BTC/USDT", "ETH/USDT"],
                                                       params={"fast": "5, 8", "slow": "20"}))
     assert sub.batch_id and len(sub.ids) == 4 and sub.job_id == f"backtest-batch-{sub.batch_id}"
     workers = [rq_worker("backtests", database_url=fresh_pg_url) for _ in range(2)]
@@ -207,15 +216,21 @@ def test_batch_fans_out_one_job_per_combination(pg_app, rq_worker, fresh_pg_url)
 def test_bad_requests_are_rejected_and_nothing_is_enqueued(pg_app, changes, message):
     from rq import Queue
 
-    from app.backtest import service
+    from app.api import downloads
+
+    from app.backtest import results
+
+    from app.backtest import submit as submission
+
+    from workers import backtests as jobs
     from app.backtest.requests import InvalidRequest
     from app.extensions import db
     from workers.queues import runner
 
     owner, _ = _setup(pg_app)
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         with pytest.raises(InvalidRequest) as err:
-            service.submit(db.session, owner, _form(**changes))
+            jobs.submit(db.session, owner, _form(**changes))
         assert any(message in e for e in err.value.errors), err.value.errors
         db.session.rollback()
         assert db.session.execute(sa.text("SELECT count(*) FROM backtests")).scalar_one() == 0

@@ -1,20 +1,12 @@
-"""A real Redis (127.0.0.1:6379, db 14) flushed before and after each test."""
+"""A real Redis client on this run's claimed database, emptied before each test (see ``redis_url``)."""
 from __future__ import annotations
 
 import pytest
 import redis
 
-TEST_DB = 14
-
 
 @pytest.fixture
-def redis_client():
-    client = redis.Redis(host="127.0.0.1", port=6379, db=TEST_DB, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.skip(f"Redis is not reachable at 127.0.0.1:6379 ({exc}); start redis-server")
-    client.flushdb()
+def redis_client(redis_url):
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
     yield client
-    client.flushdb()
     client.close()

@@ -10,13 +10,14 @@ pytestmark = pytest.mark.integration
 def test_failing_exchange_opens_breaker_and_is_recorded(app, settings):
     import pandas as pd
 
-    from app.market import feed_health
+    from app import hot
+    from app.hot import feeds as feed_health
     from workers import ingest
 
     now = pd.Timestamp.now(tz="UTC").floor("min")
     candles = make_candles(300, start=(now - pd.Timedelta(minutes=300)).isoformat())
     with FakeExchange({"BTCUSDT": candles}) as ex:
-        server = app.server
+        server = app
         server.config["CW_SETTINGS"] = settings.with_(binance_base_url=ex.base_url)
         ingest._sources.pop("binance", None)
         with server.app_context():
@@ -27,14 +28,14 @@ def test_failing_exchange_opens_breaker_and_is_recorded(app, settings):
                                                      retry=RetryPolicy(max_retries=0), sleep=lambda s: None)
             ok = ingest.refresh("binance", "BTC/USDT", "1m")
             assert ok["written"] >= 290
-            health = feed_health.read(ingest.feed_store(settings), "cw", "binance")
+            health = feed_health.read(hot.feed_store(settings), "cw", "binance")
             assert health.breaker_state == "closed" and health.last_ok and health.last_error is None
 
             ex.fail_next(10, 503)
             for _ in range(5):  # a new series (5m) always needs a request
                 with pytest.raises(Exception, match="503|unavailable"):
                     ingest.refresh("binance", "BTC/USDT", "5m")
-            health = feed_health.read(ingest.feed_store(settings), "cw", "binance")
+            health = feed_health.read(hot.feed_store(settings), "cw", "binance")
             assert health.breaker_state == "open"
             assert health.failures == 5
             assert "Unavailable" in health.last_error or "503" in health.last_error
@@ -49,7 +50,8 @@ def test_failing_exchange_opens_breaker_and_is_recorded(app, settings):
 def test_feed_health_in_redis_is_shared_and_expires(redis_url):
     import redis
 
-    from app.market import feed_health
+    from app import hot
+    from app.hot import feeds as feed_health
     from app.market.sources.breaker import BreakerSnapshot
 
     client = redis.Redis.from_url(redis_url)

@@ -44,7 +44,7 @@ def test_refresh_is_idempotent_and_fills_gaps(app, settings, fake):
 
     source = _source(fake, settings)
     now = fake.now.to_pydatetime()
-    with app.server.app_context():
+    with app.app_context():
         first, new = refresh_series(db.session.connection(), source, "BTC/USDT", "1m", now=now)
         db.session.commit()
         assert first.written == 1000 and first.new_closed_bars == 1000  # FIRST_FETCH_BARS of history
@@ -77,7 +77,7 @@ def test_refresh_of_unknown_symbol_writes_nothing(app, settings, fake):
     from app.market.ingest import refresh_series
     from app.market.sources.errors import UnknownSymbolError
 
-    with app.server.app_context():
+    with app.app_context():
         with pytest.raises(UnknownSymbolError, match="NOPE/USDT"):
             refresh_series(db.session.connection(), _source(fake, settings), "NOPE/USDT", "1m",
                            now=fake.now.to_pydatetime())
@@ -91,7 +91,7 @@ def test_backfill_reports_progress_and_uses_bulk_path(app, settings, fake):
     from app.market.ingest import backfill_series
 
     seen = []
-    with app.server.app_context():
+    with app.app_context():
         result = backfill_series(db.session.connection(), _source(fake, settings), "BTC/USDT", "5m",
                                  pd.Timestamp("2024-01-01T00:00Z").to_pydatetime(),
                                  pd.Timestamp("2024-01-02T00:00Z").to_pydatetime(),
@@ -110,7 +110,7 @@ def test_scheduled_refresh_runs_on_rq_worker_into_postgres(pg_app, rq_worker, fr
 
     from app.extensions import db
     from app.market import store
-    from app.market.live import LiveCache
+    from app.hot.live import LiveCache
 
     with FakeExchange({"BTCUSDT": _recent()}) as ex:
         config = tmp_path / "cron_test_config.py"
@@ -128,7 +128,7 @@ def test_scheduled_refresh_runs_on_rq_worker_into_postgres(pg_app, rq_worker, fr
             rq_worker("ingest", "analysis", env=env, database_url=fresh_pg_url)
             deadline = time.monotonic() + 60
             count = 0
-            with pg_app.server.app_context():
+            with pg_app.app_context():
                 while time.monotonic() < deadline:
                     conn = db.session.connection()
                     sid = store.find_series(conn, "binance", "BTC/USDT", "1m")

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import redis
 
-from app.market.live import LiveCache
+from app.hot.live import LiveCache
 from app.market.sources.base import Ticker
 from app.market.sources.demo import DemoSource, generate_demo_candles
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 pytestmark = pytest.mark.integration
 END = pd.Timestamp("2025-06-01 12:34:56", tz="UTC")

@@ -1,6 +1,8 @@
 """The Market page's read side: catalog, symbol validation, cache-first candles and tickers."""
 import pytest
 
+from app.extensions import db
+
 pytestmark = pytest.mark.integration
 
 
@@ -9,7 +11,7 @@ def seeded(app, settings):
     from app.extensions import db
     from app.market.seed import seed_demo
 
-    with app.server.app_context():
+    with app.app_context():
         seed_demo(db.session.connection(), settings)
         db.session.commit()
     return app
@@ -18,8 +20,8 @@ def seeded(app, settings):
 def test_catalog_lists_demo_series_and_flags_them(seeded):
     from app.market import query
 
-    with seeded.server.app_context():
-        cat = query.catalog()
+    with seeded.app_context():
+        cat = query.catalog(db.session)
     assert cat.symbols == ["BTC/USDT", "ETH/USDT"]
     assert cat.timeframes["BTC/USDT"] == ["1m", "5m", "15m", "1h", "4h", "1d"]
     assert cat.is_demo("BTC/USDT")
@@ -33,8 +35,8 @@ def test_catalog_lists_demo_series_and_flags_them(seeded):
 def test_resolve_rejects_bad_requests_with_a_clear_message(seeded, symbol, tf, message):
     from app.market import query
 
-    with seeded.server.app_context():
-        cat = query.catalog()
+    with seeded.app_context():
+        cat = query.catalog(db.session)
         with pytest.raises(query.UnknownSeries, match=message.replace("(", r"\(").replace(".", r"\.")):
             query.resolve(cat, symbol, tf)
 
@@ -43,15 +45,15 @@ def test_recent_candles_come_from_database_when_cache_is_cold(seeded, redis_url)
     import redis
 
     from app.market import query
-    from app.market.live import LiveCache
+    from app.hot.live import LiveCache
 
     cache = LiveCache(redis.Redis.from_url(redis_url), prefix="cwtest")
-    with seeded.server.app_context():
-        cat = query.catalog()
-        df, origin = query.recent_candles(cat, "BTC/USDT", "1h", limit=50, cache=cache)
+    with seeded.app_context():
+        cat = query.catalog(db.session)
+        df, origin = query.recent_candles(db.session, cat, "BTC/USDT", "1h", limit=50, cache=cache)
         assert origin == "database" and len(df) == 50
         cache.write_candles("demo", "BTC/USDT", "1h", df)
-        again, origin = query.recent_candles(cat, "BTC/USDT", "1h", limit=50, cache=cache)
+        again, origin = query.recent_candles(db.session, cat, "BTC/USDT", "1h", limit=50, cache=cache)
     assert origin == "cache"
     assert again.equals(df.astype(again.dtypes))
 
@@ -60,12 +62,12 @@ def test_tickers_computed_from_1m_bars_then_cached(seeded, redis_url):
     import redis
 
     from app.market import query
-    from app.market.live import LiveCache
+    from app.hot.live import LiveCache
 
     cache = LiveCache(redis.Redis.from_url(redis_url), prefix="cwtest")
-    with seeded.server.app_context():
-        cat = query.catalog()
-        ticks = query.tickers(cat, cache)
+    with seeded.app_context():
+        cat = query.catalog(db.session)
+        ticks = query.tickers(db.session, cat, cache)
     assert [t.symbol for t in ticks] == ["BTC/USDT", "ETH/USDT"]
     assert all(t.price > 0 and t.volume_24h > 0 for t in ticks)
     assert cache.read_ticker("demo", "BTC/USDT") == ticks[0]

@@ -15,8 +15,8 @@ def _seed(app):
     from app.extensions import db
     from app.market.seed import seed_demo
 
-    with app.server.app_context():
-        seed_demo(db.session.connection(), app.server.config["CW_SETTINGS"])
+    with app.app_context():
+        seed_demo(db.session.connection(), app.config["CW_SETTINGS"])
         db.session.commit()
 
 
@@ -25,7 +25,7 @@ def _wait(app, job_id, timeout=240.0):
 
     seen = []
     deadline = time.monotonic() + timeout
-    with app.server.app_context():
+    with app.app_context():
         while time.monotonic() < deadline:
             job = fetch_job(job_id)
             if job is not None:
@@ -41,8 +41,8 @@ def test_train_job_evaluates_out_of_sample_and_registers_a_version(pg_app, rq_wo
     from workers.queues import enqueue
 
     _seed(pg_app)
-    model_dir = pg_app.server.config["CW_SETTINGS"].model_dir
-    with pg_app.server.app_context():
+    model_dir = pg_app.config["CW_SETTINGS"].model_dir
+    with pg_app.app_context():
         ref = enqueue("ml", "workers.ml.train", "demo", "BTC/USDT", "5m", TINY, 2)
     rq_worker("ml", database_url=fresh_pg_url, env={"MODEL_DIR": model_dir})
     job, seen = _wait(pg_app, ref.id)
@@ -63,16 +63,19 @@ def test_bad_train_job_fails_with_a_clear_error(pg_app, rq_worker, fresh_pg_url)
     from workers.queues import enqueue
 
     _seed(pg_app)
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         ref = enqueue("ml", "workers.ml.train", "demo", "BTC/USDT", "1d", TINY, 2)
     rq_worker("ml", database_url=fresh_pg_url,
-              env={"MODEL_DIR": pg_app.server.config["CW_SETTINGS"].model_dir})
+              env={"MODEL_DIR": pg_app.config["CW_SETTINGS"].model_dir})
     job, _ = _wait(pg_app, ref.id)
     assert job.status == "failed" and "need at least 500 1d candles" in job.error
 
 
 def test_lstm_backtest_trades_only_after_the_models_training_span(pg_app, rq_worker, fresh_pg_url):
-    from app.backtest import service
+    from app.api import downloads
+    from app.backtest import results
+    from app.backtest import submit as submission
+    from workers import backtests as jobs
     from app.auth.users import create_user
     from app.extensions import db
     from app.market import store
@@ -82,23 +85,23 @@ def test_lstm_backtest_trades_only_after_the_models_training_span(pg_app, rq_wor
     from ml.training import train
 
     _seed(pg_app)
-    model_dir = pg_app.server.config["CW_SETTINGS"].model_dir
-    with pg_app.server.app_context():
+    model_dir = pg_app.config["CW_SETTINGS"].model_dir
+    with pg_app.app_context():
         owner = create_user("analyst@example.com", "a long password 123").id
         conn = db.session.connection()
         candles = store.load_candles(conn, store.find_series(conn, "demo", "BTC/USDT", "5m"))
         model = train(candles.iloc[:450], TrainConfig(**TINY))
         reg = Registry(model_dir)
         reg.promote("BTC/USDT", "5m", reg.save("BTC/USDT", "5m", model).version)
-        sub = service.submit(db.session, owner, {
+        sub = jobs.submit(db.session, owner, {
             "symbols": ["BTC/USDT"], "timeframe": "5m", "start": "2000-01-01", "end": "2100-01-01",
             "strategy": "lstm", "params": {"enter_long": "0.5", "exit_long": "0.5", "enter_short": "0.5",
                                            "exit_short": "0.5", "allow_short": True}})
     rq_worker("backtests", burst=True, database_url=fresh_pg_url, env={"MODEL_DIR": model_dir}).wait(timeout=240)
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         row = db.session.get(Backtest, sub.ids[0])
         assert row.status == "finished", row.error
-        result, _ = service.rebuild(db.session, row)
+        result, _ = results.rebuild(db.session, row)
     trades = result.trades
     assert len(trades) > 0
     # predictions start after the last bar the model learnt from; orders fill at the next open

@@ -17,8 +17,8 @@ def _champion(app, symbol="BTC/USDT", timeframe="5m", with_evaluation=True):
     from ml.evaluate import walk_forward
     from ml.training import train
 
-    with app.server.app_context():
-        seed_demo(db.session.connection(), app.server.config["CW_SETTINGS"])
+    with app.app_context():
+        seed_demo(db.session.connection(), app.config["CW_SETTINGS"])
         db.session.commit()
         conn = db.session.connection()
         candles = store.load_candles(conn, store.find_series(conn, "demo", symbol, timeframe))
@@ -33,10 +33,10 @@ def _champion(app, symbol="BTC/USDT", timeframe="5m", with_evaluation=True):
 def test_no_champion_means_no_prediction_job_and_nothing_to_show(app):
     from app.extensions import db
     from app.mlops.predict import latest_predictions
-    from workers.analysis import enqueue_prediction
+    from workers.pipeline import enqueue_prediction
 
-    with app.server.app_context():
-        settings = app.server.config["CW_SETTINGS"]
+    with app.app_context():
+        settings = app.config["CW_SETTINGS"]
         assert enqueue_prediction("demo", "BTC/USDT", settings) is None
         assert latest_predictions(db.session, "BTC/USDT", settings.timeframes) == []
 
@@ -47,11 +47,11 @@ def test_predict_job_stores_the_latest_bar_and_the_page_reads_it_with_the_oos_re
     from app.models import Prediction
     from ml.inference import latest
     from workers import ml
-    from workers.analysis import enqueue_prediction
+    from workers.pipeline import enqueue_prediction
 
     candles, model, evaluation = _champion(app)
-    with app.server.app_context():
-        settings = app.server.config["CW_SETTINGS"]
+    with app.app_context():
+        settings = app.config["CW_SETTINGS"]
         out = ml.predict("demo", "BTC/USDT")
         assert [o["timeframe"] for o in out] == ["5m"] and out[0]["version"] == 1
         expected = latest(model, candles)

@@ -12,18 +12,18 @@ def test_healthz_is_public_and_ok(client):
 
 
 def test_readyz_ok_with_real_postgres_and_redis(pg_app):
-    resp = pg_app.server.test_client().get("/readyz")
+    resp = pg_app.test_client().get("/readyz")
     body = resp.get_json()
     assert resp.status_code == 200, body
     assert body["checks"] == {"database": "ok", "redis": "ok"}
 
 
 def test_readyz_503_when_redis_unreachable(tmp_path):
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
+    app = create_server(make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0"))
     migrate_app(app)
-    resp = app.server.test_client().get("/readyz")
+    resp = app.test_client().get("/readyz")
     body = resp.get_json()
     assert resp.status_code == 503
     assert body["failed"] == ["redis"]
@@ -32,10 +32,10 @@ def test_readyz_503_when_redis_unreachable(tmp_path):
 
 
 def test_readyz_503_when_database_unreachable(tmp_path):
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(database_url="postgresql://postgres@127.0.0.1:1/nope"))
-    resp = app.server.test_client().get("/readyz")
+    app = create_server(make_settings(database_url="postgresql://postgres@127.0.0.1:1/nope"))
+    resp = app.test_client().get("/readyz")
     assert resp.status_code == 503 and resp.get_json()["failed"] == ["database"]
 
 

@@ -12,11 +12,11 @@ EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtest
 def _roundtrip(database_url: str) -> None:
     from flask_migrate import downgrade, upgrade
 
-    from app import create_app
+    from app.server import create_server
 
-    app = create_app(make_settings(database_url=database_url))
+    app = create_server(make_settings(database_url=database_url))
     engine = sa.create_engine(database_url)
-    with app.server.app_context():
+    with app.app_context():
         upgrade()
         tables = set(sa.inspect(engine).get_table_names())
         assert EXPECTED <= tables and "alembic_version" in tables
@@ -47,11 +47,11 @@ def test_models_match_migrations_on_postgresql(fresh_pg_url):
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
 
-    from app import create_app
+    from app.server import create_server
     from app.extensions import db
 
-    app = create_app(make_settings(database_url=fresh_pg_url))
-    with app.server.app_context():
+    app = create_server(make_settings(database_url=fresh_pg_url))
+    with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)

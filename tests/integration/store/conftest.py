@@ -71,7 +71,9 @@ def engine(request, tmp_path):
             conn.exec_driver_sql("TRUNCATE candles, series RESTART IDENTITY CASCADE")
         yield engine
     else:
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+        from app.extensions import configure_sqlite
+
+        engine = configure_sqlite(sa.create_engine(f"sqlite:///{tmp_path / 'store.db'}"))
         db.metadata.create_all(engine, tables=[db.metadata.tables["series"], db.metadata.tables["candles"]])
         yield engine
         engine.dispose()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.market import store
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from app.market import store
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 pytestmark = pytest.mark.integration
 

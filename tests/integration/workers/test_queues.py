@@ -24,7 +24,7 @@ def test_job_runs_on_a_real_rq_worker_with_progress(pg_app, rq_worker, fresh_pg_
 
     from workers.queues import enqueue, fetch_job, runner
 
-    server = pg_app.server
+    server = pg_app
     with server.app_context():
         assert runner().mode == "rq"
         job = enqueue("ingest", "workers.system.ping", "hello", steps=4, delay_s=0.4)
@@ -44,10 +44,10 @@ def test_job_runs_on_a_real_rq_worker_with_progress(pg_app, rq_worker, fresh_pg_
 def test_failed_job_reports_its_error(pg_app, rq_worker, fresh_pg_url):
     from workers.queues import enqueue, fetch_job
 
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         job = enqueue("backtests", "workers.system.ping", "x", steps="not-a-number")
     rq_worker("backtests", burst=True, database_url=fresh_pg_url).wait(timeout=60)
-    with pg_app.server.app_context():
+    with pg_app.app_context():
         done = fetch_job(job.id)
     assert done.status == "failed"
     assert "TypeError" in done.error
@@ -56,14 +56,14 @@ def test_failed_job_reports_its_error(pg_app, rq_worker, fresh_pg_url):
 def test_unknown_queue_is_refused(pg_app):
     from workers.queues import enqueue
 
-    with pg_app.server.app_context(), pytest.raises(ValueError, match="unknown queue"):
+    with pg_app.app_context(), pytest.raises(ValueError, match="unknown queue"):
         enqueue("nope", "workers.system.ping")
 
 
 def test_inprocess_runner_runs_the_same_job(app):
     from workers.queues import enqueue, fetch_job, runner
 
-    with app.server.app_context():
+    with app.app_context():
         assert runner().mode == "inprocess"
         job = enqueue("ingest", "workers.system.ping", "local", steps=2)
         runner().wait(10)
@@ -80,7 +80,7 @@ def test_inprocess_runner_survives_a_killed_worker_thread(app):
 
     from workers.queues import enqueue, fetch_job, runner
 
-    with app.server.app_context():
+    with app.app_context():
         enqueue("ingest", "workers.system.ping", "first", steps=1)
         runner().wait(10)
         victim = runner().threads[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.market.timeframes import TIMEFRAMES, pandas_freq
+from app.marketdata import TIMEFRAMES, pandas_freq
 
 
 def _freq(freq: str) -> str:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis_synth import from_closes, random_walk
+from tests.unit.analysis.analysis_synth import from_closes, random_walk
 from app.analysis.config import ScoringConfig
 from app.analysis.fusion import fuse
 from app.analysis.quality import signal_quality

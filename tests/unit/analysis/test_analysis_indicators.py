@@ -7,7 +7,7 @@ import pytest
 
 from app.analysis.indicators import INDICATOR_COLUMNS, WARMUP_BARS, compute_indicators, tail_start
 
-from analysis_synth import random_walk
+from tests.unit.analysis.analysis_synth import random_walk
 
 
 def wilder_rsi(close: np.ndarray, n: int = 14) -> np.ndarray:

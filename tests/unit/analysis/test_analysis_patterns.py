@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis_synth import from_closes, from_rows, random_walk
+from tests.unit.analysis.analysis_synth import from_closes, from_rows, random_walk
 from app.analysis.indicators import compute_indicators
 from app.analysis.patterns import EVENTS, SWING_K, detect_events, events_to_list
 

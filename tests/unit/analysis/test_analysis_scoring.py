@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from analysis_synth import from_closes, random_walk
+from tests.unit.analysis.analysis_synth import from_closes, random_walk
 from app.analysis.config import ScoringConfig
 from app.analysis.patterns import EVENTS
 from app.analysis.scoring import (analyze_latest, combine, component_points, labels_for, score_latest,

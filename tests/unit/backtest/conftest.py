@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from backtest_candles import random_candles
+from tests.unit.backtest.backtest_candles import random_candles
 
 
 @pytest.fixture

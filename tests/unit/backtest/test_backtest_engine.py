@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from backtest_candles import make_candles, random_candles
+from tests.unit.backtest.backtest_candles import make_candles, random_candles
 
 from app.backtest.config import BacktestConfig, Costs
 from app.backtest.engine import TRADE_COLUMNS, prepare, run_backtest

@@ -7,7 +7,7 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
-from backtest_candles import make_candles
+from tests.unit.backtest.backtest_candles import make_candles
 
 from app.backtest.config import BacktestConfig, Costs
 from app.backtest.engine import BacktestResult, run_backtest

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
@@ -66,35 +64,3 @@ def test_xlsx_has_the_four_sheets_with_the_same_numbers(pair):
     assert config["data.data_hash"] == result.data_hash
     monthly = list(wb["monthly_returns"].iter_rows(values_only=True))
     assert monthly[0][0] == "year" and monthly[0][-1] == "total"
-
-
-class _Cells(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.values, self.scripts, self.external = {}, 0, []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "td" and "data-metric" in a:
-            self.values[(a["data-metric"], a["data-column"])] = a["data-value"]
-        if tag == "script":
-            self.scripts += 1
-            if a.get("src"):
-                self.external.append(a["src"])
-        if tag == "link" and a.get("href", "").startswith("http"):
-            self.external.append(a["href"])
-
-
-def test_html_tear_sheet_is_self_contained_and_shows_the_metrics(pair):
-    result, bench = pair
-    page = reports.tear_sheet_html(result, bench)
-    parser = _Cells()
-    parser.feed(page)
-    assert parser.external == []                          # nothing loaded from elsewhere
-    assert "plotly.js v" in page or re.search(r"plotly\.js.*v\d", page[:400_000])
-    assert len(page) > 1_000_000                          # plotly.js is inlined (megabytes)
-    m = compute_metrics(result)
-    assert float(parser.values[("sharpe", "strategy")]) == pytest.approx(m["sharpe"])
-    assert float(parser.values[("final_equity", "buy_and_hold")]) == pytest.approx(bench.final_equity)
-    assert result.data_hash in page and "taker_fee" in page
-    assert "Equity" in page and "Drawdown" in page

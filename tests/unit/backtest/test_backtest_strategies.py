@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from backtest_candles import make_candles, random_candles
+from tests.unit.backtest.backtest_candles import make_candles, random_candles
 
 from app.backtest.config import BacktestConfig
 from app.backtest.engine import run_backtest

@@ -5,7 +5,7 @@ import json
 
 import pandas as pd
 import pytest
-from backtest_candles import random_candles
+from tests.unit.backtest.backtest_candles import random_candles
 
 from app.backtest.config import BacktestConfig
 from app.backtest.metrics import compute_metrics

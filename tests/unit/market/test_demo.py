@@ -15,7 +15,7 @@ import pytest
 
 from app.market.sources import demo
 from app.market.sources.demo import DEMO_EXCHANGE, EPOCH, generate_demo_candles, last_closed_minute
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 END = pd.Timestamp("2025-06-01 12:34:56", tz="UTC")
 PAIR = ["BTC/USDT", "ETH/USDT"]

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.market.live import ticker_from_candles
+from app.market.ticker import ticker_from_candles
 from app.market.resample import resample_candles
 from app.market.sources.base import Source, Ticker
 from app.market.sources.demo import DEMO_EXCHANGE, EPOCH, DemoSource, generate_demo_candles
-from app.market.timeframes import OHLCV, TIMEFRAMES
+from app.marketdata import OHLCV, TIMEFRAMES
 
 NOW = datetime(2025, 6, 1, 12, 34, 56, tzinfo=timezone.utc)
 

@@ -1,4 +1,4 @@
-"""``app.market.live.ticker_from_candles``: the pure ticker maths used by the demo source and ingestion.
+"""``app.market.ticker.ticker_from_candles``: the pure ticker maths used by the demo source and ingestion.
 
 (The Redis side of ``app.market.live`` is covered in tests/integration/market/test_live.py.)
 """
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app.market.live import ticker_from_candles
+from app.market.ticker import ticker_from_candles
 from app.market.sources.base import Ticker
-from app.market.timeframes import OHLCV
+from app.marketdata import OHLCV
 
 
 def one_minute(n: int, start: str = "2025-01-01 00:00", close=None, volume=None) -> pd.DataFrame:

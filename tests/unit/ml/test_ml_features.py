@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from ml_synth import random_walk
+from tests.unit.ml.ml_synth import random_walk
 
 from ml.features import FEATURES, WARMUP, build_features, next_return
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from ml_synth import three_bar_pattern
+from tests.unit.ml.ml_synth import three_bar_pattern
 
 from ml.config import TrainConfig
 from ml.evaluate import walk_forward

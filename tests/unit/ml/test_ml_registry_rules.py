@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from ml_synth import random_walk
+from tests.unit.ml.ml_synth import random_walk
 
 from ml.config import TrainConfig
 from ml.registry import Registry, should_promote, slug

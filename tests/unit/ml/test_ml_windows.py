@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ml_synth import random_walk
+from tests.unit.ml.ml_synth import random_walk
 
 from ml.config import TrainConfig
 from ml.features import WARMUP, build_features, next_return

@@ -1,6 +1,6 @@
 """What the Signals page draws, from snapshots and stored rows: Plotly figures and table rows.
 
-Pure: snapshot dicts (``app.analysis.service.build_snapshot``) and frames in,
+Pure: snapshot dicts (``app.analysis.snapshot.build_snapshot``) and frames in,
 ``plotly.graph_objects.Figure`` / lists of dicts out; no Dash, no database.
 
 ``heatmap_figure(snapshots)``                symbols x (timeframes + fused), coloured by score 0..100
@@ -18,15 +18,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.market.charts import candlestick_figure
-from app.market.timeframes import TIMEFRAMES
+from app.figures import DOWN, TEMPLATE, UP
+from app.figures.market import candlestick_figure
+from app.marketdata import TIMEFRAMES
 from app.models.signal import FUSED
 
 # red -> grey -> green over 0..100 (50 = neutral)
 SCORE_COLORSCALE = [[0.0, "#c62828"], [0.3, "#e57373"], [0.5, "#9e9e9e"], [0.7, "#81c784"], [1.0, "#2e7d32"]]
 COLUMNS = (*TIMEFRAMES, FUSED)
-BULL, BEAR = "#26a69a", "#ef5350"
-_LAYOUT = dict(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+BULL, BEAR = UP, DOWN
+_LAYOUT = dict(template=TEMPLATE)
 
 
 def _score_of(snapshot: dict | None, column: str) -> float | None:

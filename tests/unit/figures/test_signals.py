@@ -1,14 +1,13 @@
-"""Pure parts of the Signals glue: the snapshot document and what the page draws from it."""
-import json
+"""app.figures.signals: what the Signals page draws from snapshots and stored rows."""
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from app.analysis import service, views
-from app.analysis.scoring import analyze_latest
-from app.analysis.types import FusedSignal, Reason, Signal
+from app.analysis.scoring import analyze_frames
+from app.analysis.snapshot import build_snapshot, event_records
+from app.figures import signals as views
 from app.market.resample import resample_many
 from app.market.sources.demo import generate_demo_candles
 
@@ -23,37 +22,9 @@ def frames():
 
 @pytest.fixture(scope="module")
 def snapshot(frames):
-    signals, fused = analyze_latest(frames, "BTC/USDT")
-    events = {tf: service.recent_events(f, tf) for tf, f in frames.items()}
-    return service.build_snapshot("demo", signals, fused, events, computed_at=END)
-
-
-def _sig(tf, score, reasons):
-    return Signal("BTC/USDT", tf, pd.Timestamp(END), score, 0.8, "buy", [Reason(t, p, c) for t, p, c in reasons])
-
-
-def test_snapshot_is_json_and_ranks_reasons_by_points_times_share():
-    signals = {"1h": _sig("1h", 70, [("RSI low on 1h", 10.0, "rsi"), ("small", 0.5, "obv")]),
-               "1m": _sig("1m", 58, [("Trend up on 1m", 12.0, "trend")])}
-    fused = FusedSignal("BTC/USDT", pd.Timestamp(END), 66.0, 0.7, "buy", 1.0,
-                        {"1h": {"weight": 1.5, "share": 0.8}, "1m": {"weight": 0.5, "share": 0.2}}, [])
-    snap = service.build_snapshot("demo", signals, fused, computed_at=END)
-    assert json.loads(json.dumps(snap, allow_nan=False)) == snap
-    # 10 x 0.8 = 8 beats 12 x 0.2 = 2.4 beats 0.5 x 0.8 = 0.4
-    assert snap["top_reasons"] == ["RSI low on 1h", "Trend up on 1m", "small"]
-    assert list(snap["timeframes"]) == ["1m", "1h"]  # TIMEFRAMES order
-    assert snap["timeframes"]["1h"]["share"] == 0.8 and snap["computed_at"] == END.isoformat()
-
-
-def test_recent_events_only_cover_the_last_bars_and_use_past_data(frames):
-    frame = frames["15m"]
-    events = service.recent_events(frame, "15m", bars=100)
-    assert events and all(pd.Timestamp(e["time"]) >= frame.index[-100] for e in events)
-    # detecting on a frame cut at bar t gives the same events up to t (no look-ahead)
-    cut = frame.index[-40]
-    early = [e for e in service.recent_events(frame.loc[:cut], "15m", bars=60)
-             if pd.Timestamp(e["time"]) >= frame.index[-100]]
-    assert early == [e for e in events if pd.Timestamp(e["time"]) <= cut]
+    signals, fused, events = analyze_frames(frames, "BTC/USDT")
+    return build_snapshot("demo", signals, fused, {tf: event_records(events[tf], frames[tf].index) for tf in signals},
+                          computed_at=END)
 
 
 def test_heatmap_has_a_cell_per_symbol_and_timeframe_on_a_fixed_0_100_scale(snapshot):
@@ -123,26 +94,3 @@ def test_quality_rows_drop_empty_labels_and_nan():
     assert [r["label"] for r in rows] == ["buy", "all"]
     assert rows[0]["hit_rate"] == 0.583 and rows[0]["mean_return_pct"] == 0.1235
     assert rows[1]["hit_rate"] is None
-
-
-def test_signal_cache_keys_and_validation():
-    class FakeRedis:
-        def __init__(self):
-            self.data, self.ttl = {}, {}
-
-        def set(self, key, value, ex=None):
-            self.data[key], self.ttl[key] = value, ex
-
-        def mget(self, keys):
-            return [self.data.get(k) for k in keys]
-
-    r = FakeRedis()
-    cache = service.SignalCache(r, prefix="cw", ttl_s=60)
-    cache.write({"symbol": "BTC/USDT", "fused": {"score": 61.0}})
-    assert r.ttl == {"cw:signals:BTC/USDT": 60}
-    assert cache.read("btc/usdt") == {"symbol": "BTC/USDT", "fused": {"score": 61.0}}
-    assert cache.read_many(["ETH/USDT"]) == {"ETH/USDT": None}
-    with pytest.raises(ValueError):
-        service.SignalCache(r, ttl_s=0)
-    with pytest.raises(ValueError):
-        cache.key("not a symbol")

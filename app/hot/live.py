@@ -1,4 +1,4 @@
-"""Redis hot state for live market data: written by ingestion, read by the UI.
+"""Live candles and tickers in Redis: written by the ingest job, read by the pages.
 
 Keys (``prefix`` comes from ``Settings.redis_prefix``, default ``"cw"``)::
 
@@ -34,8 +34,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from app.market.sources.base import Ticker, require_utc
-from app.market.timeframes import OHLCV, check_candle_frame, timeframe_seconds, validate_symbol
+from app.marketdata import (OHLCV, Ticker, candles_from_arrays, check_candle_frame, is_checked, require_utc,
+                            timeframe_seconds, validate_symbol)
 
 DEFAULT_TTL_S = 2 * 86_400  # longer than the slowest refresh cadence (1d)
 DEFAULT_TICKER_TTL_S = 600  # a ticker older than this is worse than none
@@ -51,31 +51,9 @@ def _check_name(value: str, what: str) -> str:
     return value
 
 
-def ticker_from_candles(symbol: str, df_1m: pd.DataFrame) -> Ticker:
-    """Ticker from 1m candles: last close, % change over 24 h, 24 h base volume.
-
-    The 24 h window is the 1440 minutes ending at the last bar's close
-    (``time`` = that close time). The reference price is the close of the
-    latest bar that ended at or before the window start; when the frame is
-    shorter than a day it is the first bar's open. Pure; no look-ahead.
-    """
-    symbol = validate_symbol(symbol)
-    if df_1m is None or len(df_1m) == 0:
-        raise ValueError(f"no candles to build a {symbol} ticker from")
-    _check_frame(df_1m)
-    index = df_1m.index
-    close_time = index[-1] + pd.Timedelta(minutes=1)
-    window_start = close_time - pd.Timedelta(days=1)
-    price = float(df_1m["close"].iloc[-1])
-    before = index <= window_start - pd.Timedelta(minutes=1)
-    ref = float(df_1m["close"][before].iloc[-1]) if before.any() else float(df_1m["open"].iloc[0])
-    volume = float(df_1m["volume"][index >= window_start].sum())
-    change = (price / ref - 1.0) * 100.0 if ref else 0.0
-    return Ticker(symbol=symbol, price=price, change_24h_pct=change, volume_24h=volume,
-                  time=close_time.to_pydatetime())
-
-
 def _check_frame(df: pd.DataFrame) -> None:
+    if is_checked(df):  # checked once where it entered the system
+        return
     check_candle_frame(df, "candle frame", strict_utc=False)
     if not df.index.is_monotonic_increasing or df.index.has_duplicates:
         raise ValueError("candle frame index must be strictly increasing")
@@ -83,7 +61,7 @@ def _check_frame(df: pd.DataFrame) -> None:
 
 def _encode(df: pd.DataFrame) -> np.ndarray:
     values = df[OHLCV].to_numpy(dtype="float64")
-    if not np.isfinite(values).all():
+    if not is_checked(df) and not np.isfinite(values).all():
         raise ValueError("candle frame contains NaN or infinite values")
     seconds = df.index.tz_convert("UTC").as_unit("s").asi8
     if (df.index.as_unit("us").asi8 != seconds * 1_000_000).any():
@@ -96,10 +74,10 @@ def _encode(df: pd.DataFrame) -> np.ndarray:
 
 
 def _decode(raw: bytes) -> pd.DataFrame:
+    """Cached records back to a checked frame: they were checked before they were written."""
     records = np.frombuffer(raw, dtype=_RECORD)
-    index = pd.DatetimeIndex(records["t"].astype("datetime64[s]").astype("datetime64[us]"),
-                             name="time").tz_localize("UTC")
-    return pd.DataFrame({c: records[c].astype("float64") for c in OHLCV}, index=index)
+    values = np.column_stack([records[c] for c in OHLCV]) if len(records) else np.empty((0, len(OHLCV)))
+    return candles_from_arrays(records["t"] * 1_000_000, values)
 
 
 def _ticker_to_json(exchange: str, t: Ticker) -> bytes:

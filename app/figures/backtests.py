@@ -1,8 +1,8 @@
-"""Plotly figures and display helpers for the Backtests page (pure: pandas in, figures out).
+"""Plotly figures and display helpers for the Backtests page and the tear sheet (pure: pandas in, figures out).
 
 Curves longer than ``CHART_POINTS`` are thinned to the last value of each
-bucket (the same rule as the tear sheet), so a 1m run over a year stays light
-in the browser.
+bucket (:func:`app.figures.thin`), so a 1m run over a year stays light in the
+browser.
 """
 from __future__ import annotations
 
@@ -14,27 +14,28 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.backtest.metrics import METRIC_LABELS, drawdown
-from app.backtest.reports import _fmt
+from app.figures import DOWN, TEMPLATE, UP, thin
 
-CHART_POINTS = 3000
 PERCENT = {"total_return", "annual_return", "volatility", "max_drawdown", "win_rate", "exposure"}
-_LAYOUT = dict(template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-               margin=dict(l=50, r=20, t=40, b=30), hovermode="x unified",
+_LAYOUT = dict(template=TEMPLATE, margin=dict(l=50, r=20, t=40, b=30), hovermode="x unified",
                legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
-UP, DOWN = "#26a69a", "#ef5350"
 
 
-def thin(series: pd.Series, points: int = CHART_POINTS) -> pd.Series:
-    if len(series) <= points:
-        return series
-    step = math.ceil(len(series) / points)
-    return series.iloc[step - 1::step]
+def fmt_value(key: str, value) -> str:
+    """One metric for display: percentages for the fractional ones, infinities as symbols."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—" if value is None or math.isnan(value) else ("∞" if value > 0 else "-∞")
+    if key in PERCENT:
+        return f"{value * 100:.2f}%"
+    if key == "n_trades":
+        return str(int(value))
+    return f"{value:,.4f}"
 
 
 def fmt_metric(key: str, value) -> str:
     if value is None:
         return "—"
-    return _fmt(key, float(value))
+    return fmt_value(key, float(value))
 
 
 def equity_figure(equity: pd.Series, benchmark: pd.Series | None, title: str = "Equity") -> go.Figure:
@@ -110,3 +111,18 @@ def metric_rows(metrics: dict, benchmark: dict | None) -> list[dict]:
     """Every metric as display rows: label, strategy, buy & hold."""
     return [{"metric": label, "strategy": fmt_metric(k, metrics.get(k)),
              "buy_and_hold": fmt_metric(k, (benchmark or {}).get(k))} for k, label in METRIC_LABELS.items()]
+
+
+def history_rows(runs) -> list[dict]:
+    """The Backtests page's history table rows for a user's stored runs (newest first)."""
+    out = []
+    for r in runs:
+        m = r.metrics or {}
+        out.append({"id": r.id, "created": f"{r.created_at:%Y-%m-%d %H:%M}", "status": r.status, "kind": r.kind,
+                    "symbol": r.symbol, "timeframe": r.timeframe, "strategy": r.strategy,
+                    "params": ", ".join(f"{k}={v}" for k, v in (r.params or {}).items()),
+                    "total_return": fmt_metric("total_return", m.get("total_return")),
+                    "sharpe": fmt_metric("sharpe", m.get("sharpe")),
+                    "max_drawdown": fmt_metric("max_drawdown", m.get("max_drawdown")),
+                    "n_trades": m.get("n_trades")})
+    return out

@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-UP, DOWN = "#26a69a", "#ef5350"
+from app.figures import DOWN, TEMPLATE, UP
 
 
 def candlestick_figure(df: pd.DataFrame, title: str = "", demo: bool = False) -> go.Figure:
@@ -19,9 +19,8 @@ def candlestick_figure(df: pd.DataFrame, title: str = "", demo: bool = False) ->
     fig.add_trace(go.Bar(x=df.index, y=df["volume"], marker_color=colors, name="volume", showlegend=False),
                   row=2, col=1)
     fig.update_layout(
-        template="plotly_dark", title=title, margin=dict(l=40, r=20, t=40, b=20), height=560,
-        xaxis_rangeslider_visible=False, uirevision=title, paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)", hovermode="x unified",
+        template=TEMPLATE, title=title, margin=dict(l=40, r=20, t=40, b=20), height=560,
+        xaxis_rangeslider_visible=False, uirevision=title, hovermode="x unified",
     )
     fig.update_yaxes(title_text="price", row=1, col=1)
     fig.update_yaxes(title_text="volume", row=2, col=1)

@@ -1,16 +1,15 @@
 """Health of each exchange feed (circuit breaker state, last success, last error) for the admin page.
 
-Written by the ingest job after every refresh; in production it lives in Redis
-(``cw:feeds:<exchange>``, one JSON document with a TTL) so the web process sees
-what every worker saw; in embedded mode the job and the page share one process
-and a plain dict serves.
+Written by the ingest job after every refresh, read by the Admin page. Key
+``{prefix}:feeds:{exchange}``: one JSON document, TTL ``TTL_S``. In production the
+store is Redis, so the web process sees what every worker saw; in embedded mode
+the job and the page share one process and an in-process ``MemoryStore`` serves.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import MutableMapping
 
 TTL_S = 24 * 3600
 
@@ -31,7 +30,7 @@ class FeedHealth:
 
 def record(store, prefix: str, exchange: str, snapshot, error: str | None = None,
            now: datetime | None = None) -> FeedHealth:
-    """Record one refresh outcome. ``store`` is a Redis client or a dict (embedded mode)."""
+    """Record one refresh outcome. ``store`` is a Redis client or a ``MemoryStore`` (embedded mode)."""
     now_s = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     previous = read(store, prefix, exchange)
     health = FeedHealth(
@@ -44,10 +43,7 @@ def record(store, prefix: str, exchange: str, snapshot, error: str | None = None
         updated_at=now_s,
     )
     key = f"{prefix}:feeds:{exchange}"
-    if isinstance(store, MutableMapping):
-        store[key] = health.to_json()
-    else:
-        store.set(key, health.to_json(), ex=TTL_S)
+    store.set(key, health.to_json(), ex=TTL_S)
     return health
 
 
@@ -58,8 +54,5 @@ def read(store, prefix: str, exchange: str) -> FeedHealth | None:
 
 
 def read_all(store, prefix: str) -> list[FeedHealth]:
-    if isinstance(store, MutableMapping):
-        keys = sorted(k for k in store if k.startswith(f"{prefix}:feeds:"))
-        return [FeedHealth(**json.loads(store[k])) for k in keys]
     keys = sorted(store.scan_iter(match=f"{prefix}:feeds:*"))
     return [FeedHealth(**json.loads(v)) for v in store.mget(keys) if v is not None] if keys else []

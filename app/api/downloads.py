@@ -1,0 +1,76 @@
+"""Report downloads of a stored backtest: trades CSV, result JSON, XLSX workbook, HTML tear sheet.
+
+``GET /backtests/<id>/download/<name>`` with ``name`` one of
+``REPORTS``. The request guard already refuses anonymous requests;
+here the run's owner is checked on the server: another user's run, an
+unknown one, or one without a result yet is a 404 (not a 403, so ids of
+other users' runs are not confirmed).
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+REPORTS = {  # download name -> (mimetype, file suffix)
+    "trades.csv": ("text/csv", "trades.csv"),
+    "result.json": ("application/json", "result.json"),
+    "report.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "report.xlsx"),
+    "tearsheet.html": ("text/html", "tearsheet.html"),
+}
+
+bp = Blueprint("backtest_downloads", __name__)
+
+
+def render_report(session: Session, user_id: int, backtest_id: int, name: str) -> tuple[bytes, str, str]:
+    """(body, mimetype, filename) of one download of the user's own finished run.
+
+    The renderers are imported here, not at module level: the server factory registers this
+    blueprint in every process, and a worker must not load the backtest engine or plotly for it.
+    """
+    from app.backtest.reports import to_dict, to_xlsx, trades_csv
+    from app.backtest.results import RunNotFound, get_run, rebuild
+    from app.figures.tearsheet import tear_sheet_html
+
+    if name not in REPORTS:
+        raise RunNotFound(f"no report {name!r}")
+    row = get_run(session, user_id, backtest_id)
+    result, bench = rebuild(session, row)
+    mimetype, suffix = REPORTS[name]
+    filename = f"backtest-{row.id}-{row.strategy}-{row.symbol.replace('/', '')}-{row.timeframe}-{suffix}"
+    if name == "trades.csv":
+        body = trades_csv(result)
+    elif name == "result.json":
+        doc = to_dict(result, bench)
+        doc["run"] = {"id": row.id, "kind": row.kind, "batch_id": row.batch_id, "request": row.config,
+                      "walk_forward_windows": (row.details or {}).get("windows")}
+        body = json.dumps(doc, allow_nan=False).encode("utf-8")
+    elif name == "report.xlsx":
+        body = to_xlsx(result, bench)
+    else:
+        body = tear_sheet_html(result, bench).encode("utf-8")
+    return body, mimetype, filename
+
+
+def download_url(backtest_id: int, name: str) -> str:
+    return f"/backtests/{int(backtest_id)}/download/{name}"
+
+
+@bp.get("/backtests/<int:backtest_id>/download/<name>")
+def download(backtest_id: int, name: str):
+    from app.backtest.results import RunNotFound
+
+    if not current_user.is_authenticated:
+        abort(404)
+    try:
+        body, mimetype, filename = render_report(db.session, current_user.id, backtest_id, name)
+    except RunNotFound:
+        abort(404)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,63 @@
+"""Submitting backtests: validate a request against what is stored, then insert one ``queued`` row per run.
+
+Nothing here enqueues: ``workers.backtests.submit`` calls :func:`create_runs` and enqueues the
+jobs (one ``run`` job, or a ``batch`` fan-out job for several rows).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.backtest.requests import RunSpec, parse_request
+from app.market import query, store
+from app.models.backtest import Backtest
+
+
+def count_bars(exchange: str, symbol: str, timeframe: str, start: datetime, end: datetime, session: Session) -> int:
+    """Stored bars of the series in ``[start, end)``, counted by the database."""
+    conn = session.connection()
+    sid = store.find_series(conn, exchange, symbol, timeframe)
+    return 0 if sid is None else store.count_candles(conn, sid, start, end)
+
+
+def validate(session: Session, form: dict) -> list[RunSpec]:
+    """Parse a request against the stored catalog; raises ``InvalidRequest`` with every message."""
+    cat = query.catalog(session)
+    return parse_request(form, cat, lambda *a: count_bars(*a, session=session), has_model=_has_model)
+
+
+def _has_model(symbol: str, timeframe: str) -> bool:
+    from app.mlops.service import registry
+
+    return registry().champion(symbol, timeframe) is not None
+
+
+def create_rows(session: Session, user_id: int, specs: list[RunSpec]) -> tuple[list[Backtest], str | None]:
+    batch_id = uuid.uuid4().hex if len(specs) > 1 else None
+    rows = [Backtest(user_id=user_id, batch_id=batch_id, kind=spec.kind, status="queued", progress=0.0,
+                     phase="queued", exchange=spec.exchange, symbol=spec.symbol, timeframe=spec.timeframe,
+                     strategy=spec.strategy, params=spec.params, config=spec.to_json(), start_at=spec.start,
+                     end_at=spec.end) for spec in specs]
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        row.job_id = run_job_id(row.id)
+    return rows, batch_id
+
+
+def run_job_id(backtest_id: int) -> str:
+    return f"backtest-{backtest_id}"
+
+
+def create_runs(session: Session, user_id: int, form: dict) -> tuple[list[Backtest], str | None]:
+    """Validate, insert the rows and commit; returns them with the batch id (None for one run).
+
+    Nothing is written on bad input (``InvalidRequest``).
+    """
+    specs = validate(session, form)
+    session.commit()  # end the read transaction: the inserts below start a write one (SQLite)
+    rows, batch_id = create_rows(session, user_id, specs)
+    session.commit()
+    return rows, batch_id

@@ -1,0 +1,83 @@
+"""Hot state: the Redis connection and every Redis-backed store, in one place.
+
+Jobs write these stores, pages read them; both get them from the functions below, built from
+``Settings`` (never from ``workers``). Keys are namespaced ``{prefix}:<area>:<id>`` with
+``prefix = Settings.redis_prefix`` (default ``cw``); each store states its TTL next to its keys:
+
+========================================================  ===========================  ==========
+key                                                       store                        TTL
+========================================================  ===========================  ==========
+``{prefix}:live:candles:{exchange}:{symbol}:{tf}``        :class:`~app.hot.live.LiveCache` (binary)  2 days
+``{prefix}:live:ticker:{exchange}:{symbol}``              :class:`~app.hot.live.LiveCache` (JSON)    10 min
+``{prefix}:signals:{symbol}``                             :class:`~app.hot.signals.SignalCache`      1 h
+``{prefix}:feeds:{exchange}``                             :mod:`app.hot.feeds`                       1 day
+``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
+``{prefix}:breaker:{exchange}:*``                         the exchange circuit breaker's shared state  none
+========================================================  ===========================  ==========
+
+Job progress lives in RQ's own ``job.meta`` (reached through ``workers.queues.fetch_job``).
+
+Embedded mode (no ``REDIS_URL``): the live candle and signal caches are off (pages read the
+database, exactly as they fall back to it when a key is cold), and the small documents (feed
+health, catalogue, breaker state) live in one in-process :class:`~app.hot.memory.MemoryStore`,
+which is enough because the web server and its jobs share that one process.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app
+from redis import Redis
+
+from app.hot.catalog import CatalogCache
+from app.hot.live import LiveCache
+from app.hot.memory import MemoryStore
+from app.hot.signals import SignalCache
+from app.settings import Settings
+
+
+@lru_cache(maxsize=8)
+def redis_connection(url: str) -> Redis:
+    """One client (and connection pool) per URL per process.
+
+    Caching a *connection* is fine; caching *data* here is not (convention 5).
+    """
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10, health_check_interval=30)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings if settings is not None else current_app.config["CW_SETTINGS"]
+
+
+def kv_store(settings: Settings | None = None):
+    """Redis in production; this process's ``MemoryStore`` in embedded mode."""
+    settings = _settings(settings)
+    if not settings.embedded:
+        return redis_connection(settings.redis_url)
+    return current_app.extensions.setdefault("cw_hot_memory", MemoryStore())
+
+
+def live_cache(settings: Settings | None = None) -> LiveCache | None:
+    """Live candles and tickers, or None in embedded mode (pages then read the database)."""
+    settings = _settings(settings)
+    if settings.embedded:
+        return None
+    return LiveCache(redis_connection(settings.redis_url), prefix=settings.redis_prefix)
+
+
+def signal_cache(settings: Settings | None = None) -> SignalCache | None:
+    """Signal snapshots, or None in embedded mode (pages then read the database)."""
+    settings = _settings(settings)
+    if settings.embedded:
+        return None
+    return SignalCache(redis_connection(settings.redis_url), prefix=settings.redis_prefix)
+
+
+def feed_store(settings: Settings | None = None):
+    """Where feed health documents live (see :mod:`app.hot.feeds`)."""
+    return kv_store(settings)
+
+
+def catalog_cache(settings: Settings | None = None) -> CatalogCache:
+    settings = _settings(settings)
+    return CatalogCache(kv_store(settings), prefix=settings.redis_prefix)

@@ -1,0 +1,83 @@
+"""The Flask server factory: extensions, blueprints and CLI commands, without Dash.
+
+RQ workers, ``rq cron`` and CLI commands build only this (``workers/context.py``); the web
+process builds :func:`app.create_app`, which adds the Dash pages and callbacks on top. This
+module and ``app/__init__.py`` are the composition root: they may import from every layer, and
+nothing imports them but ``wsgi.py``, the worker context and tests.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, redirect, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_server(settings: Settings | None = None) -> Flask:
+    """Build the Flask server from ``settings`` (or the environment)."""
+    settings = settings or Settings.from_env()
+    server = Flask("app", static_folder=None)
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_KEY_PREFIX=f"{settings.redis_prefix}:ratelimit",
+        CW_SETTINGS=settings,
+        TESTING=settings.env == "testing",
+    )
+
+    @server.get("/market")
+    def _market_alias():
+        query = request.query_string.decode()
+        return redirect("/" + (f"?{query}" if query else ""))
+
+    if settings.production:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # behind nginx
+    _extensions(server, settings)
+    return server
+
+
+def _extensions(server: Flask, settings: Settings) -> None:
+    from prometheus_client import CollectorRegistry
+    from prometheus_flask_exporter import PrometheusMetrics
+
+    import app.models  # noqa: F401 - registers every table on db.metadata
+    from app import api, auth, theme
+    from app.extensions import db, init_db, limiter, migrate
+    from app.ops import health, logs
+
+    logs.configure_logging(json_logs=settings.production)
+    if settings.sqlite_path is not None:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    init_db(server)
+    migrate.init_app(server, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    limiter.init_app(server)
+    logs.init_app(server)
+    auth.init_app(server)
+    server.register_blueprint(health.bp)
+    server.register_blueprint(theme.bp)
+    api.init_app(server)
+    # Each server gets its own registry, so several servers in one process (tests) don't collide.
+    server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
+                                                        group_by="url_rule")
+
+    from app.market.cli import candles_cli
+    from app.mlops.cli import ml_cli
+    from workers import cli as job_cli
+    import workers.queues
+
+    server.cli.add_command(candles_cli)
+    server.cli.add_command(ml_cli)
+    job_cli.init_app(server)
+    workers.queues.init_app(server, settings)

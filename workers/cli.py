@@ -1,0 +1,73 @@
+"""CLI commands that enqueue jobs (the job layer's): ``flask candles refresh`` and ``flask demo seed``."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+
+@click.command("refresh")
+def refresh_all() -> None:
+    """Enqueue a refresh of every watch-list series (RQ workers pick them up; embedded: run now)."""
+    from workers.schedule import enqueue_refreshes
+    from workers.queues import runner
+
+    settings = current_app.config["CW_SETTINGS"]
+    jobs = enqueue_refreshes(settings, settings.timeframes)
+    if runner().mode == "inprocess":
+        runner().wait(timeout=600)
+    click.echo(f"{len(jobs)} refresh jobs enqueued ({runner().mode} runner)")
+
+
+@click.group("demo", cls=AppGroup)
+def demo_cli() -> None:
+    """Demo users and market data."""
+
+
+@demo_cli.command("seed")
+@click.option("--no-market", is_flag=True, help="Only create the demo users.")
+def seed(no_market: bool) -> None:
+    """Create demo users (unless disabled) and load market data (Binance if reachable, else demo)."""
+    import app.hot as hot
+    from app.demo import DEMO_USERS, ensure_demo_users
+    from app.market.seed import seed_market
+
+    settings = current_app.config["CW_SETTINGS"]
+    if settings.create_demo_users:
+        creds = ensure_demo_users()
+        click.echo("Demo accounts (embedded/demo mode only):")
+        for email, role in DEMO_USERS:
+            click.echo(f"  {role:7s} {email}  password: {creds.get(email, '(created earlier, see var/)')}")
+    if no_market:
+        return
+    report = seed_market(db.session, settings)
+    hot.catalog_cache(settings).invalidate()
+    if report.fallback_reason:
+        click.echo(f"Exchange unreachable ({report.fallback_reason}).")
+    label = "OFFLINE DEMO DATA (synthetic)" if report.source == "demo" else f"real candles from {report.source}"
+    click.echo(f"Market data: {label}; {report.total_rows} rows written in {report.seconds:.1f}s.")
+    _first_analysis(report.source, settings)
+
+
+def _first_analysis(exchange: str, settings) -> None:
+    """Score every watch-list symbol once so the Signals page has data from the first page view."""
+    from workers.pipeline import enqueue_analysis
+    from workers.queues import runner
+
+    for symbol in settings.watchlist:
+        enqueue_analysis(exchange, symbol, settings)
+    if runner().mode == "inprocess":
+        runner().wait(timeout=600)
+        click.echo(f"Signals computed for {', '.join(settings.watchlist)}.")
+    else:
+        click.echo("Signal analysis enqueued for the RQ workers.")
+
+
+def init_app(server: Flask) -> None:
+    """Add the job layer's commands to the server's CLI (``candles refresh`` joins the ``candles`` group)."""
+    from app.market.cli import candles_cli
+
+    candles_cli.add_command(refresh_all)
+    server.cli.add_command(demo_cli)

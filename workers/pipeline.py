@@ -1,0 +1,86 @@
+"""The pipeline: which stage follows which, decided here and only here.
+
+    schedule ─▶ ingest.refresh(exchange, symbol, tf)
+                  │ new closed bars
+                  ▼
+                analysis.analyze(exchange, symbol)      one queued run per symbol (bursts coalesce)
+                  │ after every run
+                  ▼
+                ml.predict(exchange, symbol)            only when the symbol has a champion model
+
+Job functions call :func:`after_ingest` / :func:`after_analysis` when they finish; nothing in the
+domain packages enqueues. A new stage (alert evaluation, paper trading) is one more function in
+``AFTER_ANALYSIS``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from app.marketdata import validate_symbol
+from app.settings import Settings
+from workers.queues import JobRef, enqueue, fetch_job, runner
+
+log = logging.getLogger(__name__)
+PENDING_TTL_S = 600
+WAITING = ("queued", "deferred", "scheduled")
+
+
+def _fixed_id(exchange: str, symbol: str) -> str:
+    return f"analyze-{exchange}-{symbol.replace('/', '-')}"
+
+
+def enqueue_analysis(exchange: str, symbol: str, settings: Settings) -> tuple[JobRef, bool]:
+    """Enqueue ``analyze(exchange, symbol)`` unless one is already waiting; returns (job, enqueued?).
+
+    Coalescing: while an analysis of the symbol is still *queued*, further requests return that job
+    instead of adding another, so one burst of new bars across six timeframes costs one analysis
+    (it reads whatever is stored when it starts).
+    """
+    exchange, symbol = exchange.strip().lower(), validate_symbol(symbol)
+    run = runner()
+    if run.mode == "rq":
+        pointer = f"{settings.redis_prefix}:signals:pending:{exchange}:{symbol}"
+        pending = run.connection.get(pointer)
+        job = fetch_job(pending.decode()) if pending else None
+        if job is not None and job.status in WAITING:
+            return job, False
+        job = enqueue("analysis", "workers.analysis.analyze", exchange, symbol)
+        run.connection.set(pointer, job.id, ex=PENDING_TTL_S)
+        return job, True
+    # in-process: a job id per symbol is safe to reuse (the runner keeps one entry per id)
+    job = fetch_job(_fixed_id(exchange, symbol))
+    if job is not None and job.status in WAITING:
+        return job, False
+    return enqueue("analysis", "workers.analysis.analyze", exchange, symbol, job_id=_fixed_id(exchange, symbol)), True
+
+
+def after_ingest(exchange: str, symbol: str, timeframe: str, new_closed_bars: int, settings: Settings) -> str | None:
+    """New closed bars go to analysis; returns the analysis job id (None when there were none)."""
+    if not new_closed_bars:
+        return None
+    job, enqueued = enqueue_analysis(exchange, symbol, settings)
+    log.info("new closed bars: %s %s %s -> analysis %s (%s)", exchange, symbol, timeframe, job.id,
+             "enqueued" if enqueued else "already queued")
+    return job.id
+
+
+def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Enqueue ``workers.ml.predict`` when the symbol has a champion model on any timeframe
+    (a directory check: nothing heavy is imported otherwise). Returns the job id or None."""
+    from app.mlops.predict import champions
+
+    if not champions(symbol, settings.timeframes):
+        return None
+    return enqueue("ml", "workers.ml.predict", exchange, symbol).id
+
+
+# The stages that follow an analysis run, in order: (name, enqueue(exchange, symbol, settings) -> job id | None).
+AFTER_ANALYSIS: tuple[tuple[str, Callable[[str, str, Settings], str | None]], ...] = (
+    ("ml_job", enqueue_prediction),
+)
+
+
+def after_analysis(exchange: str, symbol: str, settings: Settings) -> dict[str, str | None]:
+    """Enqueue every stage that follows analysis; returns ``{stage: job id or None}``."""
+    return {name: stage(exchange, symbol, settings) for name, stage in AFTER_ANALYSIS}
