@@ -41,8 +41,10 @@ def source_for(exchange: str, settings: Settings) -> Source:
             _sources[key] = DemoSource(settings.watchlist, seed=settings.demo_seed)
         else:
             from app.market.sources import make_source
+            from app.market.sources.breaker import CircuitBreaker
 
-            _sources[key] = make_source(key, settings)
+            breaker = CircuitBreaker(key, storage=hot.breaker_storage(key, settings))
+            _sources[key] = make_source(key, settings, breaker=breaker)
     return _sources[key]
 
 

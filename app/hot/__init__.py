@@ -12,14 +12,15 @@ key                                                       store                 
 ``{prefix}:signals:{symbol}``                             :class:`~app.hot.signals.SignalCache`      1 h
 ``{prefix}:feeds:{exchange}``                             :mod:`app.hot.feeds`                       1 day
 ``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
-``{prefix}:breaker:{exchange}:*``                         the exchange circuit breaker's shared state  none
+``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker)   none
 ========================================================  ===========================  ==========
 
 Job progress lives in RQ's own ``job.meta`` (reached through ``workers.queues.fetch_job``).
 
 Embedded mode (no ``REDIS_URL``): the live candle and signal caches are off (pages read the
 database, exactly as they fall back to it when a key is cold), and the small documents (feed
-health, catalogue, breaker state) live in one in-process :class:`~app.hot.memory.MemoryStore`,
+health, catalogue) live in one in-process :class:`~app.hot.memory.MemoryStore` (the breaker in
+pybreaker's own memory storage),
 which is enough because the web server and its jobs share that one process.
 """
 from __future__ import annotations
@@ -76,6 +77,18 @@ def signal_cache(settings: Settings | None = None) -> SignalCache | None:
 def feed_store(settings: Settings | None = None):
     """Where feed health documents live (see :mod:`app.hot.feeds`)."""
     return kv_store(settings)
+
+
+def breaker_storage(name: str, settings: Settings | None = None):
+    """Where an exchange's circuit breaker keeps its state: Redis in production (every worker shares
+    it), this process's memory in embedded mode."""
+    import pybreaker
+
+    settings = _settings(settings)
+    if settings.embedded:
+        return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+    return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, redis_connection(settings.redis_url),
+                                         namespace=f"{settings.redis_prefix}:breaker:{name}")
 
 
 def catalog_cache(settings: Settings | None = None) -> CatalogCache:

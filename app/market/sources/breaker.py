@@ -1,28 +1,33 @@
-"""A small circuit breaker for calls to one exchange.
+"""The circuit breaker around one exchange: pybreaker's state machine, its state shared in Redis.
 
-States:
+States (as the feed-health panel shows them):
 
 * ``closed`` – calls go through; consecutive failures are counted.
-* ``open`` – after ``failure_threshold`` consecutive failures every call fails
-  fast with :class:`CircuitOpenError` until ``reset_timeout_s`` has passed.
-* ``half_open`` – after the cool-down ONE trial call is let through; success
-  closes the breaker (count reset), failure opens it again for another cool-down.
+* ``open`` – after ``failure_threshold`` consecutive failures every call fails fast with
+  :class:`CircuitOpenError` until ``reset_timeout_s`` has passed.
+* ``half_open`` – after the cool-down the next call is a trial: success closes the breaker
+  (count reset), failure opens it again for another cool-down.
 
-The clock is injected (a monotonic ``() -> float`` in seconds) so tests run
-instantly. The breaker is thread-safe.
+Only failures that say the exchange is unwell count (:data:`FAILURES`: unavailable, rate limited,
+garbage payload); an answer such as "unknown symbol" proves it is healthy and resets the count.
+With ``pybreaker.CircuitRedisStorage`` (what ``app.hot.breaker_storage`` gives in production)
+every worker process sees and moves the same breaker, so the Admin page shows one truth. pybreaker
+keeps the open time in whole seconds in Redis and runs one call at a time through a breaker per
+process; across processes a half-open breaker may let one trial through per process.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
-from typing import Callable
+from datetime import datetime, timezone
 
-from app.market.sources.errors import CircuitOpenError
+import pybreaker
+
+from app.market.sources.errors import BadPayloadError, CircuitOpenError, ExchangeUnavailableError, RateLimitedError
 
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half_open"
+FAILURES = (ExchangeUnavailableError, RateLimitedError, BadPayloadError)
 
 
 @dataclass(frozen=True)
@@ -30,13 +35,13 @@ class BreakerSnapshot:
     name: str
     state: str
     failures: int
-    opened_at: float | None
+    opened_at: float | None  # epoch seconds
     retry_in_s: float
 
 
 class CircuitBreaker:
-    def __init__(self, name: str = "exchange", *, failure_threshold: int = 5,
-                 reset_timeout_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, name: str = "exchange", *, failure_threshold: int = 5, reset_timeout_s: float = 30.0,
+                 storage: pybreaker.CircuitBreakerStorage | None = None):
         if failure_threshold < 1:
             raise ValueError(f"failure_threshold must be >= 1, got {failure_threshold}")
         if reset_timeout_s <= 0:
@@ -44,72 +49,52 @@ class CircuitBreaker:
         self.name = name
         self.failure_threshold = failure_threshold
         self.reset_timeout_s = float(reset_timeout_s)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._opened_at: float | None = None
-        self._trial_in_flight = False
+        self._storage = storage or pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self._breaker = pybreaker.CircuitBreaker(
+            fail_max=failure_threshold, reset_timeout=reset_timeout_s, name=name, state_storage=self._storage,
+            exclude=[lambda exc: not isinstance(exc, FAILURES)], throw_new_error_on_trip=False)
 
     # -- reading -----------------------------------------------------------
-    def _state_locked(self) -> str:
-        if self._opened_at is None:
-            return CLOSED
-        if self._clock() - self._opened_at >= self.reset_timeout_s:
-            return HALF_OPEN
-        return OPEN
+    def _opened_epoch(self) -> float | None:
+        opened = self._storage.opened_at
+        return None if opened is None else opened.timestamp()
+
+    def _retry_in(self) -> float:
+        opened = self._opened_epoch()
+        if opened is None:
+            return 0.0
+        return max(0.0, opened + self.reset_timeout_s - datetime.now(timezone.utc).timestamp())
 
     @property
     def state(self) -> str:
-        with self._lock:
-            return self._state_locked()
+        stored = self._storage.state
+        if stored == pybreaker.STATE_CLOSED:
+            return CLOSED
+        if stored == pybreaker.STATE_HALF_OPEN or self._retry_in() == 0.0:
+            return HALF_OPEN  # open and cooled down: the next call is the trial
+        return OPEN
 
     @property
     def failures(self) -> int:
-        with self._lock:
-            return self._failures
+        return self._storage.counter
 
     @property
     def opened_at(self) -> float | None:
-        with self._lock:
-            return self._opened_at
+        return self._opened_epoch() if self._storage.state != pybreaker.STATE_CLOSED else None
 
     def snapshot(self) -> BreakerSnapshot:
-        with self._lock:
-            state = self._state_locked()
-            retry_in = 0.0
-            if state == OPEN and self._opened_at is not None:
-                retry_in = max(0.0, self.reset_timeout_s - (self._clock() - self._opened_at))
-            return BreakerSnapshot(self.name, state, self._failures, self._opened_at, retry_in)
+        state = self.state
+        return BreakerSnapshot(self.name, state, self.failures, self.opened_at,
+                               self._retry_in() if state == OPEN else 0.0)
 
     # -- protocol ----------------------------------------------------------
-    def before_call(self) -> None:
-        """Raise :class:`CircuitOpenError` unless a call may go through now."""
-        with self._lock:
-            state = self._state_locked()
-            if state == CLOSED:
-                return
-            if state == HALF_OPEN and not self._trial_in_flight:
-                self._trial_in_flight = True
-                return
-            assert self._opened_at is not None
-            retry_in = max(0.0, self.reset_timeout_s - (self._clock() - self._opened_at))
-        if state == HALF_OPEN:
-            msg = f"{self.name}: circuit half-open, a trial request is already in flight"
-        else:
-            msg = (f"{self.name}: circuit open after {self._failures} consecutive failures; "
-                   f"not calling the exchange for another {retry_in:.1f}s")
-        raise CircuitOpenError(msg, exchange=self.name, retry_in_s=retry_in)
-
-    def record_success(self) -> None:
-        with self._lock:
-            self._failures = 0
-            self._opened_at = None
-            self._trial_in_flight = False
-
-    def record_failure(self) -> None:
-        with self._lock:
-            was_trial = self._trial_in_flight
-            self._trial_in_flight = False
-            self._failures += 1
-            if was_trial or self._failures >= self.failure_threshold:
-                self._opened_at = self._clock()
+    def call(self, func, *args, **kwargs):
+        """Run ``func`` through the breaker; :class:`CircuitOpenError` while it is open."""
+        try:
+            return self._breaker.call(func, *args, **kwargs)
+        except pybreaker.CircuitBreakerError:
+            retry_in = self._retry_in()
+            raise CircuitOpenError(
+                f"{self.name}: circuit open after {self.failures} consecutive failures; "
+                f"not calling the exchange for another {retry_in:.1f}s",
+                exchange=self.name, retry_in_s=retry_in) from None

@@ -43,8 +43,8 @@ def make_source(
 ) -> Source:
     """A ready source for ``name`` (binance, coinbase, kraken) talking to the URL in ``settings``.
 
-    Keep the returned source (and its breaker) for the life of the worker so the
-    breaker remembers failures across calls; pass ``breaker`` to share one.
+    Keep the returned source for the life of the worker; pass ``breaker`` (built on
+    ``app.hot.breaker_storage``) so every process shares the exchange's breaker state.
     """
     key = name.strip().lower()
     if key not in SOURCES:
@@ -55,7 +55,7 @@ def make_source(
         options["min_interval_s"] = min_interval_s
     http = HttpClient(
         getattr(settings, url_attr), name=key, timeout_s=settings.http_timeout_s,
-        retry=retry, breaker=breaker or CircuitBreaker(key, clock=monotonic),
+        retry=retry, breaker=breaker or CircuitBreaker(key),
         sleep=sleep, clock=monotonic, wall_clock=wall_clock, rng=rng, **options)
     return cls(http, clock=clock)
 

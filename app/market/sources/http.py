@@ -1,22 +1,22 @@
 """The HTTP layer shared by the exchange sources.
 
-One :class:`HttpClient` per source holds one ``requests.Session`` and adds:
+One :class:`HttpClient` per source holds one ``requests.Session`` whose adapter retries with
+urllib3's :class:`~urllib3.util.retry.Retry` (:class:`ExchangeRetry`):
 
 * a timeout on every request;
-* retries with exponential backoff and jitter on 5xx answers, timeouts,
-  connection errors and truncated / invalid JSON;
-* HTTP 429 and 418 handling that sleeps for ``Retry-After`` seconds (or the
-  backoff when the header is missing) and gives up with
-  :class:`RateLimitedError` when the exchange asks for longer than
-  ``max_retry_after_s`` (so a job can be rescheduled instead of blocking);
-* optional request-weight pacing (Binance's ``X-MBX-USED-WEIGHT-1M``): once the
-  used weight passes ``weight_slowdown`` of ``weight_limit`` we sleep until the
-  next minute window starts;
-* an optional minimum interval between requests;
-* a :class:`CircuitBreaker` around each logical call (all its retries).
+* retries with exponential backoff and jitter on 5xx answers, timeouts and connection errors;
+* HTTP 429 and 418 honour ``Retry-After`` (seconds or an HTTP date; the backoff when it is
+  missing) and give up at once with :class:`RateLimitedError` when the exchange asks for longer
+  than ``max_retry_after_s`` (so a job can be rescheduled instead of blocking);
+* the circuit breaker (``app.market.sources.breaker``, pybreaker) around each logical call.
 
-``sleep``, ``clock`` (monotonic), ``wall_clock`` (epoch seconds) and ``rng``
-are injected so tests run instantly and deterministically.
+What urllib3 cannot do is written here, small: truncated or invalid JSON and a payload
+``check`` asking for another try (Kraken's ``EService:Busy``) are retried on the same backoff;
+request-weight pacing (Binance's ``X-MBX-USED-WEIGHT-1M``: past ``weight_slowdown`` of
+``weight_limit`` we sleep until the next minute window) and a minimum interval between requests.
+
+``sleep``, ``clock`` (monotonic), ``wall_clock`` (epoch seconds) and ``rng`` are injected so tests
+run instantly and deterministically; :class:`ExchangeRetry` sleeps through the same ``sleep``.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from app.market.sources.breaker import CircuitBreaker
 from app.market.sources.errors import (
@@ -40,6 +42,8 @@ from app.market.sources.errors import (
 )
 
 USER_AGENT = "candlewise/1.0 (+market-data)"
+RATE_LIMITED = (429, 418)  # 418: Binance's ban for ignoring 429s
+RETRIED_STATUSES = (*RATE_LIMITED, 500, 502, 503, 504)
 
 
 class TransientError(Exception):
@@ -77,6 +81,59 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
         return None
 
 
+class RetryAfterTooLong(Exception):
+    """The exchange asked us to wait longer than ``max_retry_after_s``: give up now, say how long."""
+
+    def __init__(self, status: int, wait_s: float):
+        super().__init__(f"HTTP {status}: retry after {wait_s:.0f}s")
+        self.status, self.wait_s = status, wait_s
+
+
+class ExchangeRetry(Retry):
+    """urllib3's ``Retry`` with the project's policy: equal-jitter backoff from the first retry,
+    ``Retry-After`` honoured on 418 too and capped, and sleeping through an injected function."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({413, *RATE_LIMITED, 503})
+
+    def __init__(self, *args, policy: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 rng: Callable[[], float] = random.random, wall_clock: Callable[[], float] = time.time, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy, self._sleep_fn, self._rng, self._wall = policy or RetryPolicy(), sleep, rng, wall_clock
+
+    @classmethod
+    def for_policy(cls, policy: RetryPolicy, **injected) -> "ExchangeRetry":
+        n = policy.max_retries
+        return cls(total=n, connect=n, read=n, status=n, redirect=0, status_forcelist=RETRIED_STATUSES,
+                   allowed_methods=frozenset({"GET"}), raise_on_status=False, respect_retry_after_header=True,
+                   policy=policy, **injected)
+
+    def new(self, **kw):
+        fresh = super().new(**kw)
+        fresh.policy, fresh._sleep_fn, fresh._rng, fresh._wall = self.policy, self._sleep_fn, self._rng, self._wall
+        return fresh
+
+    def get_backoff_time(self) -> float:
+        return self.policy.backoff(max(0, len(self.history) - 1), self._rng)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        wait = parse_retry_after(retry_after, self._wall())
+        return 0.0 if wait is None else wait
+
+    def sleep_for_retry(self, response=None) -> bool:
+        wait = self.get_retry_after(response)
+        if wait is None:
+            return False
+        if wait > self.policy.max_retry_after_s:
+            raise RetryAfterTooLong(response.status, wait)
+        self._sleep_fn(wait)
+        return True
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self._sleep_fn(backoff)
+
+
 class HttpClient:
     def __init__(
         self,
@@ -105,13 +162,17 @@ class HttpClient:
         self.name = name
         self.timeout_s = float(timeout_s)
         self.retry = retry or RetryPolicy()
-        self.breaker = breaker or CircuitBreaker(name, clock=clock)
+        self.breaker = breaker or CircuitBreaker(name)
         self.error_mapper = error_mapper
         self.min_interval_s = float(min_interval_s)
         self.weight_header = weight_header
         self.weight_limit = weight_limit
         self.weight_slowdown = weight_slowdown
         self.session = session or requests.Session()
+        adapter = HTTPAdapter(max_retries=ExchangeRetry.for_policy(self.retry, sleep=sleep, rng=rng,
+                                                                   wall_clock=wall_clock))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.session.headers["Accept"] = "application/json"
         self._sleep = sleep
@@ -157,59 +218,50 @@ class HttpClient:
     # -- the call ----------------------------------------------------------
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                  *, check: Callable[[Any], None] | None = None) -> Any:
-        """GET ``base_url + path`` and return the decoded JSON.
+        """GET ``base_url + path`` and return the decoded JSON, through the circuit breaker.
 
         ``check(payload)`` may raise :class:`TransientError` to retry or an
         :class:`ExchangeError` to fail. Non-retryable 4xx answers go through
         ``error_mapper(status, payload)`` (falls back to RequestRejectedError).
         """
-        self.breaker.before_call()
+        return self.breaker.call(self._get_with_retries, path, params, check)
+
+    def _get(self, url: str, path: str, params: Mapping[str, Any] | None) -> requests.Response:
+        """One logical GET: urllib3 retries connection errors, timeouts, 5xx and 429/418 inside it."""
+        self._pace()
         try:
-            result = self._get_with_retries(path, params, check)
-        except (ExchangeUnavailableError, RateLimitedError, BadPayloadError):
-            self.breaker.record_failure()
-            raise
-        except ExchangeError:
-            # The exchange answered properly (e.g. unknown symbol): it is healthy.
-            self.breaker.record_success()
-            raise
-        self.breaker.record_success()
-        return result
+            return self.session.get(url, params=params, timeout=self.timeout_s)
+        except RetryAfterTooLong as exc:
+            what = "rate limited" if exc.status == 429 else "IP banned for exceeding rate limits"
+            raise RateLimitedError(f"{self.name}: {what} (HTTP {exc.status}) on {path}; retry after {exc.wait_s:.0f}s",
+                                   exchange=self.name, status=exc.status, retry_after_s=exc.wait_s) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ExchangeUnavailableError(
+                f"{self.name}: {path} failed after {self.retry.max_retries + 1} attempts; last problem: "
+                f"{type(exc).__name__}: {exc}", exchange=self.name) from None
 
     def _get_with_retries(self, path: str, params: Mapping[str, Any] | None,
                           check: Callable[[Any], None] | None) -> Any:
         url = self.base_url + path
-        last_problem = "no attempt made"
         attempts = self.retry.max_retries + 1
+        last_problem = "no attempt made"
         for attempt in range(attempts):
             final = attempt == attempts - 1
-            self._pace()
-            try:
-                resp = self.session.get(url, params=params, timeout=self.timeout_s)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-                if not final:
-                    self._sleep(self.retry.backoff(attempt, self._rng))
-                continue
-
+            resp = self._get(url, path, params)
             self._honour_weight(resp)
             status = resp.status_code
-            if status in (429, 418):
+            tried = len(getattr(getattr(resp.raw, "retries", None), "history", ())) + 1
+            if status in RATE_LIMITED:  # urllib3 used up its retries on it
                 wait = parse_retry_after(resp.headers.get("Retry-After"), self._wall())
                 what = "rate limited" if status == 429 else "IP banned for exceeding rate limits"
-                if final or (wait is not None and wait > self.retry.max_retry_after_s):
-                    raise RateLimitedError(
-                        f"{self.name}: {what} (HTTP {status}) on {path}"
-                        + (f"; retry after {wait:.0f}s" if wait is not None else ""),
-                        exchange=self.name, status=status, retry_after_s=wait)
-                self._sleep(wait if wait is not None else self.retry.backoff(attempt, self._rng))
-                continue
+                raise RateLimitedError(
+                    f"{self.name}: {what} (HTTP {status}) on {path}"
+                    + (f"; retry after {wait:.0f}s" if wait is not None else ""),
+                    exchange=self.name, status=status, retry_after_s=wait)
             if status >= 500:
-                last_problem = f"HTTP {status}"
-                if not final:
-                    self._sleep(self.retry.backoff(attempt, self._rng))
-                continue
-
+                raise ExchangeUnavailableError(
+                    f"{self.name}: {path} failed after {tried} attempts; last problem: HTTP {status}",
+                    exchange=self.name)
             try:
                 payload = resp.json()
             except (ValueError, json.JSONDecodeError):

@@ -132,7 +132,7 @@ def test_parse_retry_after_seconds_and_http_date():
 
 
 def test_failed_calls_feed_the_breaker(fake, clock):
-    breaker = CircuitBreaker("test", failure_threshold=2, reset_timeout_s=60, clock=clock)
+    breaker = CircuitBreaker("test", failure_threshold=2, reset_timeout_s=60)
     c = client(fake.base_url, clock, breaker=breaker, retry=RetryPolicy(max_retries=0))
     fake.fail_next(2, 502)
     for _ in range(2):
