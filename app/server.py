@@ -77,7 +77,8 @@ def _extensions(server: Flask, settings: Settings) -> None:
     from workers import cli as job_cli
     import workers.queues
 
+    candles_cli.add_command(job_cli.refresh_all)  # idempotent: a group keeps one command per name
     server.cli.add_command(candles_cli)
     server.cli.add_command(ml_cli)
-    job_cli.init_app(server)
+    server.cli.add_command(job_cli.demo_cli)
     workers.queues.init_app(server, settings)

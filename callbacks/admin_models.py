@@ -28,7 +28,7 @@ def _num(value):
 
 def models_table():
     settings = current_app.config["CW_SETTINGS"]
-    rows = service.model_rows(settings.watchlist, settings.timeframes)
+    rows = service.model_rows(service.registry(settings), settings.watchlist, settings.timeframes)
     if not rows:
         return html.P("No models yet. Train one above (or `flask ml train`).", className="text-muted",
                       id="admin-models-empty")
@@ -110,7 +110,7 @@ def change_champion(promote_clicks, rollback_clicks):
     require_admin()
     if not ctx.triggered_id or not any(c for c in (*promote_clicks, *rollback_clicks) if c):
         return no_update, no_update
-    reg = service.registry()
+    reg = service.registry(current_app.config["CW_SETTINGS"])
     parts = ctx.triggered_id["index"].split("|")
     try:
         if ctx.triggered_id["type"] == PROMOTE:

@@ -120,10 +120,13 @@ def _pct(value) -> str:
 @callback(Output(LSTM, "children"), Input(SYMBOL, "value"), Input(INTERVAL, "n_intervals"))
 def show_lstm(symbol, _n):
     from app.mlops.predict import latest_predictions
+    from app.mlops.service import registry
 
     if not symbol:
         return no_update
-    rows = latest_predictions(db.session, symbol, current_app.config["CW_SETTINGS"].timeframes)
+    settings = current_app.config["CW_SETTINGS"]
+    rows = latest_predictions(db.session, registry(settings), symbol, settings.timeframes)
+    db.session.commit()
     if not rows:
         return html.P(f"No champion LSTM model for {symbol} yet (an admin trains one on the Admin page).",
                       className="text-muted mb-0", id="signals-lstm-none")

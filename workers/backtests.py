@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.backtest import execute, results
 from app.backtest.submit import create_runs, run_job_id
 from app.extensions import db
+from app.mlops.service import registry
 from app.models.backtest import Backtest
 from workers.context import with_app_context
 from workers.progress import report
@@ -34,7 +36,7 @@ def submit(session: Session, user_id: int, form: dict) -> Submitted:
     """Validate, insert the rows, commit, enqueue. Nothing is written or enqueued on bad input."""
 
 
-    rows, batch_id = create_runs(session, user_id, form)
+    rows, batch_id = create_runs(session, user_id, form, registry(current_app.config["CW_SETTINGS"]))
     ids = [r.id for r in rows]
     if batch_id is None:
         job = enqueue("backtests", "workers.backtests.run", ids[0], job_id=run_job_id(ids[0]),
@@ -63,7 +65,8 @@ def run(backtest_id: int) -> dict:
     """Execute backtest ``backtest_id``; returns its headline metrics."""
     try:
         backtest_id = int(backtest_id)
-        return execute.execute(db.session, backtest_id, progress=_progress(db.session, backtest_id))
+        return execute.execute(db.session, backtest_id, progress=_progress(db.session, backtest_id),
+                               models=registry(current_app.config["CW_SETTINGS"]))
     finally:
         db.session.remove()
 

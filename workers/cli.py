@@ -1,8 +1,10 @@
-"""CLI commands that enqueue jobs (the job layer's): ``flask candles refresh`` and ``flask demo seed``."""
+"""CLI commands that enqueue jobs (the job layer's): ``flask candles refresh`` and ``flask demo seed``.
+
+The server factory adds them to its CLI (``refresh_all`` joins the ``candles`` group)."""
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -63,11 +65,3 @@ def _first_analysis(exchange: str, settings) -> None:
         click.echo(f"Signals computed for {', '.join(settings.watchlist)}.")
     else:
         click.echo("Signal analysis enqueued for the RQ workers.")
-
-
-def init_app(server: Flask) -> None:
-    """Add the job layer's commands to the server's CLI (``candles refresh`` joins the ``candles`` group)."""
-    from app.market.cli import candles_cli
-
-    candles_cli.add_command(refresh_all)
-    server.cli.add_command(demo_cli)

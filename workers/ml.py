@@ -27,7 +27,8 @@ def train(exchange: str | None, symbol: str, timeframe: str, config: dict | None
             from workers.schedule import default_exchange
 
             exchange = default_exchange(current_app.config["CW_SETTINGS"])
-        outcome = service.train_and_register(db.session, exchange, symbol, timeframe, config=config,
+        outcome = service.train_and_register(db.session, service.registry(current_app.config["CW_SETTINGS"]),
+                                             exchange, symbol, timeframe, config=config,
                                              folds=int(folds), progress=report)
         return outcome.to_dict()
     finally:
@@ -38,6 +39,7 @@ def train(exchange: str | None, symbol: str, timeframe: str, config: dict | None
 def predict(exchange: str, symbol: str) -> list[dict]:
     try:
         settings = current_app.config["CW_SETTINGS"]
-        return predictions.predict_symbol(db.session, exchange, symbol, settings.timeframes)
+        return predictions.predict_symbol(db.session, service.registry(settings), exchange, symbol,
+                                          settings.timeframes)
     finally:
         db.session.remove()

@@ -69,8 +69,9 @@ def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | 
     """Enqueue ``workers.ml.predict`` when the symbol has a champion model on any timeframe
     (a directory check: nothing heavy is imported otherwise). Returns the job id or None."""
     from app.mlops.predict import champions
+    from app.mlops.service import registry
 
-    if not champions(symbol, settings.timeframes):
+    if not champions(registry(settings), symbol, settings.timeframes):
         return None
     return enqueue("ml", "workers.ml.predict", exchange, symbol).id
 

@@ -23,6 +23,7 @@ from app.backtest.strategies import STRATEGIES
 from app.backtest.walkforward import walk_forward
 from app.market import store
 from app.models.backtest import Backtest, BacktestTrade
+from ml.registry import Registry
 
 Progress = Callable[[float, str], None]
 
@@ -49,16 +50,18 @@ def load_candles(session: Session, row: Backtest) -> pd.DataFrame:
     return candles
 
 
-def _series_for(strategy: str, candles: pd.DataFrame, timeframe: str) -> pd.Series | None:
+def _series_for(strategy: str, candles: pd.DataFrame, timeframe: str, models: Registry | None
+                ) -> pd.Series | None:
     if strategy == "score_threshold":
         from app.analysis.scoring import score_series
 
         return score_series(candles, timeframe)["score"]
     if strategy == "lstm":     # the champion's predictions after its training span only
-        from app.mlops.service import registry
         from ml.inference import out_of_sample
 
-        _, trained = registry().load(candles.attrs["symbol"], timeframe)
+        if models is None:
+            raise ValueError("the lstm strategy needs the model registry")
+        _, trained = models.load(candles.attrs["symbol"], timeframe)
         return out_of_sample(trained, candles)
     return None
 
@@ -85,7 +88,8 @@ def _run(row: Backtest, candles: pd.DataFrame, series: pd.Series | None):
     return result, buy_and_hold(bench_candles, config), details
 
 
-def execute(session: Session, backtest_id: int, progress: Progress = lambda pct, phase: None) -> dict:
+def execute(session: Session, backtest_id: int, progress: Progress = lambda pct, phase: None,
+            models: Registry | None = None) -> dict:
     """Run a stored request and store its result. Idempotent: a finished run is returned as is.
 
     On failure the row is marked ``failed`` with the message, and the error is re-raised (the job fails too).
@@ -105,7 +109,7 @@ def execute(session: Session, backtest_id: int, progress: Progress = lambda pct,
         if row.strategy == "score_threshold":
             progress(15, "scoring bars")
         row = session.get(Backtest, backtest_id)
-        series = _series_for(row.strategy, candles, row.timeframe)
+        series = _series_for(row.strategy, candles, row.timeframe, models)
         progress(30, "walk-forward" if row.kind == "walk_forward" else "simulating")
         row = session.get(Backtest, backtest_id)
         result, bench, details = _run(row, candles, series)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.backtest.requests import RunSpec, parse_request
 from app.market import query, store
 from app.models.backtest import Backtest
+from ml.registry import Registry
 
 
 def count_bars(exchange: str, symbol: str, timeframe: str, start: datetime, end: datetime, session: Session) -> int:
@@ -22,16 +23,13 @@ def count_bars(exchange: str, symbol: str, timeframe: str, start: datetime, end:
     return 0 if sid is None else store.count_candles(conn, sid, start, end)
 
 
-def validate(session: Session, form: dict) -> list[RunSpec]:
-    """Parse a request against the stored catalog; raises ``InvalidRequest`` with every message."""
+def validate(session: Session, form: dict, models: Registry | None = None) -> list[RunSpec]:
+    """Parse a request against the stored catalog; raises ``InvalidRequest`` with every message.
+
+    ``models`` is the LSTM registry (the ``lstm`` strategy needs a champion); None: no models."""
     cat = query.catalog(session)
-    return parse_request(form, cat, lambda *a: count_bars(*a, session=session), has_model=_has_model)
-
-
-def _has_model(symbol: str, timeframe: str) -> bool:
-    from app.mlops.service import registry
-
-    return registry().champion(symbol, timeframe) is not None
+    has_model = (lambda symbol, tf: models.champion(symbol, tf) is not None) if models else (lambda *_: False)
+    return parse_request(form, cat, lambda *a: count_bars(*a, session=session), has_model=has_model)
 
 
 def create_rows(session: Session, user_id: int, specs: list[RunSpec]) -> tuple[list[Backtest], str | None]:
@@ -51,12 +49,13 @@ def run_job_id(backtest_id: int) -> str:
     return f"backtest-{backtest_id}"
 
 
-def create_runs(session: Session, user_id: int, form: dict) -> tuple[list[Backtest], str | None]:
+def create_runs(session: Session, user_id: int, form: dict, models: Registry | None = None
+                ) -> tuple[list[Backtest], str | None]:
     """Validate, insert the rows and commit; returns them with the batch id (None for one run).
 
     Nothing is written on bad input (``InvalidRequest``).
     """
-    specs = validate(session, form)
+    specs = validate(session, form, models)
     session.commit()  # end the read transaction: the inserts below start a write one (SQLite)
     rows, batch_id = create_rows(session, user_id, specs)
     session.commit()

@@ -24,6 +24,8 @@ def _series_options(func):
 @click.option("--folds", default=3, show_default=True, type=click.IntRange(1, 20))
 def train(symbol: str, timeframe: str, exchange: str, config_json: str, folds: int) -> None:
     """Train now, in this process, and print the out-of-sample report."""
+    from flask import current_app
+
     from app.extensions import db
     from app.mlops import service
 
@@ -32,7 +34,7 @@ def train(symbol: str, timeframe: str, exchange: str, config_json: str, folds: i
         if not isinstance(config, dict):
             raise ValueError("--config must be a JSON object")
         outcome = service.train_and_register(
-            db.session, exchange, symbol, timeframe, config=config, folds=folds,
+            db.session, service.registry(current_app.config["CW_SETTINGS"]), exchange, symbol, timeframe, config=config, folds=folds,
             progress=lambda pct, phase: click.echo(f"  {pct:5.1f}%  {phase}", err=True))
     except (ValueError, json.JSONDecodeError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -51,7 +53,7 @@ def list_models() -> None:
     from app.mlops import service
 
     settings = current_app.config["CW_SETTINGS"]
-    rows = service.model_rows(settings.watchlist, settings.timeframes)
+    rows = service.model_rows(service.registry(settings), settings.watchlist, settings.timeframes)
     if not rows:
         click.echo("no models yet: run `flask ml train --symbol ... --timeframe ...`")
     for r in rows:
@@ -68,10 +70,12 @@ def list_models() -> None:
 @click.option("--version", required=True, type=int)
 def promote(symbol: str, timeframe: str, version: int) -> None:
     """Make a stored version the champion (an admin's override of the automatic rule)."""
+    from flask import current_app
+
     from app.mlops import service
 
     try:
-        chosen = service.registry().promote(symbol, timeframe, version)
+        chosen = service.registry(current_app.config["CW_SETTINGS"]).promote(symbol, timeframe, version)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{symbol} {timeframe}: champion is now v{chosen.version}")
@@ -81,10 +85,12 @@ def promote(symbol: str, timeframe: str, version: int) -> None:
 @_series_options
 def rollback(symbol: str, timeframe: str) -> None:
     """Make the previous champion the champion again."""
+    from flask import current_app
+
     from app.mlops import service
 
     try:
-        chosen = service.registry().rollback(symbol, timeframe)
+        chosen = service.registry(current_app.config["CW_SETTINGS"]).rollback(symbol, timeframe)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{symbol} {timeframe}: rolled back, champion is now v{chosen.version}")

@@ -15,7 +15,7 @@ import threading
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.mlops.service import load_series, registry
+from app.mlops.service import load_series
 from app.models import Prediction
 from ml.features import WARMUP
 from ml.registry import Registry
@@ -33,20 +33,18 @@ def _model(reg: Registry, symbol: str, timeframe: str, version: int):
         return _LOADED[key]
 
 
-def champions(symbol: str, timeframes) -> dict:
+def champions(models: Registry, symbol: str, timeframes) -> dict:
     """{timeframe: ModelVersion} for the timeframes of ``symbol`` that have a champion."""
-    reg = registry()
-    found = {tf: reg.champion(symbol, tf) for tf in timeframes}
+    found = {tf: models.champion(symbol, tf) for tf in timeframes}
     return {tf: v for tf, v in found.items() if v is not None}
 
 
-def predict_symbol(session: Session, exchange: str, symbol: str, timeframes) -> list[dict]:
+def predict_symbol(session: Session, models: Registry, exchange: str, symbol: str, timeframes) -> list[dict]:
     from ml.inference import latest
 
-    reg = registry()
     out = []
-    for timeframe, champion in champions(symbol, timeframes).items():
-        trained = _model(reg, symbol, timeframe, champion.version)
+    for timeframe, champion in champions(models, symbol, timeframes).items():
+        trained = _model(models, symbol, timeframe, champion.version)
         candles = load_series(session, exchange, symbol, timeframe,
                               limit=trained.config.lookback + WARMUP + TAIL_BARS)
         try:
@@ -66,10 +64,10 @@ def predict_symbol(session: Session, exchange: str, symbol: str, timeframes) -> 
     return out
 
 
-def latest_predictions(session: Session, symbol: str, timeframes) -> list[dict]:
+def latest_predictions(session: Session, models: Registry, symbol: str, timeframes) -> list[dict]:
     """Per timeframe with a champion: its newest stored prediction and out-of-sample record."""
     rows = []
-    for timeframe, champion in champions(symbol, timeframes).items():
+    for timeframe, champion in champions(models, symbol, timeframes).items():
         pred = session.execute(
             select(Prediction).filter_by(symbol=symbol, timeframe=timeframe, model_version=champion.version)
             .order_by(Prediction.bar_time.desc()).limit(1)).scalar_one_or_none()

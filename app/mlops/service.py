@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.market import store
@@ -22,8 +21,9 @@ Progress = Callable[[float, str], None]
 MIN_CANDLES = 500
 
 
-def registry() -> Registry:
-    return Registry(current_app.config["CW_SETTINGS"].model_dir)
+def registry(settings) -> Registry:
+    """The model registry at ``settings.model_dir`` (shared by the web process and every worker)."""
+    return Registry(settings.model_dir)
 
 
 def load_series(session: Session, exchange: str, symbol: str, timeframe: str, limit: int | None = None
@@ -48,7 +48,7 @@ class TrainOutcome:
                 "promoted": self.promoted, "reason": self.reason, "summary": self.version.summary}
 
 
-def train_and_register(session: Session, exchange: str, symbol: str, timeframe: str, *,
+def train_and_register(session: Session, models: Registry, exchange: str, symbol: str, timeframe: str, *,
                        config: dict | None = None, folds: int = 3, max_candles: int | None = 20_000,
                        progress: Progress | None = None) -> TrainOutcome:
     from app.backtest.engine import prepare
@@ -66,7 +66,7 @@ def train_and_register(session: Session, exchange: str, symbol: str, timeframe: 
     evaluation = walk_forward(candles, cfg, folds=folds,
                               progress=lambda pct, phase: report(5 + 0.75 * pct, f"walk-forward {phase}"))
     final = train(candles, cfg, progress=lambda pct, phase: report(80 + 0.18 * pct, f"final model {phase}"))
-    reg = registry()
+    reg = models
     champion = reg.champion(symbol, timeframe)
     version = reg.save(symbol, timeframe, final, walk_forward=evaluation.to_dict(), data_hash=data_hash)
     promote, reason = should_promote(evaluation.summary, champion.summary if champion else None)
@@ -76,9 +76,9 @@ def train_and_register(session: Session, exchange: str, symbol: str, timeframe: 
     return TrainOutcome(version, promote, reason)
 
 
-def model_rows(symbols: tuple[str, ...], timeframes: tuple[str, ...]) -> list[dict]:
+def model_rows(models: Registry, symbols: tuple[str, ...], timeframes: tuple[str, ...]) -> list[dict]:
     """One row per stored version: out-of-sample metrics next to the baselines."""
-    reg = registry()
+    reg = models
     rows = []
     for symbol in symbols:
         for timeframe in timeframes:

@@ -93,10 +93,10 @@ def test_lstm_panel_shows_the_champions_prediction_next_to_the_baselines(signed_
         conn = db.session.connection()
         candles = store.load_candles(conn, store.find_series(conn, "demo", "ETH/USDT", "5m"))
         evaluation = walk_forward(candles, tiny, folds=1)
-        reg = registry()
+        reg = registry(browser_app.server.config["CW_SETTINGS"])
         version = reg.save("ETH/USDT", "5m", train(candles, tiny), walk_forward=evaluation.to_dict())
         reg.promote("ETH/USDT", "5m", version.version)
-        [pred] = predict_symbol(db.session, "demo", "ETH/USDT", ["5m"])
+        [pred] = predict_symbol(db.session, reg, "demo", "ETH/USDT", ["5m"])
     duo = signed_in("trader@example.com", path="/signals?symbol=ETH/USDT")
     duo.wait_for_contains_text("#signals-lstm-table", f"v{version.version}", timeout=20)
     text = duo.find_element("#signals-lstm-table").text

@@ -24,7 +24,7 @@ def _champion(app, symbol="BTC/USDT", timeframe="5m", with_evaluation=True):
         candles = store.load_candles(conn, store.find_series(conn, "demo", symbol, timeframe))
         evaluation = walk_forward(candles, TrainConfig(**TINY), folds=1) if with_evaluation else None
         model = train(candles.iloc[:-100], TrainConfig(**TINY))
-        reg = registry()
+        reg = registry(app.config["CW_SETTINGS"])
         version = reg.save(symbol, timeframe, model, walk_forward=evaluation and evaluation.to_dict())
         reg.promote(symbol, timeframe, version.version)
         return candles, model, evaluation
@@ -33,17 +33,19 @@ def _champion(app, symbol="BTC/USDT", timeframe="5m", with_evaluation=True):
 def test_no_champion_means_no_prediction_job_and_nothing_to_show(app):
     from app.extensions import db
     from app.mlops.predict import latest_predictions
+    from app.mlops.service import registry
     from workers.pipeline import enqueue_prediction
 
     with app.app_context():
         settings = app.config["CW_SETTINGS"]
         assert enqueue_prediction("demo", "BTC/USDT", settings) is None
-        assert latest_predictions(db.session, "BTC/USDT", settings.timeframes) == []
+        assert latest_predictions(db.session, registry(settings), "BTC/USDT", settings.timeframes) == []
 
 
 def test_predict_job_stores_the_latest_bar_and_the_page_reads_it_with_the_oos_record(app):
     from app.extensions import db
     from app.mlops.predict import latest_predictions
+    from app.mlops.service import registry
     from app.models import Prediction
     from ml.inference import latest
     from workers import ml
@@ -60,7 +62,7 @@ def test_predict_job_stores_the_latest_bar_and_the_page_reads_it_with_the_oos_re
         ml.predict("demo", "BTC/USDT")                          # idempotent: one row per bar and version
         rows = db.session.query(Prediction).all()
         assert len(rows) == 1 and rows[0].bar_time == candles.index[-1].to_pydatetime()
-        [shown] = latest_predictions(db.session, "BTC/USDT", settings.timeframes)
+        [shown] = latest_predictions(db.session, registry(settings), "BTC/USDT", settings.timeframes)
         assert shown["p_up"] == pytest.approx(out[0]["p_up"]) and shown["version"] == 1
         assert shown["oos_accuracy"] == evaluation.summary["lstm"]["accuracy"]
         assert shown["beats_baselines"] == evaluation.beats_baselines()
