@@ -218,6 +218,16 @@ def redis_url(redis_db):
 
 
 @pytest.fixture
+def redis_client(redis_url):
+    """A client on this run's Redis database (emptied before each test)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def fresh_pg_url(pg_url):
     """An empty PostgreSQL database of its own for one test, dropped afterwards."""
     import sqlalchemy as sa

@@ -354,10 +354,22 @@ def test_fast_path_matches_the_general_loop_on_random_data(name, seed):
     assert (pair.positions["ASSET"].to_numpy() == single.positions["ASSET"].to_numpy()).all()
 
 
-def test_warm_up_runs_the_kernels():
-    from app.backtest.engine import warm_up
+def test_warm_up_compiles_the_kernels_before_the_first_real_run():
+    """In a fresh process the engine's kernel has no compiled signature until warm_up runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    assert warm_up() >= 0.0
+    probe = ("from app.backtest import _kernel\n"
+             "before = len(_kernel.simulate.signatures) + len(_kernel.funding_events.signatures)\n"
+             "from app.backtest.engine import warm_up\n"
+             "seconds = warm_up()\n"
+             "print(before, len(_kernel.simulate.signatures), len(_kernel.funding_events.signatures), seconds > 0)")
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=root, timeout=300,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["0", "1", "1", "True"]
 
 
 def test_single_frame_takes_its_symbol_name_from_attrs():

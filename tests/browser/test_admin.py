@@ -19,7 +19,10 @@ def test_admin_sees_users_and_pings_a_worker(signed_in):
     assert "inprocess runner" in duo.find_element("#admin-ping-result").text
 
 
-def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in):
+def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browser_app):
+    from app.mlops.service import registry
+    from ml.registry import should_promote
+
     duo = signed_in("admin@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-models-empty", "No models yet", timeout=20)
     duo.select_dcc_dropdown("#admin-train-timeframe", value="5m")
@@ -29,11 +32,18 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in):
     duo.find_element("#admin-train-button").click()
     duo.wait_for_contains_text("#admin-train-result", "BTC/USDT 5m v1", timeout=180)
     result = duo.find_element("#admin-train-result").text
-    assert "Out of sample: accuracy" in result and ("promoted to champion" in result or "not promoted" in result)
+    # what the page says is what the promotion rule decided on the stored out-of-sample metrics
+    [v1] = registry(browser_app.server.config["CW_SETTINGS"]).versions("BTC/USDT", "5m")
+    promoted, _reason = should_promote(v1.summary, None)
+    lstm, base, pers = (v1.summary[k] for k in ("lstm", "base_rate", "persistence"))
+    beats = lstm["log_loss"] < base["log_loss"] and lstm["log_loss"] < pers["log_loss"]
+    assert "Out of sample: accuracy" in result
+    assert ("promoted to champion" if promoted else "stored, not promoted") in result
     duo.wait_for_contains_text("#admin-models-table", "v1", timeout=10)
     table = duo.find_element("#admin-models-table").text
-    assert "base rate" in table and ("beats baselines" in table or "no edge" in table)
-    if "champion" not in table:          # not promoted by the rule: an admin can override
+    assert "base rate" in table and ("beats baselines" if beats else "no edge") in table
+    assert ("champion" in table) == promoted
+    if not promoted:                     # not promoted by the rule: an admin can override
         duo.find_element("#admin-models-table button").click()
         duo.wait_for_contains_text("#admin-models-alert", "v1 is now the champion", timeout=20)
         duo.wait_for_contains_text("#admin-models-table", "champion", timeout=10)

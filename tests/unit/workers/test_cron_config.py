@@ -6,7 +6,7 @@ from pathlib import Path
 
 import rq.cron
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _registered(monkeypatch):
