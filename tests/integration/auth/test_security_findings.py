@@ -1,0 +1,410 @@
+"""Findings of the attacker's probe, each reproduced through the real routes (they failed before the fixes)."""
+import hashlib
+import json
+import logging
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import layout_token, login, logout, make_settings, migrate_app
+
+EMAIL = "ann@example.com"
+PASSWORD = "correct-horse-battery"
+
+
+def _signed_in(client, make_user, role="trader", email=EMAIL) -> int:
+    uid = make_user(email, role=role)
+    assert login(client, email).status_code == 302
+    return uid
+
+
+def _browser_target(location: str) -> str:
+    """What a browser makes of a Location header: it drops tab/CR/LF and treats backslash as slash."""
+    return re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
+
+
+def _same_origin(location: str) -> bool:
+    target = _browser_target(location)
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def _ping_payload():
+    """A harmless callback request (the admin page's user list) for the guard and origin checks."""
+    return {"output": "..admin-users.children...admin-mode.children..",
+            "outputs": [{"id": "admin-users", "property": "children"}, {"id": "admin-mode", "property": "children"}],
+            "inputs": [{"id": "admin-users", "property": "id", "value": "admin-users"}], "state": [],
+            "changedPropIds": ["admin-users.id"]}
+
+
+# -- 1. open redirect ---------------------------------------------------------------------------
+
+EVIL_NEXT = ["/\t/evil.com", "/\n/evil.com", "/\r\n/evil.com", "\t//evil.com", " //evil.com", "/\\evil.com",
+             "/\t\\evil.com", "https://evil.com/", "//evil.com", "javascript:alert(1)", "/\x00/evil.com",
+             "\x1f//evil.com"]
+
+
+@pytest.mark.parametrize("target", EVIL_NEXT)
+def test_finding_1_open_redirect_tab_newline(client, make_user, target):
+    make_user(EMAIL)
+    resp = login(client, EMAIL, next=target)
+    assert resp.status_code == 302
+    assert _same_origin(resp.headers["Location"]), resp.headers["Location"]
+    assert resp.headers["Location"] == "/"
+
+
+def test_finding_1_open_redirect_when_already_signed_in(client, make_user):
+    _signed_in(client, make_user)
+    resp = client.get("/login?next=%2F%09%2Fevil.com")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_finding_1_local_targets_survive(client, make_user):
+    make_user(EMAIL)
+    resp = login(client, EMAIL, next="/signals?symbol=BTC%2FUSDT#top")
+    assert resp.headers["Location"] == "/signals?symbol=BTC%2FUSDT#top"
+
+
+# -- 2. sign-out ends the session ---------------------------------------------------------------
+
+def _thief_with(server, cookie_value):
+    thief = server.test_client()
+    thief.set_cookie("session", cookie_value)
+    return thief
+
+
+def test_finding_2_copied_cookie_dies_at_logout(client, make_user, server):
+    _signed_in(client, make_user)
+    stolen = client.get_cookie("session").value
+    assert _thief_with(server, stolen).get("/").status_code == 200  # the copy works while signed in
+    resp = logout(client)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    thief = _thief_with(server, stolen)
+    assert thief.get("/").status_code == 302
+    assert thief.get("/_dash-layout").status_code == 401
+    assert thief.post("/_dash-update-component", json=_ping_payload()).status_code == 401
+    assert thief.get("/backtests/1/download/trades.csv").status_code == 302
+
+
+def test_finding_2_sign_in_rotates_the_session_id(client, make_user, server):
+    make_user("bob@example.com")
+    _signed_in(client, make_user)
+    first = client.get_cookie("session").value
+    assert login(client, "bob@example.com").status_code == 302
+    second = client.get_cookie("session").value
+    assert second != first
+    assert _thief_with(server, first).get("/").status_code == 302  # the earlier session was ended
+    assert client.get("/").status_code == 200
+
+
+def test_finding_2_deactivation_ends_every_session(client, make_user, server):
+    from app.auth.users import deactivate_user
+    from app.extensions import db
+    from app.models import User
+
+    admin_id = make_user("boss@example.com", role="admin")
+    uid = make_user(EMAIL)
+    other = server.test_client()
+    assert login(client, EMAIL).status_code == 302 and login(other, EMAIL).status_code == 302
+    with server.app_context():
+        deactivate_user(uid, db.session.get(User, admin_id))
+    assert client.get("/").status_code == 302 and other.get("/_dash-layout").status_code == 401
+
+
+def test_finding_2_password_change_ends_every_session(client, make_user, server):
+    from app.auth.users import change_password
+
+    uid = _signed_in(client, make_user)
+    with server.app_context():
+        change_password(uid, "a-brand-new-long-passphrase")
+    assert client.get("/").status_code == 302
+    assert login(client, EMAIL, "a-brand-new-long-passphrase").status_code == 302
+
+
+def test_session_check_costs_one_primary_key_lookup(client, make_user, server):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    _signed_in(client, make_user)
+    client.get("/")  # last-seen already fresh: no write on the next request
+    statements = []
+    with server.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, stmt, *a: statements.append(stmt)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(statements) == 1 and len(selects) == 1, statements
+    assert "user_sessions.id = " in selects[0]
+
+
+# -- 3. user enumeration by timing --------------------------------------------------------------
+
+def test_finding_3_unknown_email_does_the_same_hashing_work(client, make_user, monkeypatch):
+    make_user(EMAIL)
+    calls = []
+    real = hashlib.scrypt
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("n"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    work = {}
+    for who in (EMAIL, "nobody@example.com", "not-an-email"):
+        calls.clear()
+        assert login(client, who, "wrong-password-123").status_code == 401
+        work[who] = list(calls)
+    assert work[EMAIL] == work["nobody@example.com"] == work["not-an-email"]
+    assert len(work[EMAIL]) == 1
+
+
+def test_finding_3_unknown_email_takes_as_long_as_a_wrong_password(client, make_user):
+    make_user(EMAIL)
+
+    def timed(who):
+        best = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            assert login(client, who, "wrong-password-123").status_code == 401
+            best.append(time.perf_counter() - t0)
+        return sorted(best)[1]
+
+    known, unknown = timed(EMAIL), timed("nobody@example.com")
+    # scrypt dominates both; a shortcut for unknown e-mails was ~17x faster (14 ms vs 237 ms)
+    assert unknown > 0.5 * known, (known, unknown)
+
+
+# -- 4. lockout by anyone -----------------------------------------------------------------------
+
+def _wait_seconds(resp) -> int:
+    m = re.search(r"Try again in (\d+) s", resp.get_data(as_text=True))
+    assert m, resp.get_data(as_text=True)
+    return int(m.group(1))
+
+
+def test_finding_4_attacker_cannot_lock_the_owner_out(tmp_path):
+    from app import create_app
+    from app.auth.users import create_user
+
+    app = create_app(make_settings(tmp_path, login_limit_account="3 per minute"))
+    migrate_app(app)
+    with app.server.app_context():
+        create_user(EMAIL, PASSWORD)
+    owner_laptop = app.server.test_client()
+    assert login(owner_laptop, EMAIL).status_code == 302  # a browser the owner has used before
+    assert logout(owner_laptop).status_code == 302
+
+    attacker = app.server.test_client()
+    for _ in range(3):
+        assert login(attacker, EMAIL, "guess-password-1").status_code == 401
+    for _ in range(5):  # further guesses are refused without checking the password
+        assert login(attacker, EMAIL, "guess-password-2").status_code == 429
+
+    # the owner's known browser is not slowed down by the attacker's failures
+    assert login(owner_laptop, EMAIL).status_code == 302
+
+    # a browser the owner never used waits the stated delay, however hard the attacker keeps guessing
+    new_phone = app.server.test_client()
+    refused = login(new_phone, EMAIL)
+    assert refused.status_code == 429
+    wait = _wait_seconds(refused)
+    assert 1 <= wait <= 60
+    deadline = time.monotonic() + wait + 0.3
+    while time.monotonic() < deadline:
+        assert login(attacker, EMAIL, "guess-password-3").status_code == 429
+        time.sleep(0.1)
+    assert login(new_phone, EMAIL).status_code == 302
+    # and the attacker's wrong guesses still fail
+    for _ in range(3):
+        assert login(attacker, EMAIL, "guess-password-4").status_code in (401, 429)
+
+
+# -- 5. CSRF --------------------------------------------------------------------------------------
+
+def test_finding_5_login_without_csrf_token_is_refused(client, make_user):
+    make_user(EMAIL)
+    resp = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
+    assert resp.status_code == 400 and b"form has expired" in resp.data
+    assert client.get("/").status_code == 302  # not signed in
+
+
+def test_finding_5_cross_site_login_post_is_refused(client, make_user):
+    make_user(EMAIL)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    data = {"email": EMAIL, "password": PASSWORD, **({"csrf_token": token.group(1)} if token else {})}
+    resp = client.post("/login", data=data, headers={"Origin": "https://evil.example"})
+    assert resp.status_code == 403 and b"cross-site" in resp.data
+    assert client.get("/").status_code == 302
+
+
+def test_finding_5_get_logout_does_not_sign_out(client, make_user):
+    _signed_in(client, make_user)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200
+    # a POST without the token is refused too
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_finding_5_foreign_origin_callback_is_refused(client, make_user):
+    _signed_in(client, make_user, role="admin")
+    evil = client.post("/_dash-update-component", json=_ping_payload(), headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "cross-site" in evil.get_data(as_text=True)
+    referer = client.post("/_dash-update-component", json=_ping_payload(),
+                          headers={"Referer": "https://evil.example/page"})
+    assert referer.status_code == 403
+    null = client.post("/_dash-update-component", json=_ping_payload(), headers={"Origin": "null"})
+    assert null.status_code == 403
+    same = client.post("/_dash-update-component", json=_ping_payload(), headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
+
+
+# -- 6. non-ASCII symbols break downloads --------------------------------------------------------
+
+def test_finding_6_download_name_of_a_non_ascii_symbol(app, client, make_user):
+    """A run stored with a look-alike symbol (before symbols were ASCII-only) still downloads."""
+    from app.backtest import service
+    from app.extensions import db
+    from app.market.seed import seed_demo
+    from app.models import Backtest
+    from workers.queues import runner
+
+    uid = _signed_in(client, make_user)
+    with app.server.app_context():
+        seed_demo(db.session.connection(), app.server.config["CW_SETTINGS"])
+        db.session.commit()
+        sub = service.submit(db.session, uid, {"symbols": ["BTC/USDT"], "timeframe": "1h", "start": "2000-01-01",
+                                               "end": "2100-01-01", "strategy": "rsi_reversion",
+                                               "params": {"length": "14"}})
+        runner().wait(60)
+        db.session.rollback()
+        row = db.session.get(Backtest, sub.ids[0])
+        assert row.status == "finished"
+        row.symbol = "ВТС/USDT"
+        db.session.commit()
+    for name in ("trades.csv", "result.json", "report.xlsx", "tearsheet.html"):
+        resp = client.get(f"/backtests/{sub.ids[0]}/download/{name}")
+        assert resp.status_code == 200, name
+        disposition = resp.headers["Content-Disposition"]
+        disposition.encode("latin-1")  # a valid header value
+        assert disposition.startswith("attachment;")
+        assert "filename*=UTF-8''" in disposition and "%D0%92%D0%A2%D0%A1USDT" in disposition
+        fallback = re.search(r'filename="?([^";]+)"?', disposition).group(1)
+        assert fallback.isascii() and fallback.endswith(name)
+
+
+# -- 7. hardening headers and limits -------------------------------------------------------------
+
+def test_finding_7_large_callback_payload_is_refused(client, make_user):
+    _signed_in(client, make_user)
+    big = json.dumps({**_ping_payload(), "state": [{"id": "x", "property": "data", "value": "A" * 10_000_000}]})
+    resp = client.post("/_dash-update-component", data=big, content_type="application/json")
+    assert resp.status_code == 413
+    assert b"A" * 1000 not in resp.data
+
+
+@pytest.mark.parametrize("path", ["/login", "/", "/_dash-layout", "/theme/darkly.css", "/healthz"])
+def test_finding_7_security_headers(client, make_user, path):
+    _signed_in(client, make_user)
+    resp = client.get(path)
+    assert resp.status_code == 200
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] in ("DENY", "SAMEORIGIN")
+    csp = resp.headers["Content-Security-Policy"]
+    directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
+    assert directives["frame-ancestors"] == "'none'"
+    assert "'unsafe-inline'" not in directives["script-src"] and "'unsafe-eval'" not in directives["script-src"]
+    assert directives["object-src"] == "'none'" and "default-src" in directives
+    assert resp.headers["Referrer-Policy"]
+
+
+def test_finding_7_dash_index_inline_scripts_are_allowed_by_hash(client, make_user):
+    _signed_in(client, make_user)
+    resp = client.get("/")
+    html = resp.get_data(as_text=True)
+    script_src = [d for d in resp.headers["Content-Security-Policy"].split(";") if d.strip().startswith("script-src")][0]
+    import base64
+
+    inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", html, re.S)
+    assert inline
+    for body in inline:
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in script_src
+
+
+@pytest.mark.parametrize("path", ["/theme/anything", "/theme/", "/theme/icons/", "/theme/icons/nope.css",
+                                  "/assets/nope.js", "/_dash-component-suites/nope/x.js"])
+def test_finding_7_unknown_public_paths_are_404_for_anonymous(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 404
+    assert b"_dash-renderer" not in resp.data and b"<!DOCTYPE html>" not in resp.data
+
+
+@pytest.mark.parametrize("path", ["/_dash-component-suites/../app/settings.py",
+                                  "/_dash-component-suites/dash/../../app/settings.py"])
+def test_finding_7_component_suite_traversal_is_a_quiet_404(client, caplog, path):
+    with caplog.at_level(logging.ERROR):
+        resp = client.get(path)
+    assert resp.status_code == 404
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert b"Traceback" not in resp.data
+
+
+# -- 8. idempotent admin actions and the password policy ----------------------------------------
+
+def _admin_action_payload(client, action, target_id):
+    deps = client.get("/_dash-dependencies").get_json()
+    spec = next(d for d in deps if "admin-users-msg.children" in d["output"])
+    outs = []
+    for part in spec["output"].strip(".").split("..."):
+        cid, prop = part.rsplit(".", 1)
+        outs.append({"id": cid, "property": prop})
+    inputs = []
+    changed = None
+    for dep in spec["inputs"]:
+        kind = json.loads(dep["id"])["type"]
+        if kind == f"admin-user-{action}":
+            inputs.append([{"id": {"type": kind, "index": target_id}, "property": "n_clicks", "value": 1}])
+            changed = json.dumps({"index": target_id, "type": kind}, separators=(",", ":")) + ".n_clicks"
+        else:
+            inputs.append([])
+    assert changed, f"no admin-user-{action} input in {spec['inputs']}"
+    return {"output": spec["output"], "outputs": outs, "state": [], "inputs": inputs, "changedPropIds": [changed]}
+
+
+def test_finding_8_replayed_deactivate_stays_deactivated(client, make_user, server):
+    from app.extensions import db
+    from app.models import User
+
+    make_user("boss@example.com", role="admin")
+    tid = make_user(EMAIL)
+    login(client, "boss@example.com")
+    payload = _admin_action_payload(client, "deactivate", tid)
+    for _ in range(3):  # the original click and two replays
+        resp = client.post("/_dash-update-component", json=payload)
+        assert resp.status_code == 200
+        with server.app_context():
+            assert db.session.get(User, tid).active is False
+    activate = _admin_action_payload(client, "activate", tid)
+    for _ in range(2):
+        assert client.post("/_dash-update-component", json=activate).status_code == 200
+        with server.app_context():
+            assert db.session.get(User, tid).active is True
+
+
+@pytest.mark.parametrize("password", [" " * 10, "1234567890", "qwertyuiop", "password123", "aaaaaaaaaaaa",
+                                      "ann@example.com!"])
+def test_finding_8_weak_passwords_are_refused_by_the_cli(server, password):
+    runner = server.test_cli_runner()
+    result = runner.invoke(args=["users", "create", EMAIL, "--password", password])
+    assert result.exit_code != 0 and "password" in result.output.lower(), result.output
+    listing = runner.invoke(args=["users", "list"])
+    assert EMAIL not in listing.output
