@@ -50,7 +50,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     from app import auth
     from app.extensions import db, limiter, migrate
     from app import theme
-    from app.ops import health, logs
+    from app.ops import health, logs, security
     from app.backtest import downloads as backtest_downloads
 
     logs.configure_logging(json_logs=settings.production)
@@ -61,6 +61,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     limiter.init_app(server)
     logs.init_app(server)
     auth.init_app(server)
+    security.init_app(server, settings)
     server.register_blueprint(health.bp)
     server.register_blueprint(theme.bp)
     server.register_blueprint(backtest_downloads.bp)
@@ -104,4 +105,7 @@ def create_app(settings: Settings | None = None) -> dash.Dash:
     callbacks.attach(app)
 
     app.layout = shell_layout
+    from app.ops import security
+
+    security.init_dash(app)
     return app
