@@ -42,22 +42,23 @@ def load_session_user(token: str, *, idle_timeout: timedelta, now: datetime | No
     """The active user of a live session, or None (unknown, revoked, idle too long, user deactivated)."""
     if not isinstance(token, str) or not token or len(token) > 128:
         return None
+    digest = token_digest(token)
     row = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == token_digest(token))
+        select(UserSession.revoked_at, UserSession.last_seen_at, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == digest)
     ).first()
     if row is None:
         return None
-    record, user = row
+    revoked_at, last_seen_at, user = row
     now = now or utcnow()
-    if record.revoked_at is not None or not user.active:
+    if revoked_at is not None or not user.active:
         return None
-    if now - record.last_seen_at > idle_timeout:
-        record.revoked_at = now
+    if now - last_seen_at > idle_timeout:
+        db.session.execute(update(UserSession).where(UserSession.id == digest).values(revoked_at=now))
         db.session.commit()
         return None
-    if now - record.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(update(UserSession).where(UserSession.id == record.id).values(last_seen_at=now))
+    if now - last_seen_at >= TOUCH_EVERY:
+        db.session.execute(update(UserSession).where(UserSession.id == digest).values(last_seen_at=now))
         db.session.commit()
     user.session_token = token
     return user
