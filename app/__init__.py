@@ -45,4 +45,7 @@ def create_app(settings: "Settings | None" = None) -> "dash.Dash":
     from pages._shell import layout as shell_layout
 
     app.layout = shell_layout
+    from app.ops import security
+
+    security.init_dash(app)
     return app

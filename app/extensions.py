@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -20,6 +21,8 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
+# CSRF tokens on HTML forms (login, logout); Dash's JSON callback route is exempted by app.ops.security.
+csrf = CSRFProtect()
 login_manager = LoginManager()
 # Storage (memory:// or the Redis URL) is set by the factory through RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

@@ -59,12 +59,15 @@ def pandas_freq(timeframe: str) -> str:
 
 
 def validate_symbol(symbol: str) -> str:
-    """Canonical symbol ``BASE/QUOTE`` in upper case, e.g. ``BTC/USDT``."""
+    """Canonical symbol ``BASE/QUOTE`` in upper case, e.g. ``BTC/USDT``; ASCII letters and digits only."""
     if not isinstance(symbol, str):
         raise ValueError(f"symbol must be text like 'BTC/USDT', got {symbol!r}")
+    if not symbol.isascii():
+        raise ValueError(f"invalid symbol {symbol!r}: only ASCII letters and digits are allowed "
+                         f"(look-alike letters such as Cyrillic or full-width ones are refused)")
     parts = symbol.strip().upper().split("/")
     if len(parts) != 2 or not all(p.isalnum() and 1 <= len(p) <= 12 for p in parts):
-        raise ValueError(f"invalid symbol {symbol!r}; expected BASE/QUOTE like 'BTC/USDT'")
+        raise ValueError(f"invalid symbol {symbol!r}; expected BASE/QUOTE like 'BTC/USDT' (ASCII letters and digits)")
     return "/".join(parts)
 
 

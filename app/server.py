@@ -55,7 +55,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     import app.models  # noqa: F401 - registers every table on db.metadata
     from app import api, auth, theme
     from app.extensions import db, init_db, limiter, migrate
-    from app.ops import health, logs
+    from app.ops import health, logs, security
 
     logs.configure_logging(json_logs=settings.production)
     if settings.sqlite_path is not None:
@@ -65,6 +65,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     limiter.init_app(server)
     logs.init_app(server)
     auth.init_app(server)
+    security.init_app(server, settings)
     server.register_blueprint(health.bp)
     server.register_blueprint(theme.bp)
     api.init_app(server)

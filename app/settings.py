@@ -28,6 +28,31 @@ def _bool(value: str | None, default: bool) -> bool:
     raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
 
 
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _positive(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def _rate_limit(name: str, value) -> None:
+    from limits import parse
+
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a rate like '5 per 15 minutes', got {value!r}") from None
+
+
 def normalize_database_url(url: str) -> str:
     """``postgres://`` and ``postgresql://`` mean psycopg2 (SQLAlchemy 2.1 would pick psycopg 3)."""
     for prefix in ("postgres://", "postgresql://"):
@@ -61,9 +86,16 @@ class Settings:
     kraken_base_url: str = "https://api.kraken.com"
     http_timeout_s: float = 10.0
     # Auth
-    login_limit_account: str = "5 per minute"
+    # Failed sign-ins per account and network (in this window) before each further failure adds a growing delay
+    login_limit_account: str = "5 per 15 minutes"
     login_limit_ip: str = "20 per minute"
+    # Failed sign-ins per account from browsers it never signed in from, over all networks
+    login_limit_account_total: str = "50 per 15 minutes"
+    login_delay_max_s: int = 60           # cap of the per-account delay (1 s, 2 s, 4 s, ... up to this)
+    session_idle_minutes: int = 720       # a server-side session unused this long is ended
     session_cookie_secure: bool = False
+    # Hardening (app.ops.security)
+    max_request_bytes: int = 1024 * 1024  # larger request bodies are refused with 413
     create_demo_users: bool = True
     # ML: versioned LSTM models (ml.registry)
     model_dir: str = str(ROOT / "var" / "models")
@@ -78,6 +110,12 @@ class Settings:
         if self.market_source not in MARKET_SOURCES:
             raise ValueError(f"MARKET_DATA_SOURCE must be one of {', '.join(MARKET_SOURCES)}, "
                              f"got {self.market_source!r}")
+        for name, limit in (("LOGIN_LIMIT_ACCOUNT", self.login_limit_account), ("LOGIN_LIMIT_IP", self.login_limit_ip),
+                            ("LOGIN_LIMIT_ACCOUNT_TOTAL", self.login_limit_account_total)):
+            _rate_limit(name, limit)
+        _positive("LOGIN_DELAY_MAX_S", self.login_delay_max_s, 1, 86400)
+        _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
+        _positive("MAX_REQUEST_BYTES", self.max_request_bytes, 64 * 1024, 512 * 1024 * 1024)
         if self.production:
             if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
                 raise ValueError(
@@ -127,8 +165,12 @@ class Settings:
             coinbase_base_url=e.get("COINBASE_BASE_URL", d.coinbase_base_url),
             kraken_base_url=e.get("KRAKEN_BASE_URL", d.kraken_base_url),
             http_timeout_s=float(e.get("HTTP_TIMEOUT_S", d.http_timeout_s)),
-            login_limit_account=e.get("LOGIN_LIMIT_ACCOUNT", d.login_limit_account),
-            login_limit_ip=e.get("LOGIN_LIMIT_IP", d.login_limit_ip),
+            login_limit_account=e.get("LOGIN_LIMIT_ACCOUNT") or d.login_limit_account,
+            login_limit_ip=e.get("LOGIN_LIMIT_IP") or d.login_limit_ip,
+            login_limit_account_total=e.get("LOGIN_LIMIT_ACCOUNT_TOTAL") or d.login_limit_account_total,
+            login_delay_max_s=_int("LOGIN_DELAY_MAX_S", e.get("LOGIN_DELAY_MAX_S"), d.login_delay_max_s),
+            session_idle_minutes=_int("SESSION_IDLE_MINUTES", e.get("SESSION_IDLE_MINUTES"), d.session_idle_minutes),
+            max_request_bytes=_int("MAX_REQUEST_BYTES", e.get("MAX_REQUEST_BYTES"), d.max_request_bytes),
             session_cookie_secure=_bool(e.get("SESSION_COOKIE_SECURE"), env == "production"),
             create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
             refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),

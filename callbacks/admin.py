@@ -8,12 +8,13 @@ from flask_login import current_user
 
 import app.hot as hot
 from app.auth.roles import require_admin
-from app.auth.users import UserError, list_users, toggle_active
+from app.auth.users import UserError, activate_user, deactivate_user, list_users
 from app.hot import feeds as feed_health
 from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
 from workers.queues import enqueue, fetch_job, runner
 
-TOGGLE = "admin-user-toggle"
+# Separate, idempotent actions: a replayed "deactivate" request never re-activates.
+ACTIVATE, DEACTIVATE = "admin-user-activate", "admin-user-deactivate"
 
 
 def users_table():
@@ -26,7 +27,8 @@ def users_table():
             html.Td(f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"),
             html.Td(dbc.Button("Deactivate" if u.active else "Activate", size="sm",
                                color="outline-danger" if u.active else "outline-success",
-                               id={"type": TOGGLE, "index": u.id}, disabled=u.id == current_user.id)),
+                               id={"type": DEACTIVATE if u.active else ACTIVATE, "index": u.id},
+                               disabled=u.id == current_user.id)),
         ]))
     head = html.Thead(html.Tr([html.Th(h) for h in ("id", "e-mail", "role", "status", "created", "last login", "")]))
     return dbc.Table([head, html.Tbody(rows)], hover=True, size="sm", id="admin-users-table")
@@ -42,18 +44,20 @@ def show_users(_):
 
 
 @callback(Output(USERS, "children", allow_duplicate=True), Output(USERS_MSG, "children"),
-          Input({"type": TOGGLE, "index": ALL}, "n_clicks"), prevent_initial_call=True)
-def toggle_user(clicks):
+          Input({"type": ACTIVATE, "index": ALL}, "n_clicks"), Input({"type": DEACTIVATE, "index": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+def set_user_active(activate_clicks, deactivate_clicks):
     require_admin()
-    if not ctx.triggered_id or not any(clicks):
+    if not ctx.triggered_id or not any((activate_clicks or []) + (deactivate_clicks or [])):
         return no_update, no_update
-    user_id = ctx.triggered_id["index"]
+    action = activate_user if ctx.triggered_id["type"] == ACTIVATE else deactivate_user
     try:
-        user = toggle_active(int(user_id), current_user)
-    except UserError as exc:
+        user, changed = action(int(ctx.triggered_id["index"]), current_user)
+    except (UserError, TypeError, ValueError) as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     state = "activated" if user.active else "deactivated"
-    return users_table(), dbc.Alert(f"{user.email} {state}.", color="success", duration=4000)
+    note = "" if changed else " (no change: it already was)"
+    return users_table(), dbc.Alert(f"{user.email} {state}{note}.", color="success", duration=4000)
 
 
 @callback(Output(PING_JOB, "data"), Output(PING_POLL, "disabled"), Output(PING_OUT, "children"),

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 
 def _nav_links():
@@ -34,8 +35,11 @@ def layout():
             html.Span([html.I(className="bi bi-person-circle me-1"), email,
                        dbc.Badge(role, color="secondary", className="ms-2")],
                       className="text-light me-3", id="shell-user"),
-            html.A([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], href="/logout",
-                   className="btn btn-outline-light btn-sm", id="shell-logout"),
+            html.Form([  # sign-out is a POST with the CSRF token (app.auth.routes)
+                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="shell-csrf"),
+                html.Button([html.I(className="bi bi-box-arrow-right me-1"), "Sign out"], type="submit",
+                            className="btn btn-outline-light btn-sm", id="shell-logout"),
+            ], action="/logout", method="post", className="m-0", id="shell-logout-form"),
         ], fluid=True),
         color="dark", dark=True, className="mb-3",
     )

@@ -151,8 +151,68 @@ def make_user(server):
     return _make
 
 
-def login(client, email: str, password: str = "correct-horse-battery"):
-    return client.post("/login", data={"email": email, "password": password})
+def form_token(html: str) -> str | None:
+    """The CSRF token of the first form in an HTML page (None when the page has none)."""
+    import re
+
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    return m.group(1) if m else None
+
+
+def layout_token(client) -> str | None:
+    """The CSRF token of the shell's sign-out form, as a signed-in browser receives it in the layout."""
+    import json
+
+    resp = client.get("/_dash-layout")
+    if resp.status_code != 200:
+        return None
+    stack = [resp.get_json()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and props.get("name") == "csrf_token":
+                return props.get("value")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def login(client, email: str, password: str = "correct-horse-battery", next: str | None = None):
+    """Sign in through the real form: GET /login for its CSRF token, then POST it."""
+    from urllib.parse import quote
+
+    url = "/login" + (f"?next={quote(next, safe='')}" if next is not None else "")
+    data = {"email": email, "password": password}
+    page = client.get("/login")
+    token = (form_token(page.get_data(as_text=True)) if page.status_code == 200
+             else layout_token(client) or session_token(client))
+    if token:
+        data["csrf_token"] = token
+    return client.post(url, data=data)
+
+
+def session_token(client) -> str:
+    """A CSRF token valid for this client's session, for servers without Dash (no layout to read it from):
+    what ``generate_csrf`` would have put in the page."""
+    import secrets
+
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    with client.session_transaction() as sess:
+        raw = sess.setdefault("csrf_token", secrets.token_hex(20))
+    with client.application.test_request_context():
+        session["csrf_token"] = raw
+        return generate_csrf()
+
+
+def logout(client):
+    """Sign out the way the navbar does: POST /logout with the token from the shell's sign-out form."""
+    token = layout_token(client) or session_token(client)
+    return client.post("/logout", data={"csrf_token": token})
 
 
 # --- real PostgreSQL and Redis ----------------------------------------------------------

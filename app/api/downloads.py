@@ -8,9 +8,10 @@ other users' runs are not confirmed).
 """
 from __future__ import annotations
 
+import io
 import json
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, abort, send_file
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -70,7 +71,8 @@ def download(backtest_id: int, name: str):
         body, mimetype, filename = render_report(db.session, current_user.id, backtest_id, name)
     except RunNotFound:
         abort(404)
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # send_file writes Content-Disposition per RFC 6266: an ASCII filename= and, when needed, filename*=UTF-8''...
+    response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename,
+                         conditional=False, etag=False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

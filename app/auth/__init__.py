@@ -1,19 +1,19 @@
-"""Authentication: Flask-Login wiring, login/logout routes, the request guard and the users CLI."""
+"""Authentication: Flask-Login wiring, server-side sessions, login/logout routes, the request guard and the users CLI."""
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
 
-from app.auth import cli, guard, routes
-from app.extensions import db, login_manager
-from app.models.user import User
+from flask import Flask, current_app
+
+from app.auth import cli, guard, routes, sessions
+from app.extensions import login_manager
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+def _load_user(session_token: str):
+    """Flask-Login's ``_user_id`` is our session token: one primary-key lookup decides who is signed in."""
+    settings = current_app.config["CW_SETTINGS"]
+    return sessions.load_session_user(session_token, idle_timeout=timedelta(minutes=settings.session_idle_minutes))
 
 
 def init_app(server: Flask) -> None:

@@ -1,12 +1,13 @@
-"""`flask users ...`: create, list and (de)activate users from the command line."""
+"""`flask users ...`: create, list, (de)activate users, set passwords and prune old sessions."""
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from app.auth.users import UserError, create_user, list_users
+from app.auth.sessions import prune_sessions
+from app.auth.users import UserError, activate_user, change_password, create_user, deactivate_user, list_users
 from app.extensions import db
-from app.models.user import User
+from app.models.user import User, utcnow
 
 
 @click.group("users", cls=AppGroup)
@@ -18,7 +19,7 @@ def users() -> None:
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="Give the user the admin role.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Password (prompted when omitted; at least 10 characters).")
+              help="Password (prompted when omitted; at least 10 characters and not easy to guess).")
 def create(email: str, admin: bool, password: str) -> None:
     try:
         user = create_user(email, password, role="admin" if admin else "trader")
@@ -34,12 +35,45 @@ def list_() -> None:
         click.echo(f"{u.id}\t{u.email}\t{u.role}\t{state}")
 
 
-@users.command("deactivate")
-@click.argument("email")
-def deactivate(email: str) -> None:
+def _user_by_email(email: str) -> User:
     user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
-    user.active = False
-    db.session.commit()
-    click.echo(f"deactivated {user.email}")
+    return user
+
+
+@users.command("deactivate")
+@click.argument("email")
+def deactivate(email: str) -> None:
+    """Deactivate a user and end every session they have."""
+    user, changed = deactivate_user(_user_by_email(email).id, None)
+    click.echo(f"deactivated {user.email}" if changed else f"{user.email} was already inactive")
+
+
+@users.command("activate")
+@click.argument("email")
+def activate(email: str) -> None:
+    user, changed = activate_user(_user_by_email(email).id, None)
+    click.echo(f"activated {user.email}" if changed else f"{user.email} was already active")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="New password (prompted when omitted); every session of the user ends.")
+def set_password(email: str, password: str) -> None:
+    try:
+        user = change_password(_user_by_email(email).id, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password changed for {user.email}; every session ended")
+
+
+@users.command("prune-sessions")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Delete session rows revoked or idle for longer than this.")
+def prune(days: int) -> None:
+    from datetime import timedelta
+
+    n = prune_sessions(utcnow() - timedelta(days=days))
+    click.echo(f"deleted {n} old session rows")

@@ -3,6 +3,7 @@ from app.models.backtest import Backtest, BacktestTrade
 from app.models.market import Candle, Series
 from app.models.ml import Prediction
 from app.models.signal import SignalQualityReport, SignalRecord
+from app.models.session import UserSession
 from app.models.user import ROLES, User
 
-__all__ = ["Backtest", "BacktestTrade", "Candle", "Prediction", "Series", "SignalRecord", "SignalQualityReport", "User", "ROLES"]
+__all__ = ["Backtest", "BacktestTrade", "Candle", "Prediction", "Series", "SignalRecord", "SignalQualityReport", "User", "UserSession", "ROLES"]

@@ -29,6 +29,13 @@ class User(UserMixin, db.Model):
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime(), nullable=True)
 
+    # The server-side session this user object was loaded for (app.auth.sessions); not a column.
+    session_token = None  # str | None
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the signed cookie: the session token, never the bare user id."""
+        return self.session_token if self.session_token else f"unbound-{self.id}"
+
     def set_password(self, password: str) -> None:
         # werkzeug's scrypt: a slow, salted, memory-hard hash.
         self.password_hash = generate_password_hash(password, method="scrypt")

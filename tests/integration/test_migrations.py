@@ -6,7 +6,8 @@ from tests.conftest import make_settings
 
 pytestmark = pytest.mark.integration
 
-EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions"}
+EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions",
+            "user_sessions"}
 
 
 def _roundtrip(database_url: str) -> None:

@@ -21,7 +21,7 @@ SKIP = {"tests", ".venv", "bench", "migrations", "docs", "scripts", "deploy", ".
 LAYERS = {
     "base": (0, ("app.settings", "app.extensions", "app.models", "app.hot", "app.marketdata")),
     "domain": (1, ("app.market", "app.analysis", "app.backtest", "app.alerts", "app.portfolio", "ml",
-                   "app.mlops", "app.demo", "app.auth.users", "app.auth.passwords")),
+                   "app.mlops", "app.demo", "app.auth.users", "app.auth.passwords", "app.auth.sessions")),
     "presentation": (2, ("app.figures",)),
     "jobs": (3, ("workers",)),
     "web": (4, ("pages", "callbacks", "app.api", "app.auth", "app.theme", "app.ops", "app.stream",

@@ -19,6 +19,7 @@ which fetches a finer width and resamples.
 from __future__ import annotations
 
 import math
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -51,6 +52,30 @@ def to_float(value: Any, what: str, exchange: str) -> float:
         raise BadPayloadError(f"{exchange}: {what} is {value!r}, expected a finite number",
                               exchange=exchange)
     return f
+
+
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+def to_int(value: Any, what: str, exchange: str, unit: str = "") -> int:
+    """An integer from an int, an integral float or an integer-valued string (exchanges mix them).
+
+    Non-integral numbers, booleans and any other text are a BadPayloadError naming the field;
+    ``unit`` (e.g. ``"seconds"``) is added to the message.
+    """
+    integral = None
+    if isinstance(value, bool):
+        integral = None
+    elif isinstance(value, int):
+        integral = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        integral = int(value)
+    elif isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        integral = int(value.strip())
+    if integral is None:
+        of = f" of {unit}" if unit else ""
+        raise BadPayloadError(f"{exchange}: {what} {value!r} is not an integer{of}", exchange=exchange)
+    return integral
 
 
 def expect(cond: bool, exchange: str, message: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float
+from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float, to_int
 from app.market.sources.errors import ExchangeError, RequestRejectedError, UnknownSymbolError
 from app.marketdata import validate_symbol
 
@@ -72,9 +72,7 @@ class BinanceSource(Source):
             for i, row in enumerate(page):
                 expect(isinstance(row, list) and len(row) >= 6, NAME,
                        f"kline #{i} is {row!r}, expected a list of at least 6 fields")
-                expect(isinstance(row[0], int) and not isinstance(row[0], bool), NAME,
-                       f"kline #{i} open time {row[0]!r} is not an integer of milliseconds")
-                open_ms = row[0]
+                open_ms = to_int(row[0], f"kline #{i} open time", NAME, "milliseconds")
                 expect(open_ms % 1000 == 0, NAME, f"kline #{i} open time {open_ms} is not a whole second")
                 last_open = max(last_open, open_ms)
                 yield (open_ms // 1000,
@@ -93,13 +91,13 @@ class BinanceSource(Source):
         expect(isinstance(d, dict), NAME, f"ticker answer is {type(d).__name__}, expected an object")
         for key in ("lastPrice", "priceChangePercent", "volume", "closeTime"):
             expect(key in d, NAME, f"ticker answer lacks {key!r}")
-        expect(isinstance(d["closeTime"], int), NAME, f"ticker closeTime {d['closeTime']!r} is not an integer")
+        close_ms = to_int(d["closeTime"], "ticker closeTime", NAME, "milliseconds")
         return Ticker(
             symbol=symbol,
             price=to_float(d["lastPrice"], "lastPrice", NAME),
             change_24h_pct=to_float(d["priceChangePercent"], "priceChangePercent", NAME),
             volume_24h=to_float(d["volume"], "volume", NAME),
-            time=pd.Timestamp(d["closeTime"], unit="ms", tz="UTC").to_pydatetime(),
+            time=pd.Timestamp(close_ms, unit="ms", tz="UTC").to_pydatetime(),
         )
 
     def list_symbols(self) -> list[str]:

@@ -15,8 +15,9 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float, windows
-from app.market.sources.errors import ExchangeError, RequestRejectedError, UnknownSymbolError
+from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float, to_int, windows
+from app.market.sources.errors import (CircuitOpenError, ExchangeError, RateLimitedError, RequestRejectedError,
+                                       UnknownSymbolError)
 from app.marketdata import validate_symbol
 
 NAME = "coinbase"
@@ -65,36 +66,63 @@ class CoinbaseSource(Source):
             for i, row in enumerate(page):
                 expect(isinstance(row, list) and len(row) >= 6, NAME,
                        f"candle #{i} is {row!r}, expected [time, low, high, open, close, volume]")
-                expect(isinstance(row[0], int) and not isinstance(row[0], bool), NAME,
-                       f"candle #{i} time {row[0]!r} is not an integer of seconds")
+                open_s = to_int(row[0], f"candle #{i} time", NAME, "seconds")
                 low, high, open_, close, volume = (
                     to_float(row[k], f"candle #{i} {f}", NAME)
                     for k, f in ((1, "low"), (2, "high"), (3, "open"), (4, "close"), (5, "volume")))
-                yield (row[0], open_, high, low, close, volume)
+                yield (open_s, open_, high, low, close, volume)
 
     def fetch_ticker(self, symbol: str) -> Ticker:
+        """Price, time and 24h volume from ``/ticker``; the 24h open from ``/stats``.
+
+        When ``/stats`` fails or lacks a usable ``open``, the change is measured from the
+        first hourly candle of the last 24 hours instead (one more request); the volume
+        never depends on ``/stats`` unless the ticker itself lacks it.
+        """
         symbol = validate_symbol(symbol)
         product = to_product_id(symbol)
         t = self._get(f"/products/{product}/ticker", None, symbol)
-        s = self._get(f"/products/{product}/stats", None, symbol)
         expect(isinstance(t, dict) and "price" in t and "time" in t, NAME,
                "ticker answer lacks 'price' or 'time'")
-        expect(isinstance(s, dict) and "open" in s and "volume" in s, NAME,
-               "stats answer lacks 'open' or 'volume'")
         price = to_float(t["price"], "ticker price", NAME)
-        open_24h = to_float(s["open"], "stats open", NAME)
         try:
             when = pd.Timestamp(t["time"])
             when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
         except (TypeError, ValueError):
             expect(False, NAME, f"ticker time {t['time']!r} is not an ISO-8601 time")
+        stats = self._stats(product, symbol)
+        if t.get("volume") is not None:
+            volume = to_float(t["volume"], "ticker volume", NAME)
+        else:
+            expect(stats is not None and stats.get("volume") is not None, NAME,
+                   "neither the ticker nor /stats has a 24h volume")
+            volume = to_float(stats["volume"], "stats volume", NAME)
+        if stats is not None and stats.get("open") is not None:
+            open_24h = to_float(stats["open"], "stats open", NAME)
+        else:
+            open_24h = self._open_24h_ago(symbol, when)
         return Ticker(
             symbol=symbol,
             price=price,
             change_24h_pct=(price - open_24h) / open_24h * 100.0 if open_24h else 0.0,
-            volume_24h=to_float(s["volume"], "stats volume", NAME),
+            volume_24h=volume,
             time=when.to_pydatetime(),
         )
+
+    def _stats(self, product: str, symbol: str) -> dict | None:
+        """``/stats`` as an object, or None when it fails (rate limits and an open breaker still propagate)."""
+        try:
+            s = self._get(f"/products/{product}/stats", None, symbol)
+        except (RateLimitedError, CircuitOpenError):
+            raise
+        except ExchangeError:
+            return None
+        return s if isinstance(s, dict) else None
+
+    def _open_24h_ago(self, symbol: str, when: pd.Timestamp) -> float:
+        bars = self.fetch_candles(symbol, "1h", (when - pd.Timedelta(hours=24)).to_pydatetime(), when.to_pydatetime())
+        expect(not bars.empty, NAME, "no /stats answer and no hourly candles for the last 24 h")
+        return float(bars["open"].iloc[0])
 
     def list_symbols(self) -> list[str]:
         d = self._get("/products", None)

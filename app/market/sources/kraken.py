@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float
+from app.market.sources.base import Row, Source, Ticker, expect, split_symbol, to_float, to_int
 from app.market.sources.errors import ExchangeError, RequestRejectedError, UnknownSymbolError
 from app.market.sources.http import TransientError
 from app.marketdata import validate_symbol
@@ -114,18 +114,18 @@ class KrakenSource(Source):
             for i, row in enumerate(committed):
                 expect(isinstance(row, list) and len(row) >= 7, NAME,
                        f"OHLC row #{i} is {row!r}, expected [time, open, high, low, close, vwap, volume, count]")
-                expect(isinstance(row[0], int) and not isinstance(row[0], bool), NAME,
-                       f"OHLC row #{i} time {row[0]!r} is not an integer of seconds")
-                last_open = row[0] if last_open is None else max(last_open, row[0])
-                yield (row[0],
+                open_s = to_int(row[0], f"OHLC row #{i} time", NAME, "seconds")
+                last_open = open_s if last_open is None else max(last_open, open_s)
+                yield (open_s,
                        *(to_float(row[k], f"OHLC row #{i} {f}", NAME)
                          for k, f in ((1, "open"), (2, "high"), (3, "low"), (4, "close"), (6, "volume"))))
             # Kraken serves the most recent <= 720 bars in one answer; page on only if
             # it returned a full answer that stopped short of what we asked for.
             if last_open is None or len(rows) < MAX_ROWS or last_open + step >= end_s:
                 return
-            nxt = payload["result"].get("last")
-            if not isinstance(nxt, int) or nxt <= since:
+            expect("last" in payload["result"], NAME, "a full OHLC answer lacks 'last' (where the next page starts)")
+            nxt = to_int(payload["result"]["last"], "OHLC 'last'", NAME, "seconds")
+            if nxt <= since:
                 return
             since = nxt
 

@@ -1,6 +1,8 @@
 """`flask users create/list/deactivate` and `flask demo seed`."""
 import json
 
+from tests.conftest import login
+
 
 def test_create_admin_then_login(server, client):
     runner = server.test_cli_runner()
@@ -8,7 +10,7 @@ def test_create_admin_then_login(server, client):
     assert result.exit_code == 0 and "created admin boss@example.com" in result.output
     listing = runner.invoke(args=["users", "list"])
     assert "boss@example.com\tadmin\tactive" in listing.output
-    assert client.post("/login", data={"email": "boss@example.com", "password": "long-enough-pw"}).status_code == 302
+    assert login(client, "boss@example.com", "long-enough-pw").status_code == 302
 
 
 def test_create_refuses_bad_input_clearly(server):
@@ -26,7 +28,7 @@ def test_deactivate_blocks_login(server, client):
     runner = server.test_cli_runner()
     runner.invoke(args=["users", "create", "t@example.com", "--password", "long-enough-pw"])
     assert runner.invoke(args=["users", "deactivate", "t@example.com"]).exit_code == 0
-    resp = client.post("/login", data={"email": "t@example.com", "password": "long-enough-pw"})
+    resp = login(client, "t@example.com", "long-enough-pw")
     assert resp.status_code == 401 and b"deactivated" in resp.data
 
 
@@ -52,7 +54,6 @@ def test_demo_seed_creates_users_and_demo_market(tmp_path, monkeypatch):
     assert set(creds) == {"admin@candlewise.local", "trader@candlewise.local"}
     assert (tmp_path / "creds.json").stat().st_mode & 0o077 == 0
     c = app.test_client()
-    assert c.post("/login", data={"email": "admin@candlewise.local",
-                                  "password": creds["admin@candlewise.local"]}).status_code == 302
+    assert login(c, "admin@candlewise.local", creds["admin@candlewise.local"]).status_code == 302
     again = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert "0 rows written" in again.output  # current demo data is not regenerated

@@ -69,17 +69,19 @@ def test_admin_callback_answers_admin(dash_client, make_dash_user):
     assert trader_email in body and admin_email in body
 
 
-def _toggle_payload(client, target_id):
+def _toggle_payload(client, target_id, action="deactivate"):
     deps = client.get("/_dash-dependencies").get_json()
     spec = next(d for d in deps if "admin-users-msg.children" in d["output"])
     outs = []
     for part in spec["output"].strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
         outs.append({"id": cid, "property": prop})
-    key = json.dumps({"index": target_id, "type": "admin-user-toggle"}, separators=(",", ":"))
+    kind = f"admin-user-{action}"
+    key = json.dumps({"index": target_id, "type": kind}, separators=(",", ":"))
+    inputs = [[{"id": {"type": kind, "index": target_id}, "property": "n_clicks", "value": 1}]
+              if json.loads(d["id"])["type"] == kind else [] for d in spec["inputs"]]
     return {
-        "output": spec["output"], "outputs": outs, "state": [],
-        "inputs": [[{"id": {"type": "admin-user-toggle", "index": target_id}, "property": "n_clicks", "value": 1}]],
+        "output": spec["output"], "outputs": outs, "state": [], "inputs": inputs,
         "changedPropIds": [f"{key}.n_clicks"],
     }
 

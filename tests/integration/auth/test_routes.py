@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import login, make_settings, migrate_app
+from tests.conftest import form_token, login, logout, make_settings, migrate_app
 
 
 def test_login_success_sets_session_and_redirects(dash_client, make_dash_user):
@@ -39,10 +39,11 @@ def test_unknown_email_gets_the_same_message(client):
 
 
 def test_malformed_form_gets_clear_message_not_a_stack_trace(client):
-    resp = client.post("/login", data={"email": ""})
+    token = form_token(client.get("/login").get_data(as_text=True))
+    resp = client.post("/login", data={"email": "", "csrf_token": token})
     assert resp.status_code == 400
     assert b"Enter your e-mail and password." in resp.data
-    resp = client.post("/login", data="garbage", content_type="application/json")
+    resp = client.post("/login", data="garbage", content_type="application/json", headers={"X-CSRFToken": token})
     assert resp.status_code == 400 and b"Traceback" not in resp.data
 
 
@@ -57,18 +58,17 @@ def test_inactive_user_cannot_log_in(client, make_user):
 def test_logout_ends_the_session(client, make_user):
     make_user("ann@example.com")
     login(client, "ann@example.com")
-    resp = client.get("/logout")
+    resp = logout(client)
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
     assert client.get("/").status_code == 302
 
 
 def test_next_parameter_only_allows_local_paths(client, make_user):
     make_user("ann@example.com")
-    resp = client.post("/login?next=//evil.example.com/x", data={"email": "ann@example.com",
-                                                                  "password": "correct-horse-battery"})
+    resp = login(client, "ann@example.com", next="//evil.example.com/x")
     assert resp.headers["Location"] == "/"
-    client.get("/logout")
-    resp = client.post("/login?next=/admin", data={"email": "ann@example.com", "password": "correct-horse-battery"})
+    logout(client)
+    resp = login(client, "ann@example.com", next="/admin")
     assert resp.headers["Location"] == "/admin"
 
 
@@ -137,7 +137,7 @@ def test_successful_logins_do_not_count_towards_the_limit(tmp_path):
     c = app.test_client()
     for _ in range(4):
         assert login(c, "ann@example.com").status_code == 302
-        c.get("/logout")
+        logout(c)
 
 
 @pytest.mark.integration
@@ -153,9 +153,12 @@ def test_login_limits_are_stored_in_redis_in_production_mode(fresh_pg_url, redis
     c = app.test_client()
     assert login(c, "victim@example.com", "bad-password-1").status_code == 401
     keys = redis.Redis.from_url(redis_url).keys("*")
-    assert any(b"cw:ratelimit" in k and b"login-account:victim@example.com" in k for k in keys), keys
+    from app.auth.throttle import account_digest
+
+    digest = account_digest("victim@example.com").encode()
+    assert any(b"cw:ratelimit" in k and b"login-account:" + digest in k for k in keys), keys
     other_process = create_server(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
-                                             login_limit_account="2 per minute")).test_client()
+                                                login_limit_account="2 per minute")).test_client()
     assert login(other_process, "victim@example.com", "bad-password-1").status_code == 401
     assert login(c, "victim@example.com", "bad-password-1").status_code == 429
 
