@@ -43,17 +43,14 @@ def _flask_server(settings: Settings) -> Flask:
 
 
 def _extensions(server: Flask, settings: Settings) -> None:
-    from prometheus_client import CollectorRegistry
-    from prometheus_flask_exporter import PrometheusMetrics
-
     import app.models  # noqa: F401 - registers every table on db.metadata
     from app import auth
     from app.extensions import db, limiter, migrate
     from app import theme
-    from app.ops import health, logs
+    from app.ops import health, logs, metrics
     from app.backtest import downloads as backtest_downloads
 
-    logs.configure_logging(json_logs=settings.production)
+    logs.configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     db.init_app(server)
@@ -64,9 +61,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     server.register_blueprint(health.bp)
     server.register_blueprint(theme.bp)
     server.register_blueprint(backtest_downloads.bp)
-    # Each app gets its own registry, so several apps in one process (tests) don't collide.
-    server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
-                                                        group_by="url_rule")
+    metrics.init_app(server, settings)
 
     from app.market.cli import candles_cli
     from app.demo import demo_cli
