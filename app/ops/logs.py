@@ -33,10 +33,12 @@ _PAIR = re.compile(
     (?P<key>[\w.-]*(?:{SENSITIVE_WORDS})[\w.-]*)
     (?P<kq>["']?)
     (?P<sep>\s*[:=]\s*)
-    (?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s&,;"'}}\]\)]+))
+    (?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|
+       # a bare value ends at a space, a separator or "&name=" (the next field of a form body)
+       (?P<bare>(?:bearer|basic)\s+(?:\[REDACTED\]|[^\s,;"']+)|(?:[^\s,;"'}}\]\)&]|&(?![\w.-]+=))+))
     """
 )
-_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}")
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;\"']+")
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+):([^\s@/]+)@")
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None))) | {"message", "asctime"}
 
