@@ -16,7 +16,7 @@ keep="${BACKUP_KEEP:-14}"
 
 pg_env_from_url "$url"
 mkdir -p "$dir"
-stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+stamp="$(date -u +%Y%m%dT%H%M%S.%3NZ)"
 name="candlewise-$stamp.dump"
 n=1
 while [ -e "$dir/$name" ]; do name="candlewise-$stamp-$n.dump"; n=$((n + 1)); done
@@ -28,8 +28,9 @@ pg_restore --list "$partial" >/dev/null   # the archive reads back, or this back
 mv "$partial" "$dir/$name"
 trap - EXIT
 
-# rotation: newest first by name (UTC timestamps sort), drop everything after the first $keep
-mapfile -t dumps < <(find "$dir" -maxdepth 1 -type f -name 'candlewise-*.dump' -printf '%f\n' | sort -r)
+# rotation: newest first (by modification time), drop everything after the first $keep
+mapfile -t dumps < <(find "$dir" -maxdepth 1 -type f -name 'candlewise-*.dump' -printf '%T@ %f\n' \
+    | sort -rn | cut -d' ' -f2-)
 for old in "${dumps[@]:$keep}"; do
     rm -f -- "$dir/$old"
 done
