@@ -77,16 +77,24 @@ def run_web(settings: Settings) -> None:
     _exec(gunicorn_argv(), web_env(settings))
 
 
+def rq_env(settings: Settings, environ=None) -> dict:
+    """rq's environment: the Redis URL, and no gunicorn metrics directory (jobs record through Redis;
+    every forked work horse would otherwise leave its own files there)."""
+    env = dict(os.environ if environ is None else environ, PYTHONPATH=str(ROOT), RQ_REDIS_URL=settings.redis_url)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
 def run_worker(settings: Settings) -> None:
     _need_redis(settings, "worker")
     os.nice(settings.worker_nice)
-    _exec(rq_worker_argv(), dict(os.environ, PYTHONPATH=str(ROOT), RQ_REDIS_URL=settings.redis_url))
+    _exec(rq_worker_argv(), rq_env(settings))
 
 
 def run_cron(settings: Settings) -> None:
     _need_redis(settings, "cron")
     os.nice(settings.worker_nice)
-    _exec(rq_cron_argv(), dict(os.environ, PYTHONPATH=str(ROOT), RQ_REDIS_URL=settings.redis_url))
+    _exec(rq_cron_argv(), rq_env(settings))
 
 
 def run_all(settings: Settings, host: str, port: int, workers: int) -> int:

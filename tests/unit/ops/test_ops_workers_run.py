@@ -35,3 +35,10 @@ def test_web_env_gets_a_multiprocess_directory_only_in_production_mode(tmp_path)
 def test_health_web_reports_an_unreachable_server():
     ok, message = run.health_web(Settings(gunicorn_bind="127.0.0.1:1"), timeout=1)
     assert not ok and "127.0.0.1:1/healthz" in message
+
+
+def test_rq_gets_the_url_in_its_environment_and_no_multiprocess_directory():
+    env = run.rq_env(Settings(redis_url="redis://:pw@127.0.0.1:6379/13"),
+                     environ={"PROMETHEUS_MULTIPROC_DIR": "/tmp/x", "HOME": "/root"})
+    assert env["RQ_REDIS_URL"] == "redis://:pw@127.0.0.1:6379/13" and "PROMETHEUS_MULTIPROC_DIR" not in env
+    assert env["HOME"] == "/root"
