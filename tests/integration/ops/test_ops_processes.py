@@ -148,29 +148,41 @@ def test_gunicorn_workers_share_metrics_and_write_json_request_logs(processes, r
     healthz = frozenset({"method": "GET", "status": "200", "url_rule": "/healthz"}.items())
     time.sleep(1)  # health probes queued while gunicorn booted are answered by now
     before = scrape(port)[("flask_http_request_duration_seconds_count", healthz)]
-    n = 40
-    for i in range(n):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(i):
         req = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": f"req-{i}"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            assert resp.headers["X-Request-ID"] == f"req-{i}"
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return resp.headers["X-Request-ID"] == f"req-{i}"
+
+    def serving_pids():
+        return {p.name.rsplit("_", 1)[1].split(".")[0] for p in multiproc.glob("histogram_*.db")}
+
+    # concurrent batches until both workers have answered (the kernel decides who accepts)
+    n = 0
+    with ThreadPoolExecutor(8) as pool:
+        while n < 800 and (n < 40 or len(serving_pids()) < 2):
+            assert all(pool.map(get, range(n, n + 8)))
+            n += 8
+    pids = serving_pids()
+    assert len(pids) == 2 and "999999" not in {p.name.rsplit("_", 1)[1].split(".")[0] for p in multiproc.iterdir()}
     for _ in range(4):  # whichever worker answers the scrape, it sees all requests
         assert scrape(port)[("flask_http_request_duration_seconds_count", healthz)] == before + n
-    pids = {p.name.rsplit("_", 1)[1].split(".")[0] for p in multiproc.glob("histogram_*.db")}
-    assert len(pids) == 2 and "999999" not in {p.name.rsplit("_", 1)[1].split(".")[0] for p in multiproc.iterdir()}
 
     os.kill(int(sorted(pids)[0]), signal.SIGKILL)  # gunicorn replaces it; its samples stay counted
-    extra = 0
-
-    def replacement_served():
-        nonlocal extra
+    # the replacement must answer too (again in concurrent batches); the dead worker's file stays
+    def answered(i):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                extra += 1
-        except OSError:
-            pass
-        return len(list(multiproc.glob("histogram_*.db"))) == 3, "replacement worker"
+            return int(get(i))
+        except OSError:  # refused while gunicorn replaces the worker: not counted by anyone
+            return 0
 
-    wait_for(replacement_served, timeout=90, every=0.2)
+    extra = 0
+    deadline = time.monotonic() + 120
+    with ThreadPoolExecutor(8) as pool:
+        while len(serving_pids()) < 3:
+            assert time.monotonic() < deadline, "the replacement worker never answered"
+            extra += sum(pool.map(answered, range(1000 + extra, 1008 + extra)))
     for _ in range(3):
         assert scrape(port)[("flask_http_request_duration_seconds_count", healthz)] == before + n + extra
 
