@@ -14,7 +14,8 @@ export PYTHONPATH := $(CURDIR)
 help:
 	@echo "make run    - set up .venv, migrate, seed demo data, serve http://$(HOST):$(PORT) (+ workers when REDIS_URL is set)"
 	@echo "make test   - set up .venv with test tools and run the whole suite"
-	@echo "make worker - start one RQ worker on every queue (needs REDIS_URL)"
+	@echo "make serve  - only the web process (gunicorn) on http://$(HOST):$(PORT)"
+	@echo "make worker - start one RQ worker on every queue, at lower priority (needs REDIS_URL)"
 	@echo "make cron   - start RQ's cron scheduler for the ingest schedule (needs REDIS_URL)"
 	@echo "make bench  - run every benchmark in bench/"
 
@@ -42,16 +43,18 @@ migrate: deps
 seed: migrate
 	$(FLASK) demo seed
 
+# Process commands live in workers/run.py (compose runs the same subcommands).
 run: seed
-	$(PY) -m workers.run --host $(HOST) --port $(PORT)
+	$(PY) -m workers.run all --host $(HOST) --port $(PORT)
+
+serve: migrate
+	GUNICORN_BIND=$(HOST):$(PORT) $(PY) -m workers.run web
 
 worker: deps
-	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set: in embedded mode jobs run in-process"; exit 1; }
-	$(VENV)/bin/rq worker --url "$$REDIS_URL" --with-scheduler ingest analysis ml backtests alerts
+	$(PY) -m workers.run worker
 
 cron: deps
-	@test -n "$$REDIS_URL" || { echo "REDIS_URL is not set"; exit 1; }
-	$(VENV)/bin/rq cron --url "$$REDIS_URL" workers/cron_config.py
+	$(PY) -m workers.run cron
 
 test: dev-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

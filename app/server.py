@@ -49,15 +49,12 @@ def create_server(settings: Settings | None = None) -> Flask:
 
 
 def _extensions(server: Flask, settings: Settings) -> None:
-    from prometheus_client import CollectorRegistry
-    from prometheus_flask_exporter import PrometheusMetrics
-
     import app.models  # noqa: F401 - registers every table on db.metadata
     from app import api, auth, theme
     from app.extensions import db, init_db, limiter, migrate
-    from app.ops import health, logs, security
+    from app.ops import health, logs, metrics_endpoint, security
 
-    logs.configure_logging(json_logs=settings.production)
+    logs.configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     init_db(server)
@@ -69,9 +66,7 @@ def _extensions(server: Flask, settings: Settings) -> None:
     server.register_blueprint(health.bp)
     server.register_blueprint(theme.bp)
     api.init_app(server)
-    # Each server gets its own registry, so several servers in one process (tests) don't collide.
-    server.extensions["cw_metrics"] = PrometheusMetrics(server, path="/metrics", registry=CollectorRegistry(),
-                                                        group_by="url_rule")
+    metrics_endpoint.init_app(server, settings)
 
     from app.market.cli import candles_cli
     from app.mlops.cli import ml_cli

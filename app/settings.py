@@ -6,6 +6,7 @@ in tests.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,6 +68,26 @@ def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _secret(environ: Mapping[str, str], name: str) -> str | None:
+    """``NAME`` or the contents of the file named by ``NAME_FILE`` (Docker/compose secrets)."""
+    path = environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip() or None
+        except OSError as exc:
+            raise ValueError(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
+    return environ.get(name) or None
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -101,6 +122,22 @@ class Settings:
     model_dir: str = str(ROOT / "var" / "models")
     # UI
     refresh_ms: int = 5000
+    # Operations (app/ops/metrics.py, app/ops/logs.py, deploy/gunicorn.conf.py, workers/run.py)
+    # /metrics in production: a bearer token and/or client networks (CIDR) allowed without one.
+    metrics_token: str | None = None
+    metrics_allow_networks: tuple[str, ...] = ()
+    # gunicorn's multi-process metrics directory (also read by prometheus_client itself).
+    prometheus_multiproc_dir: str | None = None
+    json_logs: bool = False
+    log_level: str = "INFO"
+    gunicorn_bind: str = "127.0.0.1:8050"
+    gunicorn_workers: int = 2
+    gunicorn_threads: int = 8
+    # gunicorn's keep-alive must outlast nginx's upstream keepalive_timeout (deploy/nginx)
+    gunicorn_keepalive_s: int = 75
+    forwarded_allow_ips: str = "127.0.0.1"
+    # RQ workers and rq cron run this much nicer (lower OS priority) than the web processes.
+    worker_nice: int = 10
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +153,21 @@ class Settings:
         _positive("LOGIN_DELAY_MAX_S", self.login_delay_max_s, 1, 86400)
         _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
         _positive("MAX_REQUEST_BYTES", self.max_request_bytes, 64 * 1024, 512 * 1024 * 1024)
+        for net in self.metrics_allow_networks:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"METRICS_ALLOW_NETWORKS: {net!r} is not an IP network (e.g. 10.0.0.0/8)") from None
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError("METRICS_TOKEN must be at least 16 characters")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {self.log_level!r}")
+        if not 0 <= self.worker_nice <= 19:
+            raise ValueError(f"WORKER_NICE must be between 0 and 19, got {self.worker_nice!r}")
+        for name, value in (("GUNICORN_WORKERS", self.gunicorn_workers), ("GUNICORN_THREADS", self.gunicorn_threads),
+                            ("GUNICORN_KEEPALIVE", self.gunicorn_keepalive_s)):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value!r}")
         if self.production:
             if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
                 raise ValueError(
@@ -175,4 +227,15 @@ class Settings:
             create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
             refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),
             model_dir=e.get("MODEL_DIR", d.model_dir),
+            metrics_token=_secret(e, "METRICS_TOKEN"),
+            metrics_allow_networks=_list(e.get("METRICS_ALLOW_NETWORKS"), d.metrics_allow_networks),
+            prometheus_multiproc_dir=e.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            json_logs=_bool(e.get("LOG_JSON"), env == "production"),
+            log_level=e.get("LOG_LEVEL", d.log_level),
+            gunicorn_bind=e.get("GUNICORN_BIND", d.gunicorn_bind),
+            gunicorn_workers=_int("GUNICORN_WORKERS", e.get("GUNICORN_WORKERS"), d.gunicorn_workers),
+            gunicorn_threads=_int("GUNICORN_THREADS", e.get("GUNICORN_THREADS"), d.gunicorn_threads),
+            gunicorn_keepalive_s=_int("GUNICORN_KEEPALIVE", e.get("GUNICORN_KEEPALIVE"), d.gunicorn_keepalive_s),
+            forwarded_allow_ips=e.get("FORWARDED_ALLOW_IPS", d.forwarded_allow_ips),
+            worker_nice=_int("WORKER_NICE", e.get("WORKER_NICE"), d.worker_nice),
         )

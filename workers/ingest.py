@@ -20,6 +20,7 @@ from app.market.ingest import backfill_series, refresh_series
 from app.market.sources.base import Source
 from app.market.sources.demo import DEMO_EXCHANGE, DemoSource
 from app.market.ticker import ticker_from_candles
+from app.ops.metrics import record_ingest
 from app.settings import Settings
 from workers import pipeline
 from workers.context import with_app_context
@@ -84,6 +85,7 @@ def _ensure_listed(settings: Settings, exchange: str, symbol: str, timeframe: st
 
 
 @with_app_context
+@record_ingest
 def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
     """Fetch one series since its last stored bar; cache the new bars; hand new closed bars on."""
     settings: Settings = current_app.config["CW_SETTINGS"]
@@ -108,6 +110,7 @@ def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
 
 
 @with_app_context
+@record_ingest
 def backfill(exchange: str, symbol: str, timeframe: str, days: float = 30.0) -> dict:
     """Load ``days`` of history for one series through the bulk path, progress in ``job.meta``."""
     settings: Settings = current_app.config["CW_SETTINGS"]

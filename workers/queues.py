@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 import traceback
 import uuid
 import queue as task_queue
@@ -131,6 +132,14 @@ class _InProcessJob:
         self.enqueued_at = datetime.now(timezone.utc)
 
 
+def _record(queue: str, seconds: float, status: str) -> None:
+    """Job metrics in embedded mode, as ``workers.worker.Worker`` records them for RQ (inside the app context)."""
+    from app.ops.metrics import record_job
+
+    if "cw_metric_store" in current_app.extensions:
+        record_job(queue, seconds, status)
+
+
 class InProcessRunner:
     """Embedded mode: jobs run on a few worker threads inside this process.
 
@@ -195,18 +204,21 @@ class InProcessRunner:
         token = _inprocess_job.set(job)
         job.status = "started"
         attempts = policy.retries + 1
+        started = time.perf_counter()
         try:
             with self.server.app_context():
                 for attempt in range(attempts):
                     try:
                         job.result = func(*args, **kwargs)
                         job.status = "finished"
+                        _record(job.queue, time.perf_counter() - started, "finished")
                         return
                     except Exception as exc:  # noqa: BLE001 - recorded on the job, like RQ does
                         job.error = f"{type(exc).__name__}: {exc}"
                         log.warning("job %s %s failed (attempt %d/%d): %s", job.id, job.func, attempt + 1,
                                     attempts, traceback.format_exc(limit=3))
                 job.status = "failed"
+                _record(job.queue, time.perf_counter() - started, "failed")
         finally:
             _inprocess_job.reset(token)
 

@@ -108,6 +108,7 @@ def init_app(server: Flask, settings) -> None:
         server,
         force_https=False,  # nginx terminates TLS and redirects; health checks reach gunicorn over HTTP
         strict_transport_security=True,  # sent on HTTPS requests only
+        strict_transport_security_max_age=31536000,  # one year, as deploy/nginx sends it
         session_cookie_secure=settings.session_cookie_secure,
         session_cookie_http_only=True,
         frame_options="DENY",
