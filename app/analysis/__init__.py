@@ -9,7 +9,8 @@ Modules (each documents its API and conventions in its docstring):
               analyze_latest(candles_by_tf, symbol, config=None, predictions=None)
                   -> (dict[tf, Signal], FusedSignal)
   fusion      fuse(signals, symbol, config=None) -> FusedSignal
-  quality     signal_quality(candles, scores, horizons=(1, 4, 12), start=None) -> DataFrame
+  quality     signal_quality(candles, scores, horizons=(1, 4, 12), min_history=200) -> DataFrame
+              signal_quality_ci(...) the same with moving-block bootstrap intervals
   types       Prediction, Reason, Signal, FusedSignal
 
 Inputs are canonical candle frames (tz-aware UTC ``DatetimeIndex`` named
