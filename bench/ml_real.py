@@ -106,7 +106,7 @@ def lstm_report(key: str, loaded, block: int) -> dict:
         runs[seed] = walk_forward(loaded.candles, TrainConfig(seed=seed), folds=FOLDS)
     seconds = time.perf_counter() - t
     wf = runs[SEEDS[0]]
-    s, oos = wf.summary, wf.oos
+    s, oos = wf.summary | wf.references, wf.oos
     y = oos["y"].to_numpy()
     print(f"\n== {key}: {loaded.name} {loaded.timeframe}, {len(loaded.candles)} bars, {s['lstm']['n']} out-of-sample "
           f"predictions in {FOLDS} folds ({oos.index[0]:%Y-%m-%d} .. {oos.index[-1]:%Y-%m-%d}); "
@@ -136,7 +136,7 @@ def lstm_report(key: str, loaded, block: int) -> dict:
     result(f"{key}_lstm_log_loss_diff_ci_low", ll["low"], "nats")
     result(f"{key}_lstm_log_loss_diff_ci_high", ll["high"], "nats")
     beats_logistic = s["lstm"]["log_loss"] < s["logistic"]["log_loss"]
-    ok, why = edge_verdict(s)
+    ok, why = edge_verdict(wf.summary)
     print(f"  edge rule: {'EDGE' if ok else 'NO EDGE'} ({why}); beats the logistic regression on log loss: "
           f"{'yes' if beats_logistic else 'NO'}")
     result(f"{key}_lstm_has_edge", int(ok), "bool")

@@ -8,9 +8,11 @@ also before it; its calibrator sees only the validation tail of that span) and
 predicts test span k; the baselines are estimated on the same training
 samples. Only these out-of-sample numbers are reported:
 
-* ``summary``: per model (``lstm`` = calibrated, ``lstm_raw`` = the network's
-  raw output, ``base_rate``, ``persistence``, ``logistic``) the metrics of
-  ``ml.metrics`` over all test spans pooled;
+* ``summary``: per model (``lstm`` = calibrated, ``base_rate``,
+  ``persistence``: what the pages and the edge rule read) the metrics of
+  ``ml.metrics`` over all test spans pooled; ``references`` the same for the
+  models reported next to them (``lstm_raw`` = the network's raw output,
+  ``logistic`` = the ten-line logistic regression);
 * ``calibration``: reliability curve and expected calibration error of the
   raw and the calibrated probabilities on the test spans;
 * ``ood``: how many test windows the out-of-distribution rule (``ml.ood``)
@@ -35,20 +37,22 @@ from ml.metrics import BINS, classification_metrics, expected_calibration_error,
 from ml.training import SPREAD_METHOD, TrainedModel, train, training_samples
 from ml.windows import Samples, first_valid, samples
 
-MODELS = ("lstm", "base_rate", "persistence")                  # what the pages show
-REPORTED = ("lstm", "lstm_raw", "base_rate", "persistence", "logistic")
+MODELS = ("lstm", "base_rate", "persistence")                  # ``summary``: what the pages and the edge rule read
+REFERENCES = ("lstm_raw", "logistic")                          # ``references``: reported next to them
+REPORTED = (*MODELS, *REFERENCES)
 
 
 @dataclass(frozen=True)
 class WalkForward:
     folds: pd.DataFrame          # one row per fold: spans and each model's metrics
-    summary: dict                # model -> metrics over all test spans pooled
+    summary: dict                # model -> metrics over all test spans pooled (MODELS)
     predictions: pd.Series       # the LSTM's calibrated out-of-sample p(up), test spans only
     oos: pd.DataFrame | None = None          # per test bar: y, every model's p, ood, spread, fold
     calibration: dict = field(default_factory=dict)
     ood: dict = field(default_factory=dict)
     uncertainty: dict = field(default_factory=dict)
     models: tuple[TrainedModel, ...] = ()    # the fold models, oldest first (store them as a version's members)
+    references: dict = field(default_factory=dict)   # REFERENCES model -> metrics, like summary
 
     def beats_baselines(self, metric: str = "log_loss") -> bool:
         """The edge rule of ``ml.edge`` on the pooled out-of-sample summary."""
@@ -58,7 +62,8 @@ class WalkForward:
         folds = self.folds.copy()
         for col in ("train_until", "test_from", "test_until"):
             folds[col] = folds[col].map(lambda t: t.isoformat())
-        return _clean({"summary": self.summary, "folds": folds.to_dict(orient="records"),
+        return _clean({"summary": self.summary, "references": self.references,
+                       "folds": folds.to_dict(orient="records"),
                        "calibration": self.calibration, "ood": self.ood, "uncertainty": self.uncertainty})
 
 
@@ -143,10 +148,11 @@ def walk_forward(candles: pd.DataFrame, config: TrainConfig | None = None, folds
                                   index=f.test.times))
     oos = pd.concat(parts)
     y = oos["y"].to_numpy()
-    summary = {m: classification_metrics(y, oos[m].to_numpy()) for m in REPORTED}
-    return WalkForward(pd.DataFrame(rows), summary, oos["lstm"].rename("p_up"), oos,
+    pooled = {m: classification_metrics(y, oos[m].to_numpy()) for m in REPORTED}
+    return WalkForward(pd.DataFrame(rows), {m: pooled[m] for m in MODELS}, oos["lstm"].rename("p_up"), oos,
                        calibration_report(y, oos["lstm_raw"].to_numpy(), oos["lstm"].to_numpy(), config),
-                       ood_report(oos, config), uncertainty_report(oos), tuple(models))
+                       ood_report(oos, config), uncertainty_report(oos), tuple(models),
+                       {m: pooled[m] for m in REFERENCES})
 
 
 def calibration_report(y, p_raw, p_cal, config: TrainConfig, bins: int = BINS) -> dict:

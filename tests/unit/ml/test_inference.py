@@ -52,8 +52,9 @@ def test_walk_forward_stores_calibration_ood_and_spread_with_the_version(evaluat
     cal = doc["calibration"]
     assert cal["method"] == "platt" and {"ece", "curve"} <= set(cal["before"]) and cal["after"]["curve"]
     assert sum(r["n"] for r in cal["after"]["curve"]) == doc["summary"]["lstm"]["n"]
-    assert cal["before"]["ece"] == pytest.approx(doc["summary"]["lstm_raw"]["ece"])
-    assert set(doc["summary"]) == {"lstm", "lstm_raw", "base_rate", "persistence", "logistic"}
+    assert cal["before"]["ece"] == pytest.approx(doc["references"]["lstm_raw"]["ece"])
+    assert set(doc["summary"]) == {"lstm", "base_rate", "persistence"}        # what the pages read, unchanged
+    assert set(doc["references"]) == {"lstm_raw", "logistic"}
     assert doc["ood"]["n"] == doc["summary"]["lstm"]["n"] and "beyond" in doc["ood"]["rule"]
     assert doc["folds"][0]["spread_mean"] is None and doc["folds"][1]["spread_mean"] > 0    # fold 1 has one model
     assert doc["uncertainty"]["n"] == int((evaluation.oos["fold"] == 2).sum())
