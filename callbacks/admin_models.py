@@ -11,6 +11,7 @@ from app.auth.roles import require_admin
 from app.extensions import db
 from app.market import query
 from app.mlops import service
+from ml.edge import EDGE
 from pages.admin import (MODELS, MODELS_MSG, TRAIN_BTN, TRAIN_EPOCHS, TRAIN_JOB, TRAIN_OUT, TRAIN_POLL, TRAIN_SYMBOL,
                          TRAIN_TF)
 from workers.queues import enqueue, fetch_job
@@ -35,8 +36,7 @@ def models_table():
     body = []
     for r in rows:
         key = f"{r['symbol']}|{r['timeframe']}|{r['version']}"
-        beats = (r["oos_log_loss"] is not None and r["oos_log_loss"] < r["base_rate_log_loss"]
-                 and r["oos_log_loss"] < r["persistence_log_loss"])
+        beats = r["edge"] == EDGE
         action = (dbc.Button("Roll back", size="sm", color="outline-warning",
                              id={"type": ROLLBACK, "index": f"{r['symbol']}|{r['timeframe']}"})
                   if r["champion"] else
@@ -48,7 +48,7 @@ def models_table():
             html.Td(_pct(r["oos_accuracy"])), html.Td(_pct(r["base_rate_accuracy"])),
             html.Td(_pct(r["persistence_accuracy"])),
             html.Td([_num(r["oos_log_loss"]), " ",
-                     dbc.Badge("beats baselines" if beats else "no edge", color="success" if beats else "secondary")]),
+                     dbc.Badge(r["edge"], color="success" if beats else "secondary")]),
             html.Td(_num(r["base_rate_log_loss"])),
             html.Td(action),
         ]))

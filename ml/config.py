@@ -15,6 +15,8 @@ class TrainConfig:
     patience: int = 3                # epochs without a better validation loss before stopping
     validation_fraction: float = 0.2  # time-ordered tail of the training span
     seed: int = 0
+    calibration: str = "platt"       # fitted on the validation tail: platt, isotonic or none (ml.calibration)
+    ood_margin: float = 0.5          # z-scores beyond the training range that make an input out of distribution
 
     def __post_init__(self) -> None:
         def check(ok: bool, message: str) -> None:
@@ -30,6 +32,9 @@ class TrainConfig:
         check(isinstance(self.patience, int) and self.patience >= 1, "patience must be at least 1")
         check(0.05 <= self.validation_fraction <= 0.5, "validation_fraction must be in [0.05, 0.5]")
         check(isinstance(self.seed, int), "seed must be an integer")
+        check(self.calibration in ("platt", "isotonic", "none"), "calibration must be platt, isotonic or none")
+        check(isinstance(self.ood_margin, (int, float)) and not isinstance(self.ood_margin, bool)
+              and 0.0 <= self.ood_margin <= 100.0, "ood_margin must be a number in [0, 100]")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -3,13 +3,18 @@
 Layout under ``root``::
 
     BTC-USDT/1h/v3/model.keras      the Keras model
-    BTC-USDT/1h/v3/meta.json        config, scaler, spans, walk-forward metrics, data hash
+    BTC-USDT/1h/v3/meta.json        config, scaler, calibrator, training feature range, spans,
+                                    walk-forward metrics (with the reliability curve), data hash
+    BTC-USDT/1h/v3/members/1.keras  optional: the walk-forward fold models (their scalers and
+                                    calibrators in meta.json "members"), for the spread at inference
     BTC-USDT/1h/champion.json       {"version": 3, "history": [1, 3]}  (promotion order)
 
 A version directory is written under a temporary name and renamed into place,
 so a reader never sees half a model. ``should_promote`` is the champion /
-challenger rule: a challenger must beat both naive baselines out of sample
-and, if there is a champion, the champion's out-of-sample log loss too.
+challenger rule: a challenger must have an edge (``ml.edge.edge_verdict``: beat
+both naive baselines out of sample) and, if there is a champion, beat the
+champion's out-of-sample log loss too. Versions stored before calibration load
+with no calibrator (raw outputs) and no out-of-distribution range.
 """
 from __future__ import annotations
 
@@ -24,9 +29,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ml.calibration import Calibrator
 from ml.config import TrainConfig
+from ml.edge import edge_verdict
 from ml.features import FEATURES
-from ml.training import TrainedModel
+from ml.ood import FeatureRange
+from ml.training import SPREAD_METHOD, TrainedModel
 from ml.windows import Scaler
 
 _VERSION = re.compile(r"^v(\d+)$")
@@ -59,15 +67,13 @@ class ModelVersion:
 
 def should_promote(challenger: dict | None, champion: dict | None, metric: str = "log_loss") -> tuple[bool, str]:
     """(promote?, why) from two walk-forward summaries ({model: metrics})."""
-    if not challenger:
-        return False, "no out-of-sample evaluation"
+    ok, why = edge_verdict(challenger, metric)
+    if not ok:
+        return False, why
     mine = challenger["lstm"][metric]
-    for base in ("base_rate", "persistence"):
-        if not mine < challenger[base][metric]:
-            return False, f"out-of-sample {metric} {mine:.5f} does not beat {base} ({challenger[base][metric]:.5f})"
     if champion and not mine < champion["lstm"][metric]:
         return False, f"out-of-sample {metric} {mine:.5f} does not beat the champion's {champion['lstm'][metric]:.5f}"
-    return True, f"out-of-sample {metric} {mine:.5f} beats the baselines" + (" and the champion" if champion else "")
+    return True, why + (" and the champion" if champion else "")
 
 
 class Registry:
@@ -91,17 +97,26 @@ class Registry:
         return sorted(found, key=lambda v: v.version)
 
     def save(self, symbol: str, timeframe: str, trained: TrainedModel, *, walk_forward: dict | None = None,
-             data_hash: str | None = None) -> ModelVersion:
+             data_hash: str | None = None, members=None) -> ModelVersion:
+        """Store a new version; ``members`` (default ``trained.members``) are the walk-forward fold models."""
+        members = tuple(trained.members if members is None else members)
         base = self._dir(symbol, timeframe)
         base.mkdir(parents=True, exist_ok=True)
         existing = self.versions(symbol, timeframe)
         version = existing[-1].version + 1 if existing else 1
         meta = trained.meta() | {"symbol": symbol, "timeframe": timeframe, "version": version,
                                  "created_at": datetime.now(UTC).isoformat(), "data_hash": data_hash,
-                                 "walk_forward": walk_forward}
+                                 "walk_forward": walk_forward,
+                                 "members": [m.meta() | {"file": f"members/{i}.keras"}
+                                             for i, m in enumerate(members, start=1)],
+                                 "uncertainty": {"method": SPREAD_METHOD, "members": len(members)}}
         tmp = Path(tempfile.mkdtemp(prefix=".v", dir=base))
         try:
             trained.model.save(tmp / "model.keras")
+            if members:
+                (tmp / "members").mkdir()
+            for i, m in enumerate(members, start=1):
+                m.model.save(tmp / "members" / f"{i}.keras")
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
             os.rename(tmp, base / f"v{version}")      # fails if another writer took the number
         except BaseException:
@@ -158,11 +173,17 @@ class Registry:
         meta = chosen.meta
         if tuple(meta["features"]) != FEATURES:
             raise ValueError(f"model v{chosen.version} was trained on other features: retrain it")
-        model = keras().saving.load_model(self._dir(symbol, timeframe) / f"v{chosen.version}" / "model.keras")
-        trained = TrainedModel(
-            model=model, scaler=Scaler.from_dict(meta["scaler"]), config=TrainConfig.from_dict(meta["config"]),
-            features=FEATURES, trained_from=pd.Timestamp(meta["trained_from"]),
-            trained_until=pd.Timestamp(meta["trained_until"]), n_train=meta["n_train"],
-            n_validation=meta["n_validation"], epochs_run=meta["epochs_run"],
-            best_val_loss=meta["best_val_loss"], seconds=meta["seconds"])
-        return chosen, trained
+        folder = self._dir(symbol, timeframe) / f"v{chosen.version}"
+        members = tuple(_trained(keras().saving.load_model(folder / m["file"]), m) for m in meta.get("members") or ())
+        return chosen, _trained(keras().saving.load_model(folder / "model.keras"), meta, members)
+
+
+def _trained(model, meta: dict, members: tuple = ()) -> TrainedModel:
+    return TrainedModel(
+        model=model, scaler=Scaler.from_dict(meta["scaler"]), config=TrainConfig.from_dict(meta["config"]),
+        features=FEATURES, trained_from=pd.Timestamp(meta["trained_from"]),
+        trained_until=pd.Timestamp(meta["trained_until"]), n_train=meta["n_train"],
+        n_validation=meta["n_validation"], epochs_run=meta["epochs_run"],
+        best_val_loss=meta["best_val_loss"], seconds=meta["seconds"],
+        calibrator=Calibrator.from_dict(meta.get("calibrator")),
+        feature_range=FeatureRange.from_dict(meta.get("feature_range")), members=members)

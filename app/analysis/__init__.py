@@ -10,7 +10,8 @@ Modules (each documents its API and conventions in its docstring):
                   -> (dict[tf, Signal], FusedSignal)
               analyze_frames(...) -> (signals, fused, events per tf): one indicator pass per timeframe
   fusion      fuse(signals, symbol, config=None) -> FusedSignal
-  quality     signal_quality(candles, scores, horizons=(1, 4, 12), start=None) -> DataFrame
+  quality     signal_quality(candles, scores, horizons=(1, 4, 12), min_history=200) -> DataFrame
+              signal_quality_ci(...) the same with moving-block bootstrap intervals
   snapshot    build_snapshot(...) -> dict: the document the Signals page shows
   types       Prediction, Reason, Signal, FusedSignal
 

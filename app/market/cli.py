@@ -21,23 +21,17 @@ def candles_cli() -> None:
 def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: bool) -> None:
     """Validate every row of a CSV/Parquet file and upsert it; bad rows are reported with line numbers."""
     from app.market import store
-    from app.market.csv_import import CandleFileError, parse_candle_file
+    from app.market.csv_import import CandleFileError, parse_candle_file, parse_candle_file_partial
     from app.marketdata import timeframe_delta, validate_symbol
 
     rejected: list[tuple[int, str]] = []
     try:
         symbol = validate_symbol(symbol)
         timeframe_delta(timeframe)
-        try:
+        if partial and path.lower().endswith(".csv"):
+            frame, rejected = parse_candle_file_partial(path, timeframe=timeframe)
+        else:
             frame = parse_candle_file(path, timeframe=timeframe)
-        except CandleFileError as exc:
-            if not (partial and path.lower().endswith(".csv") and all(line > 1 for line, _ in exc.errors)):
-                raise
-            rejected = exc.errors
-            bad = {line for line, _ in rejected}
-            lines = open(path, "rb").read().splitlines(keepends=True)
-            kept = b"".join(raw for number, raw in enumerate(lines, start=1) if number not in bad)
-            frame = parse_candle_file(kept, file_format="csv", timeframe=timeframe)
     except (CandleFileError, ValueError) as exc:
         raise click.ClickException(f"{path}: nothing written.\n{exc}") from None
     conn = db.session.connection()

@@ -18,6 +18,11 @@ row numbers. Rows are checked like :func:`app.market.validate.validate_candles`
 (finite numbers, prices > 0, volume >= 0, ``low <= min(open, close)``,
 ``max(open, close) <= high``, aligned to ``timeframe`` when given) and a
 repeated time is an error naming the earlier line. The result is sorted by time.
+
+:func:`parse_candle_file_partial` (CSV only) is what ``flask candles import
+--partial`` does: the lines that fail are dropped and listed, the rest is
+parsed again; problems that are not about a candle line (encoding, header,
+missing columns) still raise.
 """
 from __future__ import annotations
 
@@ -226,6 +231,26 @@ def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_fo
     if not lines:
         raise CandleFileError([(max(header_line, 1), "the file has a header but no candles")], name)
     return values.sort_index(kind="stable")
+
+
+def parse_candle_file_partial(path_or_buffer: str | os.PathLike | bytes | IO, *, timeframe: str | None = None
+                              ) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
+    """CSV: ``(frame of the rows that pass, [(line, reason) of the rows that do not]``)."""
+    data, name = _read_bytes(path_or_buffer)
+    if data[:4] == PARQUET_MAGIC or name.lower().endswith((".parquet", ".pq")):
+        raise ValueError("keeping the valid rows of a file (partial import) works for CSV files only")
+    try:
+        return parse_candle_file(data, file_format="csv", timeframe=timeframe), []
+    except CandleFileError as exc:
+        if not all(line > 1 for line, _ in exc.errors):       # the header itself is wrong: nothing to keep
+            raise CandleFileError(exc.errors, name) from None
+        rejected = exc.errors
+    bad = {line for line, _ in rejected}
+    kept = b"".join(raw for number, raw in enumerate(data.splitlines(keepends=True), start=1) if number not in bad)
+    try:
+        return parse_candle_file(kept, file_format="csv", timeframe=timeframe), rejected
+    except CandleFileError as exc:
+        raise CandleFileError(exc.errors, name) from None
 
 
 def _parquet_frame(data: bytes, name: str) -> tuple[pd.DataFrame, list[int]]:

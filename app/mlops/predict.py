@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.mlops.service import load_series
 from app.models import Prediction
+from ml.edge import has_edge
 from ml.features import WARMUP
 from ml.registry import Registry
 
@@ -73,7 +74,7 @@ def latest_predictions(session: Session, models: Registry, symbol: str, timefram
             .order_by(Prediction.bar_time.desc()).limit(1)).scalar_one_or_none()
         s = champion.summary or {}
         lstm, base, pers = (s.get(k, {}) for k in ("lstm", "base_rate", "persistence"))
-        beats = bool(lstm) and all(lstm["log_loss"] < m.get("log_loss", float("inf")) for m in (base, pers))
+        beats = has_edge(s)
         rows.append({"timeframe": timeframe, "version": champion.version,
                      "bar_time": pred.bar_time if pred else None, "p_up": pred.p_up if pred else None,
                      "oos_n": lstm.get("n"), "oos_accuracy": lstm.get("accuracy"),

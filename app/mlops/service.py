@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.market import store
 from ml.config import TrainConfig
+from ml.edge import edge_label
 from ml.registry import ModelVersion, Registry, should_promote
 
 Progress = Callable[[float, str], None]
@@ -94,5 +95,6 @@ def model_rows(models: Registry, symbols: tuple[str, ...], timeframes: tuple[str
                     "base_rate_accuracy": base.get("accuracy"), "persistence_accuracy": pers.get("accuracy"),
                     "oos_log_loss": lstm.get("log_loss"), "base_rate_log_loss": base.get("log_loss"),
                     "persistence_log_loss": pers.get("log_loss"),
+                    "edge": edge_label(s),
                 })
     return rows

@@ -6,7 +6,7 @@ import io
 import pandas as pd
 import pytest
 
-from app.market.csv_import import CandleFileError, parse_candle_file
+from app.market.csv_import import CandleFileError, parse_candle_file, parse_candle_file_partial
 from tests.fakes.candles import make_candles
 
 HEADER = "time,open,high,low,close,volume\n"
@@ -128,3 +128,24 @@ def test_parquet_bad_rows_use_row_numbers(tmp_path):
     p = tmp_path / "bad.parquet"
     df.to_parquet(p)
     assert parse_error(p.read_bytes()) == [(4, "volume -1 is negative")]
+
+
+def test_partial_parse_keeps_the_good_lines_and_lists_the_bad():
+    data = (HEADER + "2024-01-01T00:00Z,1,2,0.5,1.5,10\n"
+            "2024-01-01T01:00Z,0,0,0,0,0\n"                  # a zero close, as some exchange dumps have
+            "2024-01-01T02:00Z,1,2,0.5,1.5,10\n"
+            "2024-01-01T02:00Z,1,2,0.5,1.6,10\n").encode()    # a repeated time: the first copy is kept
+    frame, rejected = parse_candle_file_partial(data, timeframe="1h")
+    assert list(frame.index) == [pd.Timestamp("2024-01-01T00:00Z"), pd.Timestamp("2024-01-01T02:00Z")]
+    assert frame["close"].tolist() == [1.5, 1.5]
+    assert [line for line, _ in rejected] == [3, 5]
+    assert "prices must be > 0" in rejected[0][1] and "duplicate time" in rejected[1][1]
+    clean, none = parse_candle_file_partial(HEADER.encode() + b"2024-01-01T00:00Z,1,2,0.5,1.5,10\n", timeframe="1h")
+    assert none == [] and len(clean) == 1
+
+
+def test_partial_parse_still_refuses_a_bad_header_or_only_bad_rows():
+    with pytest.raises(CandleFileError, match="missing column"):
+        parse_candle_file_partial(b"time,open,high,low,close\n2024-01-01T00:00Z,1,2,0.5,1.5\n")
+    with pytest.raises(CandleFileError, match="no candles"):
+        parse_candle_file_partial((HEADER + "2024-01-01T00:00Z,0,0,0,0,0\n").encode())

@@ -1,6 +1,6 @@
 """``app.market.ticker.ticker_from_candles``: the pure ticker maths used by the demo source and ingestion.
 
-(The Redis side of ``app.market.live`` is covered in tests/integration/market/test_live.py.)
+(The Redis side, ``app.hot.live``, is covered in tests/integration/hot/test_live.py.)
 """
 from __future__ import annotations
 
