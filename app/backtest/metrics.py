@@ -65,6 +65,9 @@ METRIC_LABELS = {
 }
 EQUITY_KEYS = ("total_return", "annual_return", "volatility", "sharpe", "sortino", "calmar", "omega",
                "max_drawdown", "final_equity")
+# what a grid search ranks by (``walkforward.OPTIMISE_METRICS``) and reports per set
+OPTIMISE_KEYS = ("total_return", "annual_return", "sharpe", "sortino", "calmar", "omega", "max_drawdown",
+                 "profit_factor", "expectancy", "win_rate", "n_trades", "final_equity")
 PNL_KEYS = ("n_trades", "win_rate", "profit_factor", "expectancy", "avg_win", "avg_loss", "best_trade",
             "worst_trade")
 
