@@ -17,7 +17,7 @@ from them; every other strategy computes its signals with ``Strategy.signals``
 per set.
 
 Fork safety: the parallelism is plain Python threads over ``nogil`` kernels,
-started per call, so no numba threading layer (OpenMP, TBB, workqueue) is
+started per call (and only for grids of at least ``PARALLEL_MIN_WORK`` bars x sets), so no numba threading layer (OpenMP, TBB, workqueue) is
 ever initialised — RQ's forked work horse is safe (see the storage-and-jobs
 recipe on numba's threading layers after ``fork``).
 """
@@ -151,7 +151,7 @@ def grid_targets(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Se
     if all(_is_fast_sma(strategy_cls, s.values) for s in built):
         close = np.ascontiguousarray(candles["close"].to_numpy(dtype=np.float64))
         windows = sorted({s.values[k] for s in built for k in ("fast", "slow")})
-        means = dict(zip(windows, _pool_map(lambda w: rolling_mean(close, w), windows)))
+        means = dict(zip(windows, _pool_map(lambda w: rolling_mean(close, w), windows, len(close) * len(windows))))
 
         def sma(k: int) -> np.ndarray:
             v = built[k].values
@@ -167,9 +167,13 @@ def _threads() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _pool_map(fn, items):
+# bars x parameter sets below which threads cost more than they save
+PARALLEL_MIN_WORK = 1_000_000
+
+
+def _pool_map(fn, items, work: int):
     items = list(items)
-    if _threads() == 1 or len(items) < 2:
+    if _threads() == 1 or len(items) < 2 or work < PARALLEL_MIN_WORK:
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=_threads()) as pool:   # per call: nothing survives a fork
         return list(pool.map(fn, items))
@@ -203,7 +207,7 @@ def run_grid(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Sequen
         return GridRun(params, {key: values[key] for key in OPTIMISE_KEYS}, values["final_equity"], len(rec),
                        rec, data.index, dtype)
 
-    return _pool_map(one, range(len(combos)))
+    return _pool_map(one, range(len(combos)), data.n_bars * len(combos))
 
 
 def grid_table(runs: Sequence[GridRun], metric: str) -> pd.DataFrame:

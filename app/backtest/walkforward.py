@@ -167,7 +167,7 @@ def walk_forward(candles: pd.DataFrame, strategy_cls: type[Strategy], grid: Mapp
     strategy = {"name": strategy_cls.name, "walk_forward": {
         "grid": {k: list(v) for k, v in grid.items()}, "metric": metric,
         "train_bars": train_bars, "test_bars": test_bars}}
-    entries = {c.get("entry") for c in combos}
+    entries = {_build(strategy_cls, c, series).values.get("entry") for c in combos}
     traded = [p.trades for p in parts if len(p.trades)]
     trades = pd.concat(traded, ignore_index=True) if traded else parts[0].trades
     reasons = trades["exit_reason"].astype(str)
