@@ -328,6 +328,33 @@ def target_changes(target: np.ndarray) -> tuple[np.ndarray, int]:
     return np.flatnonzero(diff.any(axis=1)) + 1, int(np.count_nonzero(diff))
 
 
+def kernel_inputs(data: MarketData, config: BacktestConfig) -> tuple:
+    """Everything ``_kernel.simulate`` takes besides the targets: computed once per (data, config),
+    shared by the runs of a grid."""
+    nan = float("nan")
+    vol_mode = config.sizing == "vol_target"
+    size_mode = {"fixed_fraction": _kernel.SIZE_EQUITY_FRACTION, "fixed_cash": _kernel.SIZE_FIXED_CASH,
+                 "vol_target": _kernel.SIZE_VOL_TARGET}[config.sizing]
+    ppy = annualisation(config.periods_per_year, data.bar_seconds)["periods_per_year"]
+    head = (data.open, data.high, data.low, data.close)
+    middle = (_slippage(data, config), _weights(data, config), *_funding(data, config), size_mode,
+              float(config.costs.taker_fee), float(config.costs.maker_fee),
+              nan if config.stop_loss is None else float(config.stop_loss),
+              nan if config.take_profit is None else float(config.take_profit),
+              nan if config.trailing_stop is None else float(config.trailing_stop),
+              float(config.initial_cash), float(config.qty_step), bool(config.close_at_end),
+              data.log_close if vol_mode else _NO_LOG_CLOSE, int(config.vol_lookback),
+              float(np.sqrt(ppy)), float(config.target_vol))
+    return head, middle, float(config.maintenance_margin)
+
+
+def simulate(data: MarketData, target: np.ndarray, config: BacktestConfig, inputs: tuple,
+             changes: tuple[np.ndarray, int] | None = None) -> tuple:
+    """The kernel's raw outputs for (n, m) int8 ``target`` (see ``_kernel.simulate``)."""
+    head, middle, mm = inputs
+    return _kernel.simulate(*head, target, *middle, *(changes or target_changes(target)), mm)
+
+
 def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,
                  config: BacktestConfig | None = None, *, strategy: dict | None = None) -> BacktestResult:
     """Simulate trading ``signal`` (target positions) on ``candles``.
@@ -342,23 +369,7 @@ def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData
         raise ValueError(f"config must be a BacktestConfig, got {type(config).__name__}")
     data = candles if isinstance(candles, MarketData) else prepare(candles)
     target = _targets(signal, data, config.allow_short)
-    nan = float("nan")
-    vol_mode = config.sizing == "vol_target"
-    size_mode = {"fixed_fraction": _kernel.SIZE_EQUITY_FRACTION, "fixed_cash": _kernel.SIZE_FIXED_CASH,
-                 "vol_target": _kernel.SIZE_VOL_TARGET}[config.sizing]
-    ppy = annualisation(config.periods_per_year, data.bar_seconds)["periods_per_year"]
-    equity, positions, rec, n_trades, ruin_i, shortfall = _kernel.simulate(
-        data.open, data.high, data.low, data.close, target, _slippage(data, config),
-        _weights(data, config), *_funding(data, config),
-        size_mode,
-        float(config.costs.taker_fee), float(config.costs.maker_fee),
-        nan if config.stop_loss is None else float(config.stop_loss),
-        nan if config.take_profit is None else float(config.take_profit),
-        nan if config.trailing_stop is None else float(config.trailing_stop),
-        float(config.initial_cash), float(config.qty_step), bool(config.close_at_end),
-        data.log_close if vol_mode else _NO_LOG_CLOSE, int(config.vol_lookback),
-        float(np.sqrt(ppy)), float(config.target_vol),
-        *target_changes(target), float(config.maintenance_margin))
+    equity, positions, rec, n_trades, ruin_i, shortfall = simulate(data, target, config, kernel_inputs(data, config))
     if n_trades != len(rec):
         raise RuntimeError(f"internal error: {n_trades} trades for a buffer of {len(rec)}")
     cfg = config.to_dict()

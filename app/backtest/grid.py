@@ -34,7 +34,8 @@ from numba import njit
 
 from app.backtest import _kernel
 from app.backtest.config import BacktestConfig
-from app.backtest.engine import MarketData, _symbol_dtype, _trades_frame, prepare, run_backtest
+from app.backtest.engine import (MarketData, _symbol_dtype, _targets, _trades_frame, kernel_inputs, prepare,
+                                 simulate)
 from app.backtest.metrics import OPTIMISE_KEYS, core_metrics, elapsed_years, periods_per_year
 from app.backtest.strategies import MovingAverageCross, Strategy, _Thresholds
 
@@ -94,10 +95,20 @@ def rolling_mean(values, window):
 
 @njit(cache=True, nogil=True)
 def ma_targets(fast, slow, cross, allow_short):
-    """Targets of ``ma_cross`` from its two averages (``strategies._two_lines`` in one pass):
-    +1 above, -1 (or 0 long-only) otherwise; with ``cross`` flat until the first crossing."""
+    """Targets of ``ma_cross`` from its two averages (``strategies._two_lines`` in one pass, for
+    finite closes): +1 above, -1 (or 0 long-only) otherwise; with ``cross`` flat until the first
+    crossing."""
+    return _ma_targets(fast, slow, cross, allow_short)[0]
+
+
+@njit(cache=True, nogil=True)
+def _ma_targets(fast, slow, cross, allow_short):
+    """(targets, rows i >= 1 where the target changes, their number): ``ma_targets`` and
+    ``engine.target_changes`` in one pass."""
     n = fast.shape[0]
     out = np.zeros(n, dtype=np.int8)
+    chg = np.empty(n, dtype=np.int64)
+    k = 0
     started = not cross
     prev = 0
     for t in range(n):
@@ -105,14 +116,17 @@ def ma_targets(fast, slow, cross, allow_short):
         s = slow[t]
         if np.isnan(f) or np.isnan(s):
             prev = 0
-            continue
-        state = 1 if f > s else -1
-        if not started and prev != 0 and state != prev:
-            started = True
-        prev = state
-        if started:
-            out[t] = state if (allow_short or state > 0) else 0
-    return out
+        else:
+            state = 1 if f > s else -1
+            if not started and prev != 0 and state != prev:
+                started = True
+            prev = state
+            if started:
+                out[t] = state if (allow_short or state > 0) else 0
+        if t > 0 and out[t] != out[t - 1]:
+            chg[k] = t
+            k += 1
+    return out, chg[:k].copy(), k
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,13 +167,15 @@ def grid_targets(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Se
         windows = sorted({s.values[k] for s in built for k in ("fast", "slow")})
         means = dict(zip(windows, _pool_map(lambda w: rolling_mean(close, w), windows, len(close) * len(windows))))
 
-        def sma(k: int) -> np.ndarray:
+        def sma(k: int, with_changes: bool = False):
             v = built[k].values
-            return ma_targets(means[v["fast"]], means[v["slow"]], v["entry"] == "cross", v["allow_short"])
+            out = _ma_targets(means[v["fast"]], means[v["slow"]], v["entry"] == "cross", v["allow_short"])
+            return out if with_changes else out[0]
         return sma
 
-    def generic(k: int) -> np.ndarray:
-        return built[k].signals(candles).to_numpy()
+    def generic(k: int, with_changes: bool = False):
+        target = built[k].signals(candles).to_numpy()
+        return (target, None, 0) if with_changes else target
     return generic
 
 
@@ -198,14 +214,21 @@ def run_grid(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Sequen
     dtype = _symbol_dtype(data)
     open_reason = float(_kernel.REASONS.index("open"))
 
+    inputs = kernel_inputs(data, config)
+
     def one(k: int) -> GridRun:
-        params = dict(combos[k])
-        result = run_backtest(data, targets(k), config, strategy={"name": strategy_cls.name, "params": params})
-        rec = result.trades_data.args[0]            # the kernel's records (the DataFrame is not built)
+        target, chg, n_chg = targets(k, with_changes=True)
+        if not config.allow_short:
+            chg = None                        # the config clamps shorts to flat: the changes move
+        target = _targets(target, data, config.allow_short)      # what run_backtest does with a signal
+        equity, _, rec, n_trades, _, _ = simulate(data, target, config, inputs,
+                                                  None if chg is None else (chg, n_chg))
+        if n_trades != len(rec):
+            raise RuntimeError(f"internal error: {n_trades} trades for a buffer of {len(rec)}")
         pnl = rec[rec[:, _kernel.R_REASON] != open_reason, _kernel.R_PNL]
-        values, _ = core_metrics(result.equity.to_numpy(), config.initial_cash, years, ppy, config.sharpe, pnl)
-        return GridRun(params, {key: values[key] for key in OPTIMISE_KEYS}, values["final_equity"], len(rec),
-                       rec, data.index, dtype)
+        values, _ = core_metrics(equity, config.initial_cash, years, ppy, config.sharpe, pnl)
+        return GridRun(dict(combos[k]), {key: values[key] for key in OPTIMISE_KEYS}, values["final_equity"],
+                       len(rec), rec, data.index, dtype)
 
     return _pool_map(one, range(len(combos)), data.n_bars * len(combos))
 

@@ -111,3 +111,20 @@ def test_walk_forward_makes_the_same_choices_as_the_old_loop(metric):
 
 def test_optimise_metrics_are_all_in_the_grid_metrics():
     assert set(OPTIMISE_METRICS) <= set(OPTIMISE_KEYS)
+
+
+def test_fused_changes_equal_target_changes_and_long_only_configs_match_the_loop():
+    from app.backtest.engine import target_changes
+    from app.backtest.grid import _ma_targets
+
+    candles = random_candles(2000, seed=10, freq="5min")
+    close = candles.close.to_numpy()
+    target, chg, k = _ma_targets(rolling_mean(close, 4), rolling_mean(close, 17), True, True)
+    expected, n = target_changes(target.reshape(-1, 1))
+    np.testing.assert_array_equal(chg, expected) and k == n
+    config = BacktestConfig(allow_short=False, take_profit=0.01)
+    combos = param_grid(MovingAverageCross, {"fast": [4, 6], "slow": [17, 30]})
+    for run in run_grid(candles, MovingAverageCross, combos, config):
+        result, m = loop_row(candles, MovingAverageCross, run.params, config)
+        assert run.final_equity == result.final_equity and run.metrics["n_trades"] == m["n_trades"]
+        assert (run.trades.side == "long").all()
