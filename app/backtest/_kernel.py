@@ -139,7 +139,7 @@ def _exit(rec, k, j, q, base, s, fee_rate, i, e_i, e_px, e_fee, e_slip, fund, re
 @njit(cache=True, nogil=True, error_model="numpy")
 def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding_rate, size_mode,
              taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end,
-             log_close, vol_lookback, vol_scale, target_vol, chg, n_changes, mm):
+             log_close, vol_lookback, vol_scale, target_vol, chg, n_changes, mm, equity, positions):
     """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
     ``sl``/``tp``/``ts`` are NaN when off.
 
@@ -157,6 +157,9 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
 
     ``mm``: maintenance margin, a fraction of the notional of open shorts that
     equity must cover (0: equity must stay above zero). See ``RUIN_RULE``.
+
+    ``equity`` (n,) float64 and ``positions`` (n, m) int8 are filled (the caller
+    allocates them, so a grid reuses one pair per thread).
 
     Returns (equity (n,), sides (n, m) int8 position side at each close,
     records (k, N_FIELDS), k, ruin bar or -1, shortfall) — k larger than the
@@ -459,8 +462,6 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                            lower, upper, ext, trail_binds, use_stops, use_ts, ts,
                            liquidation_level(cash, qty[0], mm))
 
-    equity = np.empty(n)
-    positions = np.empty((n, m), dtype=np.int8)
     _mark(ev_bar, ev_cash, ev_qty, min(n_ev, max_ev), close, equity, positions)
     if n_ev > max_ev:       # cannot happen (see max_ev): report it as an overflow
         k = max_trades + 1

@@ -349,10 +349,14 @@ def kernel_inputs(data: MarketData, config: BacktestConfig) -> tuple:
 
 
 def simulate(data: MarketData, target: np.ndarray, config: BacktestConfig, inputs: tuple,
-             changes: tuple[np.ndarray, int] | None = None) -> tuple:
-    """The kernel's raw outputs for (n, m) int8 ``target`` (see ``_kernel.simulate``)."""
+             changes: tuple[np.ndarray, int] | None = None, out: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> tuple:
+    """The kernel's raw outputs for (n, m) int8 ``target`` (see ``_kernel.simulate``); ``out``:
+    the (equity, positions) buffers to fill, new ones by default."""
     head, middle, mm = inputs
-    return _kernel.simulate(*head, target, *middle, *(changes or target_changes(target)), mm)
+    if out is None:
+        out = (np.empty(data.n_bars), np.empty((data.n_bars, len(data.symbols)), dtype=np.int8))
+    return _kernel.simulate(*head, target, *middle, *(changes or target_changes(target)), mm, *out)
 
 
 def run_backtest(candles: pd.DataFrame | Mapping[str, pd.DataFrame] | MarketData, signal,

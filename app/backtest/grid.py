@@ -24,6 +24,7 @@ recipe on numba's threading layers after ``fork``).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -107,7 +108,6 @@ def _ma_targets(fast, slow, cross, allow_short):
     ``engine.target_changes`` in one pass."""
     n = fast.shape[0]
     out = np.zeros(n, dtype=np.int8)
-    chg = np.empty(n, dtype=np.int64)
     k = 0
     started = not cross
     prev = 0
@@ -124,9 +124,14 @@ def _ma_targets(fast, slow, cross, allow_short):
             if started:
                 out[t] = state if (allow_short or state > 0) else 0
         if t > 0 and out[t] != out[t - 1]:
-            chg[k] = t
             k += 1
-    return out, chg[:k].copy(), k
+    chg = np.empty(k, dtype=np.int64)     # a second pass over the int8 targets: no n-long buffer
+    j = 0
+    for t in range(1, n):
+        if out[t] != out[t - 1]:
+            chg[j] = t
+            j += 1
+    return out, chg, k
 
 
 @dataclass(frozen=True, eq=False)
@@ -215,14 +220,18 @@ def run_grid(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Sequen
     open_reason = float(_kernel.REASONS.index("open"))
 
     inputs = kernel_inputs(data, config)
+    buffers = threading.local()        # one (equity, positions) pair per thread, reused across sets
 
     def one(k: int) -> GridRun:
+        out = getattr(buffers, "out", None)
+        if out is None:
+            out = buffers.out = (np.empty(data.n_bars), np.empty((data.n_bars, 1), dtype=np.int8))
         target, chg, n_chg = targets(k, with_changes=True)
         if not config.allow_short:
             chg = None                        # the config clamps shorts to flat: the changes move
         target = _targets(target, data, config.allow_short)      # what run_backtest does with a signal
         equity, _, rec, n_trades, _, _ = simulate(data, target, config, inputs,
-                                                  None if chg is None else (chg, n_chg))
+                                                  None if chg is None else (chg, n_chg), out)
         if n_trades != len(rec):
             raise RuntimeError(f"internal error: {n_trades} trades for a buffer of {len(rec)}")
         pnl = rec[rec[:, _kernel.R_REASON] != open_reason, _kernel.R_PNL]

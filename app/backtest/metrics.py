@@ -99,43 +99,45 @@ def _ratio(num: float, den: float) -> float:
     return num / den
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _equity_stats(eq, initial):
     """(n, mean, std (ddof 1), downside deviation, sum of gains, sum of losses, max drawdown)
-    of the simple bar returns of ``eq`` (the first against ``initial``), in two passes."""
+    of the simple bar returns of ``eq`` (the first against ``initial``), in one pass.
+
+    The variance is summed around the first return (a shift close to the mean keeps the
+    one-pass sums accurate); the drawdown divides only when a bar may be a new deepest one."""
     n = eq.shape[0]
     total = 0.0
     down = 0.0
     gains = 0.0
     losses = 0.0
+    sq = 0.0
+    lin = 0.0
     peak = eq[0]
     mdd = 0.0
+    floor = peak                # peak * (1 + mdd): a bar below it is a deeper drawdown
     prev = initial
+    shift = eq[0] / initial - 1.0 if initial > 0.0 else 0.0
     for i in range(n):
         e = eq[i]
         r = e / prev - 1.0 if prev > 0.0 else 0.0
         total += r
-        if r < 0.0:
-            down += r * r
-            losses -= r
-        else:
-            gains += r
+        d = r - shift
+        lin += d
+        sq += d * d
+        neg = min(r, 0.0)
+        down += neg * neg
+        losses -= neg
+        gains += max(r, 0.0)
         if e > peak:
             peak = e
-        if peak > 0.0:
-            dd = e / peak - 1.0
-            if dd < mdd:
-                mdd = dd
+            floor = peak * (1.0 + mdd)
+        elif e < floor and peak > 0.0:
+            mdd = min(mdd, e / peak - 1.0)
+            floor = peak * (1.0 + mdd)
         prev = e
     mean = total / n
-    acc = 0.0
-    prev = initial
-    for i in range(n):
-        e = eq[i]
-        r = e / prev - 1.0 if prev > 0.0 else 0.0
-        acc += (r - mean) * (r - mean)
-        prev = e
-    std = np.sqrt(acc / (n - 1)) if n > 1 else np.nan
+    std = np.sqrt(max(sq - lin * lin / n, 0.0) / (n - 1)) if n > 1 else np.nan
     return n, mean, std, np.sqrt(down / n), gains, losses, mdd
 
 
