@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from backtest import INITIAL_CASH, MATCH, QTY_STEP, REF_SCRIPT, TAKER_FEE, VENVS, ensure_ref_venv, make_candles  # noqa: E402
+from backtest import (INITIAL_CASH, MATCH, QTY_STEP, REF_SCRIPT, TAKER_FEE, VENVS,  # noqa: E402
+                      ensure_ref_venv, make_candles)
 
 from app.backtest.engine import prepare  # noqa: E402
 from app.backtest.grid import grid_targets, run_grid  # noqa: E402

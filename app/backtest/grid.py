@@ -17,9 +17,10 @@ from them; every other strategy computes its signals with ``Strategy.signals``
 per set.
 
 Fork safety: the parallelism is plain Python threads over ``nogil`` kernels,
-started per call (and only for grids of at least ``PARALLEL_MIN_WORK`` bars x sets), so no numba threading layer (OpenMP, TBB, workqueue) is
-ever initialised — RQ's forked work horse is safe (see the storage-and-jobs
-recipe on numba's threading layers after ``fork``).
+started per call (and only for grids of at least ``PARALLEL_MIN_WORK`` bars x
+sets), so no numba threading layer (OpenMP, TBB, workqueue) is ever
+initialised — RQ's forked work horse is safe (see the storage-and-jobs recipe
+on numba's threading layers after ``fork``).
 """
 from __future__ import annotations
 
@@ -170,7 +171,8 @@ def grid_targets(candles: pd.DataFrame, strategy_cls: type[Strategy], combos: Se
     if all(_is_fast_sma(strategy_cls, s.values) for s in built):
         close = np.ascontiguousarray(candles["close"].to_numpy(dtype=np.float64))
         windows = sorted({s.values[k] for s in built for k in ("fast", "slow")})
-        means = dict(zip(windows, _pool_map(lambda w: rolling_mean(close, w), windows, len(close) * len(windows))))
+        means = dict(zip(windows, _pool_map(lambda w: rolling_mean(close, w), windows,
+                                            len(close) * len(windows))))
 
         def sma(k: int, with_changes: bool = False):
             v = built[k].values

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from backtest_candles import make_candles, random_candles
+from backtest_candles import make_candles
 
 from app.backtest._kernel import liquidation_level
 from app.backtest.config import BacktestConfig, Costs
@@ -145,7 +145,8 @@ def test_two_shorts_are_liquidated_together_on_the_adverse_path():
     assert set(t.exit_reason) == {"liquidation"} and r.ruin["bar"] == 3
     # shorts: 5 A at 100, then B sized on equity 1000: 10 B at 50; cash 2000.
     # along the path p_A = 150 + 110 l, p_B = 75 + 55 l, equity 2000 - 5 p_A - 10 p_B = 500 - 1100 l hits 0 at 5/11
-    assert t.loc["A/USDT", "exit_price"] == pytest.approx(200.0) and t.loc["B/USDT", "exit_price"] == pytest.approx(100.0)
+    assert t.loc["A/USDT", "exit_price"] == pytest.approx(200.0)
+    assert t.loc["B/USDT", "exit_price"] == pytest.approx(100.0)
     assert r.final_equity == pytest.approx(0.0, abs=1e-9) and (r.equity >= -1e-9).all()
 
 
