@@ -93,6 +93,11 @@ class MarketData:
             object.__setattr__(self, "digest", value)
         return value
 
+    def __getstate__(self) -> dict:     # pickling waits for the digest (a thread does not pickle)
+        state = dict(self.__dict__)
+        state["digest"] = self.data_hash
+        return state
+
     @property
     def n_bars(self) -> int:
         return len(self.index)
@@ -264,7 +269,8 @@ def prepare(candles: pd.DataFrame | Mapping[str, pd.DataFrame], symbol: str | No
 
     ``trusted=True``: the frames were validated at the edge (canonical columns, tz-aware UTC
     index strictly increasing, positive finite prices); the checks are skipped.
-    A single float64 frame is not copied: the arrays are read-only views of its columns.
+    A single float64 frame is not copied: the arrays are views of its columns, so a frame
+    changed in place afterwards changes the prepared data too (copy it first if you must).
     """
     if not isinstance(candles, Mapping):
         symbol = symbol or getattr(candles, "attrs", {}).get("symbol") or "ASSET"

@@ -403,3 +403,11 @@ def test_prepare_names_the_bad_row_and_trusted_skips_the_checks():
     # a float64 frame is not copied: the arrays are views of its columns
     data = prepare(c)
     assert np.shares_memory(data.close, c["close"].to_numpy())
+
+
+def test_prepared_data_pickles_with_its_digest():
+    import pickle
+
+    data = prepare(random_candles(300_000, seed=4, freq="1min"))
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy.data_hash == data.data_hash and np.array_equal(copy.close, data.close)
