@@ -121,7 +121,8 @@ def checked(df: pd.DataFrame, what: str = "candles", timeframe: str | None = Non
 
     Canonical means: the OHLCV columns as float64 (other columns dropped), a
     tz-aware UTC ``DatetimeIndex`` named ``time`` in microseconds (the
-    database's precision), strictly increasing, every value finite. A frame
+    database's precision), strictly increasing, every value finite, prices
+    positive and volumes not negative. A frame
     that is already checked is returned as it is.
     """
     if is_checked(df):
@@ -141,6 +142,13 @@ def checked(df: pd.DataFrame, what: str = "candles", timeframe: str | None = Non
         row, col = np.argwhere(bad)[0]
         raise ValueError(f"{what} has {int(bad.sum())} missing or infinite value(s), "
                          f"first {OHLCV[col]} at {idx[row].isoformat()}")
+    bad = np.zeros_like(values, dtype=bool)
+    bad[:, :4] = values[:, :4] <= 0
+    bad[:, 4] = values[:, 4] < 0
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"{what} has {int(bad.sum())} non-positive price(s) or negative volume(s), "
+                         f"first {OHLCV[col]} = {values[row, col]:g} at {idx[row].isoformat()}")
     if str(idx.tz) != "UTC" or idx.unit != "us" or idx.name != "time":
         ns = idx.tz_convert("UTC").as_unit("ns").asi8
         if (ns % 1000).any():

@@ -22,7 +22,15 @@ array), a result holds the kernel's trade records; its pandas ``trades``
 DataFrame is built on first access, timed separately
 (``speedup_vs_vectorbt_with_trades_frame``). Cold first call = first ``run_backtest`` in a new
 process: with numba's on-disk cache (the normal case after one run) and with
-an empty cache (compilation included). Last lines are ``RESULT`` lines.
+an empty cache (compilation included).
+
+End to end: ``run_backtest`` from the candle DataFrame (one-pass validation,
+XXH3-128 hash) over the same call on prepared data (``end_to_end_over_kernel``),
+and the full single run on prepared data over a bare numba loop that only
+fills all-in at the next open and marks equity at every close over the same
+arrays, the physical floor of any engine that returns an equity curve
+(``ratio_to_bare_loop``), with a breakdown of where our time goes. The three
+alternate round by round. Last lines are ``RESULT`` lines.
 """
 from __future__ import annotations
 
@@ -38,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,6 +69,31 @@ FULL = BacktestConfig(initial_cash=INITIAL_CASH,
                       costs=Costs(maker_fee=0.0002, taker_fee=TAKER_FEE, slippage_bps=2.0, funding_rate=0.0001),
                       sizing="vol_target", target_vol=0.6, vol_lookback=60, qty_step=QTY_STEP,
                       stop_loss=0.006, take_profit=0.015, trailing_stop=0.01, close_at_end=True)
+
+
+@njit(cache=True, nogil=True)
+def bare_loop(open_, close, target, fee, cash0):
+    """The floor: next-open fills all-in with a fee, equity marked at every close, one pass."""
+    n = open_.shape[0]
+    equity = np.empty(n)
+    cash = cash0
+    qty = 0.0
+    trades = 0
+    for i in range(n):
+        want = target[i - 1] if i > 0 else 0
+        side = 1 if qty > 0 else (-1 if qty < 0 else 0)
+        o = open_[i]
+        if want != side:
+            if qty != 0.0:
+                cash += qty * o - abs(qty) * o * fee
+                qty = 0.0
+                trades += 1
+            if want != 0:
+                q = cash / (o * (1.0 + fee))
+                cash -= want * q * o + q * o * fee
+                qty = want * q
+        equity[i] = cash + qty * close[i]
+    return equity, trades
 
 
 def make_candles(n: int, seed: int) -> pd.DataFrame:
@@ -234,7 +268,7 @@ def main() -> None:
     vbt_warm = refs["vectorbt"]["warm_s"]
     rows = [("this engine, full features, prepared data", warm_full),
             ("  + the trades DataFrame built (interleaved best)", ours_inter["frame"]),
-            ("this engine, full features, from DataFrame (validate+sha256)", warm_e2e),
+            ("this engine, full features, from DataFrame (validate+xxh3)", warm_e2e),
             ("this engine, matching config, prepared data", warm_match),
             ("vectorbt 1.2 (from_signals + trade records), arrays, warm", vbt_warm),
             ("vectorbt 1.2, same call from DatetimeIndex-ed Series, warm", refs["vectorbt"]["warm_pandas_s"])]
@@ -244,7 +278,7 @@ def main() -> None:
     for label, s in rows:
         print(f"{label:62s} {s:9.4f} {n / s:14,.0f}")
     print(f"\nfull-feature run: {len(full.trades)} trades, exits {full.trades.exit_reason.value_counts().to_dict()}")
-    print(f"prepare() alone (validation + sha256 of {n} bars): {prep:.4f} s")
+    print(f"prepare() alone (validation + xxh3_128 of {n} bars): {prep:.4f} s")
     print(f"cold first call, numba on-disk cache warm: {cached['first_call_s']:.3f} s "
           f"(+ {cached['import_s']:.3f} s to import the app package)")
     print(f"cold first call, empty numba cache (compiles): {no_cache['first_call_s']:.3f} s")
@@ -256,6 +290,35 @@ def main() -> None:
           f"this engine full features {ours_inter['records']:.4f} s (trade records, as vectorbt's), "
           f"{ours_inter['frame']:.4f} s with the trades DataFrame built; "
           f"separate runs: {vbt_warm / warm_full:.1f} x")
+    # --- end to end and the floor, alternating round by round
+    from app.backtest import engine as E
+
+    o1, c1, t1 = data.open[:, 0], data.close[:, 0], np.ascontiguousarray(target.astype(np.int8))
+    bare_loop(o1, c1, t1, TAKER_FEE, INITIAL_CASH)
+    inputs = E.kernel_inputs(data, FULL)
+    t2 = E._targets(target, data, True)
+    chg = E.target_changes(t2)
+    parts = {"bare": lambda: bare_loop(o1, c1, t1, TAKER_FEE, INITIAL_CASH),
+             "prepared": lambda: run_backtest(data, target, FULL),
+             "frame": lambda: run_backtest(candles, target, FULL),
+             "kernel": lambda: E.simulate(data, t2, FULL, inputs, chg),
+             "kernel_inputs": lambda: E.kernel_inputs(data, FULL),
+             "targets+changes": lambda: E.target_changes(E._targets(target, data, True)),
+             "prepare": lambda: prepare(candles)}
+    best = {k: [] for k in parts}
+    for _ in range(args.repeats):
+        for k, fn in parts.items():
+            t = time.perf_counter()
+            fn()
+            best[k].append(time.perf_counter() - t)
+    best = {k: min(v) for k, v in best.items()}
+    wrap = best["prepared"] - best["kernel"] - best["kernel_inputs"] - best["targets+changes"]
+    print(f"\nend to end (best of {args.repeats}, alternating): from DataFrame {best['frame'] * 1e3:.2f} ms, "
+          f"prepared {best['prepared'] * 1e3:.2f} ms, bare loop {best['bare'] * 1e3:.2f} ms")
+    print(f"  where a prepared run's time goes: kernel {best['kernel'] * 1e3:.2f} ms, kernel inputs "
+          f"{best['kernel_inputs'] * 1e3:.2f} ms, target checks + changes {best['targets+changes'] * 1e3:.2f} ms, "
+          f"result objects (Series, DataFrame, assumptions) {wrap * 1e3:.2f} ms; prepare() "
+          f"{best['prepare'] * 1e3:.2f} ms")
     print(f"RESULT trades_match {int(ok_all)} bool")
     print(f"RESULT speedup_vs_vectorbt {vbt_inter / ours_inter['records']:.1f} x")
     print(f"RESULT speedup_vs_vectorbt_with_trades_frame {vbt_inter / ours_inter['frame']:.1f} x")
@@ -265,6 +328,8 @@ def main() -> None:
         print(f"RESULT speedup_vs_backtesting_py {refs['backtesting']['warm_s'] / warm_full:.0f} x")
     print(f"RESULT cold_first_call_no_cache_s {no_cache['first_call_s']:.3f} s")
     print(f"RESULT cold_first_call_s {cached['first_call_s']:.3f} s")
+    print(f"RESULT end_to_end_over_kernel {best['frame'] / best['prepared']:.2f} x")
+    print(f"RESULT ratio_to_bare_loop {best['prepared'] / best['bare']:.2f} x")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Usage (driven by bench/backtest.py, not by hand):
     bench/.venvs/backtest-ref/bin/python bench/backtest_refs.py DATA.npz OUT.json [--engines vectorbt,backtesting]
     bench/.venvs/backtest-ref/bin/python bench/backtest_refs.py --serve-vectorbt DATA.npz   # interleaved timing
+    bench/.venvs/backtest-ref/bin/python bench/backtest_refs.py --serve-vectorbt-grid DATA.npz TARGETS.npy OUT.json
 
 Reads the shared data file (bar open times, OHLC, the SMA-crossover target
 positions already computed at each bar's close, costs) and runs the same
@@ -137,9 +138,45 @@ def serve_vectorbt(data_path):
         print(time.perf_counter() - t, flush=True)
 
 
+def serve_vectorbt_grid(data_path, targets_path, out_path):
+    """The grid bench (bench/backtest_grid.py): every column of TARGETS.npy (n, k) int8 is one
+    parameter set; one broadcasted ``Portfolio.from_signals`` call per timed round (a line on
+    stdin), with trade records and final values; writes per-column trade counts and final
+    equity to OUT.json at the end."""
+    import vectorbt as vbt
+
+    d = load(data_path)
+    target = np.load(targets_path)
+    prev = np.vstack([np.zeros((1, target.shape[1]), dtype=target.dtype), target[:-1]])
+    entries, short_entries, flat = prev == 1, prev == -1, prev == 0
+    close = d["close"][:, None]
+    open_ = d["open"][:, None]
+
+    def once():
+        pf = vbt.Portfolio.from_signals(
+            close, entries=entries, exits=flat, short_entries=short_entries, short_exits=flat,
+            price=open_, size=np.inf, size_granularity=float(d["qty_step"]), lock_cash=True,
+            fees=float(d["taker_fee"]), init_cash=float(d["initial_cash"]), freq="1min")
+        recs = pf.trades.records
+        return recs, np.asarray(pf.final_value())
+
+    once()
+    print("ready", flush=True)
+    recs = finals = None
+    for _ in sys.stdin:
+        t = time.perf_counter()
+        recs, finals = once()
+        print(time.perf_counter() - t, flush=True)
+    counts = np.bincount(recs["col"], minlength=target.shape[1])
+    with open(out_path, "w") as fh:
+        json.dump({"n_trades": [int(x) for x in counts], "final_equity": [float(x) for x in finals]}, fh)
+
+
 def main(argv):
     if argv[0] == "--serve-vectorbt":
         return serve_vectorbt(argv[1])
+    if argv[0] == "--serve-vectorbt-grid":
+        return serve_vectorbt_grid(argv[1], argv[2], argv[3])
     data_path, out_path = argv[0], argv[1]
     engines = ["vectorbt", "backtesting"]
     if len(argv) > 3 and argv[2] == "--engines":

@@ -52,6 +52,9 @@ def render_params(strategy):
         pid = {"type": PARAM, "index": p["name"]}
         if p["type"] == "bool":
             control = dbc.Switch(id=pid, value=bool(p["default"]), label=p["name"])
+        elif p.get("choices"):
+            control = dbc.Select(id=pid, value=str(p["default"]), size="sm",
+                                 options=[{"label": f"{p['name']}: {c}", "value": c} for c in p["choices"]])
         else:
             rng = f"{p['min']:g}..{p['max']:g}" if p["min"] is not None and p["max"] is not None else ""
             control = dbc.Input(id=pid, value=str(p["default"]), size="sm",
@@ -200,8 +203,8 @@ def show_result(backtest_id):
     row, res, bench = view.row, view.result, view.benchmark
     head = "walk-forward, out-of-sample" if row.kind == "walk_forward" else "single run"
     title = f"#{row.id} {row.strategy} on {row.symbol} · {row.timeframe} ({head})"
-    span = (f"{res.n_bars} bars {res.start:%Y-%m-%d %H:%M} → {res.end:%Y-%m-%d %H:%M} UTC · data sha256 "
-            f"{res.data_hash[:12]}… · params {json.dumps(row.params)}")
+    span = (f"{res.n_bars} bars {res.start:%Y-%m-%d %H:%M} → {res.end:%Y-%m-%d %H:%M} UTC · data "
+            f"{res.data_hash[:21]}… · params {json.dumps(row.params)}")
     trades = res.trades.copy()
     for col in ("entry_time", "exit_time"):
         trades[col] = trades[col].dt.strftime("%Y-%m-%d %H:%M")

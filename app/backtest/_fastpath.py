@@ -92,9 +92,10 @@ def _scan_short(high, low, open_, i, stop_at, lo_lvl, lvl, best, c):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, q, stopped,
-               lower, upper, ext, trail_binds, use_stops, use_ts, ts):
+               lower, upper, ext, trail_binds, use_stops, use_ts, ts, liq):
     """Single-symbol fast path: the first bar from ``i`` on where anything can happen
-    (an order, funding on a held position, a stop or take-profit in range). Bars
+    (an order, funding on a held position, a stop, take-profit or the liquidation level
+    ``liq`` in range; the level is fixed while nothing happens). Bars
     skipped over need no work here: equity is filled afterwards from the state
     changes, and the trailing reference is updated exactly as the main loop would."""
     desired = target[i - 1, 0]
@@ -106,7 +107,8 @@ def _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, q, st
     if desired != side:
         return i
     stop_at = min(next_change, next_funding)
-    if not use_stops:
+    liq_on = liq > -np.inf if side > 0 else liq < np.inf
+    if not (use_stops or liq_on):
         return stop_at
     lo_lvl, hi_lvl, best = lower[0], upper[0], ext[0]   # locals: no aliasing with the outputs
     # The trailing level after bar t is max(level at the start, best * (1 -/+ ts)) with
@@ -114,7 +116,7 @@ def _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, q, st
     # floating point too), so the loop carries only the running extreme.
     if side > 0:
         c = 1.0 - ts if use_ts else 0.0
-        i, best = _scan_long(high_1, low_1, open_, i, stop_at, lo_lvl, hi_lvl, best, c)
+        i, best = _scan_long(high_1, low_1, open_, i, stop_at, max(lo_lvl, liq), hi_lvl, best, c)
         if use_ts:
             t_px = best * c
             if t_px > lo_lvl:
@@ -122,7 +124,7 @@ def _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, q, st
                 trail_binds[0] = True
     else:
         c = 1.0 + ts if use_ts else np.inf
-        i, best = _scan_short(high_1, low_1, open_, i, stop_at, lo_lvl, hi_lvl, best, c)
+        i, best = _scan_short(high_1, low_1, open_, i, stop_at, lo_lvl, min(hi_lvl, liq), best, c)
         if use_ts:
             t_px = best * c
             if t_px < hi_lvl:

@@ -13,18 +13,26 @@ charge or stop / take-profit in range, found by ``_scan_long``/``_scan_short``
 reading only highs and lows. What the loop reads at the next change is
 prefetched (``app.backtest._prefetch``) instead of streaming whole arrays.
 
-Order of events inside bar ``i`` for each symbol (see ``engine`` docs):
+Order of events inside bar ``i`` (see ``engine`` docs):
 
-1. funding for the position carried into the bar, charged on ``qty * open``;
-2. the target decided at the close of bar ``i-1`` is executed at the open of
-   bar ``i`` (close and/or open a position, taker fee, slippage);
-3. stop-loss / trailing stop / take-profit are checked against the bar's
-   low/high. If a stop and the take-profit could both have triggered the stop
-   is assumed to have come first (the conservative rule). A bar that opens
-   beyond a stop (or take-profit) fills at the open, not at the level;
-4. the trailing reference is updated with the bar's extreme, so a trailing
+1. funding for the positions carried into the bar, charged on ``qty * open``;
+2. liquidation at the open: an account already at or below its maintenance
+   requirement at the open (the price went through the level between bars, or
+   funding drained it) is liquidated at the open and the run stops;
+3. for each symbol, the target decided at the close of bar ``i-1`` is executed
+   at the open of bar ``i`` (close and/or open a position, taker fee, slippage);
+4. for each symbol, stop-loss / trailing stop / take-profit are checked against
+   the bar's low/high; with one open position its liquidation level is one more
+   adverse level, and the adverse level nearest to the open hits first. If a
+   stop and the take-profit could both have triggered, the stop is assumed to
+   have come first (the conservative rule). A bar that opens beyond a level
+   fills at the open, not at the level. With several open positions the
+   account is checked after the stops, with every price moving from its open
+   toward its adverse extreme together; a liquidation closes everything and
+   stops the run;
+5. the trailing reference is updated with the bar's extreme, so a trailing
    level never uses the high/low of the bar it is checked against;
-5. equity is marked at the close.
+6. equity is marked at the close.
 """
 from __future__ import annotations
 
@@ -39,7 +47,7 @@ from app.backtest._prefetch import prefetch
 R_SYM, R_SIDE, R_QTY, R_ENTRY_I, R_ENTRY_PX, R_EXIT_I, R_EXIT_PX = 0, 1, 2, 3, 4, 5, 6
 R_ENTRY_FEE, R_EXIT_FEE, R_SLIP, R_FUNDING, R_PNL, R_REASON = 7, 8, 9, 10, 11, 12
 N_FIELDS = 13
-REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data", "open")
+REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data", "open", "liquidation")
 SIZE_EQUITY_FRACTION, SIZE_FIXED_CASH, SIZE_VOL_TARGET = 0, 1, 2
 
 
@@ -102,9 +110,36 @@ def _vol_scale_at(log_close, i, j, lookback, scale, target_vol):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def liquidation_level(cash, q, mm):
+    """The price at which an account holding one position (signed quantity ``q``, the
+    rest in ``cash``) meets its maintenance requirement: equity ``cash + q * p`` falls
+    to ``mm * |q| * p`` for a short, to zero for a long. A short is liquidated when the
+    price rises to the level, a long when it falls to it; +-inf when it cannot happen
+    (a long paid for in cash)."""
+    if q < 0.0:
+        return cash / (-q * (1.0 + mm))
+    if q > 0.0 and cash < 0.0:
+        return -cash / q
+    return -np.inf if q > 0.0 else np.inf
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _exit(rec, k, j, q, base, s, fee_rate, i, e_i, e_px, e_fee, e_slip, fund, reason):
+    """Close position ``j`` (signed ``q``) at ``base`` moved against us by ``s``; record
+    the trade; return the cash it brings in."""
+    side = 1.0 if q > 0 else -1.0
+    a = abs(q)
+    px = base * (1.0 - side * s)
+    fee = a * px * fee_rate
+    _push(rec, k, float(j), side, a, e_i[j], e_px[j], float(i), px, e_fee[j], fee, a * base * s + e_slip[j],
+          fund[j], reason)
+    return q * px - fee
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding_rate, size_mode,
              taker, maker, sl, tp, ts, initial_cash, qty_step, close_at_end,
-             log_close, vol_lookback, vol_scale, target_vol, chg, n_changes):
+             log_close, vol_lookback, vol_scale, target_vol, chg, n_changes, mm, equity, positions):
     """Run the simulation. Arrays are (n, m) float64 except ``target`` (int8)
     ``sl``/``tp``/``ts`` are NaN when off.
 
@@ -120,8 +155,16 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     ``chg``: ascending rows i >= 1 where any symbol's target differs from row
     i-1; ``n_changes``: the number of (row, symbol) changes (``target_changes``).
 
+    ``mm``: maintenance margin, a fraction of the notional of open shorts that
+    equity must cover (0: equity must stay above zero). See ``RUIN_RULE``.
+
+    ``equity`` (n,) float64 and ``positions`` (n, m) int8 are filled (the caller
+    allocates them, so a grid reuses one pair per thread).
+
     Returns (equity (n,), sides (n, m) int8 position side at each close,
-    records (k, N_FIELDS), k) — k larger than the records means a buffer was too small.
+    records (k, N_FIELDS), k, ruin bar or -1, shortfall) — k larger than the
+    records means a buffer was too small; the shortfall is the loss beyond the
+    account's equity at a liquidation (not carried: equity is floored at zero).
 
     The loop records the state (cash, quantities) after every bar where it
     changed; ``_mark`` then fills equity and sides for all bars in one pass.
@@ -164,52 +207,84 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
     use_ts = not np.isnan(ts)
     use_stops = use_sl or use_tp or use_ts
     vol_mode = size_mode == SIZE_VOL_TARGET
+    ruin_i = -1
+    shortfall = 0.0
 
     fp = 0                       # next funding event
     cp = 0                       # next change of target
     i = 0
     while i < n:
         changed = i == 0
+        ruined = False
         while fp < n_fund and funding_bar[fp] < i:   # skipped while flat
             fp += 1
         f_rate = 0.0
         if fp < n_fund and funding_bar[fp] == i:
             f_rate = funding_rate[fp]
             fp += 1
+        # 1. funding on the positions carried into the bar
+        n_open = 0
+        only = 0
         for j in range(m):
-            o = open_[i, j]
             q = qty[j]
-            side = 0
-            if q > 0:
-                side = 1
-            elif q < 0:
-                side = -1
-            if side != 0 and f_rate != 0.0:
-                f = q * o * f_rate
-                cash -= f
-                fund[j] += f
-                changed = True
-            desired = 0
-            if i > 0:
-                desired = target[i - 1, j]
-            if stopped[j] != 0:
-                if desired == stopped[j]:
-                    desired = 0
-                else:
-                    stopped[j] = 0
-            if desired != side:
+            if q != 0.0:
+                n_open += 1
+                only = j
+                if f_rate != 0.0:
+                    f = q * open_[i, j] * f_rate
+                    cash -= f
+                    fund[j] += f
+                    changed = True
+        # 2. liquidation at the open: the price went through the level between two bars
+        if n_open > 0:
+            if n_open == 1:
+                q = qty[only]
+                lvl = liquidation_level(cash, q, mm)
+                hit = open_[i, only] >= lvl if q < 0.0 else open_[i, only] <= lvl
+            else:
+                f0 = cash
+                for j in range(m):
+                    q = qty[j]
+                    if q != 0.0:
+                        o = open_[i, j]
+                        f0 += q * o
+                        if q < 0.0:
+                            f0 += mm * q * o
+                hit = f0 <= 0.0
+            if hit:
+                for j in range(m):
+                    q = qty[j]
+                    if q != 0.0:
+                        cash += _exit(rec, k, j, q, open_[i, j], slip[i if slip_rows else 0, j], taker, i,
+                                      e_i, e_px, e_fee, e_slip, fund, 6.0)
+                        k += 1
+                        qty[j] = 0.0
+                ruined = True
+        # 3. orders decided at the previous close, at this open
+        if not ruined:
+            for j in range(m):
+                o = open_[i, j]
+                q = qty[j]
+                side = 0
+                if q > 0:
+                    side = 1
+                elif q < 0:
+                    side = -1
+                desired = 0
+                if i > 0:
+                    desired = target[i - 1, j]
+                if stopped[j] != 0:
+                    if desired == stopped[j]:
+                        desired = 0
+                    else:
+                        stopped[j] = 0
+                if desired == side:
+                    continue
                 s = slip[i if slip_rows else 0, j]
                 if side != 0:
-                    px = o * (1.0 - side * s)
-                    fee = abs(q) * px * taker
-                    cash += q * px - fee
-                    sl_cost = abs(q) * o * s + e_slip[j]
-                    _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), px,
-                                e_fee[j], fee, sl_cost, fund[j], 0.0)
+                    cash += _exit(rec, k, j, q, o, s, taker, i, e_i, e_px, e_fee, e_slip, fund, 0.0)
                     k += 1
                     qty[j] = 0.0
-                    q = 0.0
-                    side = 0
                     changed = True
                 w = weight[i if weight_rows else 0, j]
                 if desired != 0 and vol_mode:
@@ -232,8 +307,6 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                         fee = new_q * px * taker
                         cash -= desired * new_q * px + fee
                         qty[j] = desired * new_q
-                        q = qty[j]
-                        side = desired
                         e_i[j] = i
                         e_px[j] = px
                         e_fee[j] = fee
@@ -256,43 +329,64 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                         else:
                             lower[j] = tp_px
                             upper[j] = lvl
-            if side != 0 and use_stops:
+        # 4. inside the bar: stops, take-profits and (one position) the liquidation level,
+        #    the adverse level nearest to the open first
+        if not ruined:
+            n_open = 0
+            for j in range(m):
+                if qty[j] != 0.0:
+                    n_open += 1
+            for j in range(m):
+                q = qty[j]
+                if q == 0.0:
+                    continue
+                side = 1 if q > 0 else -1
+                lo_j = lower[j]
+                hi_j = upper[j]
+                liq_binds = False
+                if n_open == 1:
+                    lvl = liquidation_level(cash, q, mm)
+                    if side > 0 and lvl > lo_j:
+                        lo_j = lvl
+                        liq_binds = True
+                    elif side < 0 and lvl < hi_j:
+                        hi_j = lvl
+                        liq_binds = True
+                if not (use_stops or liq_binds):
+                    continue
                 h = high[i, j]
                 lo = low[i, j]
-                if lo <= lower[j] or h >= upper[j]:
+                if lo <= lo_j or h >= hi_j:
+                    o = open_[i, j]
                     if side > 0:
-                        stop_px = lower[j]
-                        tp_px = upper[j]
+                        stop_px = lo_j
+                        tp_px = hi_j
                         hit_stop = lo <= stop_px
                     else:
-                        stop_px = upper[j]
-                        tp_px = lower[j]
+                        stop_px = hi_j
+                        tp_px = lo_j
                         hit_stop = h >= stop_px
                     if hit_stop:   # the stop first, even when the take-profit was also in range
                         base = stop_px
                         if side * (o - stop_px) <= 0:   # opened through the stop: fill at the open
                             base = o
                         s = slip[i if slip_rows else 0, j]
-                        exit_px = base * (1.0 - side * s)
                         fee_rate = taker
-                        reason = 3 if trail_binds[j] else 1
+                        reason = 6.0 if liq_binds else (3.0 if trail_binds[j] else 1.0)
                     else:
                         base = tp_px
                         if side * (o - tp_px) >= 0:     # gapped through the target: the open is better
                             base = o
                         s = 0.0
-                        exit_px = base
                         fee_rate = maker
-                        reason = 2
-                    a = abs(q)
-                    fee = a * exit_px * fee_rate
-                    cash += q * exit_px - fee
-                    _push(rec, k, float(j), float(side), a, e_i[j], e_px[j], float(i), exit_px,
-                          e_fee[j], fee, a * base * s + e_slip[j], fund[j], float(reason))
+                        reason = 2.0
+                    cash += _exit(rec, k, j, q, base, s, fee_rate, i, e_i, e_px, e_fee, e_slip, fund, reason)
                     k += 1
                     qty[j] = 0.0
                     stopped[j] = side
                     changed = True
+                    if reason == 6.0:
+                        ruined = True
                 elif use_ts:   # trail from this bar's extreme, effective from the next bar
                     if side > 0:
                         if h > ext[j]:
@@ -307,6 +401,39 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                         if t_px < upper[j]:
                             upper[j] = t_px
                             trail_binds[j] = True
+            # several positions: every price is assumed to move from its open toward its
+            # adverse extreme together; equity minus the requirement is linear along that path
+            if n_open > 1 and not ruined:
+                f0 = cash
+                f1 = 0.0
+                for j in range(m):
+                    q = qty[j]
+                    if q != 0.0:
+                        o = open_[i, j]
+                        d = (low[i, j] if q > 0 else high[i, j]) - o
+                        f0 += q * o
+                        f1 += q * d
+                        if q < 0.0:
+                            f0 += mm * q * o
+                            f1 += mm * q * d
+                if f0 + f1 <= 0.0:
+                    lam = 0.0 if f0 <= 0.0 else min(1.0, -f0 / f1)
+                    for j in range(m):
+                        q = qty[j]
+                        if q != 0.0:
+                            o = open_[i, j]
+                            x = low[i, j] if q > 0 else high[i, j]
+                            cash += _exit(rec, k, j, q, o + lam * (x - o), slip[i if slip_rows else 0, j], taker,
+                                          i, e_i, e_px, e_fee, e_slip, fund, 6.0)
+                            k += 1
+                            qty[j] = 0.0
+                    ruined = True
+        if ruined:
+            if cash < 0.0:       # the loss beyond the account's equity is not carried
+                shortfall = -cash
+                cash = 0.0
+            ruin_i = i
+            changed = True
         if changed:
             if n_ev < max_ev:
                 ev_bar[n_ev] = i
@@ -314,6 +441,8 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                 for j in range(m):
                     ev_qty[n_ev, j] = qty[j]
             n_ev += 1
+        if ruined:
+            break                # the run stops, flat; equity stays at what is left
         i += 1
         if m == 1 and i < n:
             while cp < n_chg and chg[cp] < i - 1:
@@ -330,10 +459,9 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
                               vol_lookback)
             prefetch(open_, next_funding, 0)
             i = _quiet_run(i, next_change, next_funding, target, open_, high_1, low_1, qty[0], stopped[0],
-                           lower, upper, ext, trail_binds, use_stops, use_ts, ts)
+                           lower, upper, ext, trail_binds, use_stops, use_ts, ts,
+                           liquidation_level(cash, qty[0], mm))
 
-    equity = np.empty(n)
-    positions = np.empty((n, m), dtype=np.int8)
     _mark(ev_bar, ev_cash, ev_qty, min(n_ev, max_ev), close, equity, positions)
     if n_ev > max_ev:       # cannot happen (see max_ev): report it as an overflow
         k = max_trades + 1
@@ -344,24 +472,20 @@ def simulate(open_, high, low, close, target, slip, weight, funding_bar, funding
         q = qty[j]
         if q == 0.0:
             continue
-        side = 1 if q > 0 else -1
         c = close[i, j]
         if close_at_end:
-            s = slip[i if slip_rows else 0, j]
-            px = c * (1.0 - side * s)
-            fee = abs(q) * px * taker
-            cash += q * px - fee
-            _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), px,
-                        e_fee[j], fee, abs(q) * c * s + e_slip[j], fund[j], 4.0)
+            cash += _exit(rec, k, j, q, c, slip[i if slip_rows else 0, j], taker, i,
+                          e_i, e_px, e_fee, e_slip, fund, 4.0)
             qty[j] = 0.0
             positions[i, j] = 0
         else:
-            _push(rec, k, float(j), float(side), abs(q), e_i[j], e_px[j], float(i), c,
-                        e_fee[j], 0.0, e_slip[j], fund[j], 5.0)
+            side = 1.0 if q > 0 else -1.0
+            _push(rec, k, float(j), side, abs(q), e_i[j], e_px[j], float(i), c,
+                  e_fee[j], 0.0, e_slip[j], fund[j], 5.0)
         k += 1
-    if close_at_end:
+    if close_at_end and ruin_i < 0:
         equity[n - 1] = cash
-    return equity, positions, rec[:min(k, max_trades)].copy(), k
+    return equity, positions, rec[:min(k, max_trades)].copy(), k, ruin_i, shortfall
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

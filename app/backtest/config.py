@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 SLIPPAGE_MODELS = ("fixed", "range", "volume")
 SIZING_MODES = ("fixed_fraction", "fixed_cash", "vol_target")
+SHARPE_CONVENTIONS = ("arithmetic", "geometric")
 
 
 def _check(cond: bool, message: str) -> None:
@@ -87,8 +88,21 @@ class BacktestConfig:
       No entry until ``vol_lookback`` returns exist.
 
     Long entries never spend more than the available cash (spot-like, shared
-    across the symbols of a portfolio); shorts are not margin-checked.
-    ``qty_step`` floors quantities to an exchange lot size (0 = fractional).
+    across the symbols of a portfolio). ``qty_step`` floors quantities to an
+    exchange lot size (0 = fractional).
+
+    Ruin: when equity falls to ``maintenance_margin`` times the notional of the
+    open shorts (to zero with the default 0, or for longs), every position is
+    liquidated at that price and the run stops, flat (``engine.RUIN_RULE``).
+
+    Annualisation (metrics and vol-target sizing): ``periods_per_year`` bars a
+    year; ``None`` means a market open around the clock, 365 days of 24 hours
+    divided by the bar length (crypto). For markets that close give the number
+    of bars they trade in a year (252 for daily equity bars). ``sharpe`` is the
+    Sharpe ratio's convention (``metrics.CONVENTIONS``): ``arithmetic`` (mean
+    over standard deviation of bar returns, annualised by the square root of
+    ``periods_per_year``; empyrical/quantstats) or ``geometric`` (CAGR over the
+    annualised volatility).
     """
 
     initial_cash: float = 10_000.0
@@ -105,6 +119,9 @@ class BacktestConfig:
     trailing_stop: float | None = None
     close_at_end: bool = True
     timeframe: str | None = None
+    maintenance_margin: float = 0.0
+    periods_per_year: float | None = None
+    sharpe: str = "arithmetic"
 
     def __post_init__(self) -> None:
         if isinstance(self.costs, dict):  # built from JSON
@@ -122,10 +139,17 @@ class BacktestConfig:
             value = getattr(self, name)
             if value is not None:
                 _finite(name, value, 1e-9, 10.0 if name == "take_profit" else 0.999999)
+        _check(isinstance(self.close_at_end, bool), f"close_at_end must be true or false, got {self.close_at_end!r}")
+        _check(isinstance(self.allow_short, bool), f"allow_short must be true or false, got {self.allow_short!r}")
         if self.timeframe is not None:
             from app.marketdata import timeframe_delta
 
             timeframe_delta(self.timeframe)
+        _finite("maintenance_margin", self.maintenance_margin, 0.0, 0.99)
+        if self.periods_per_year is not None:
+            _finite("periods_per_year", self.periods_per_year, 1.0, 1e8)
+        _check(self.sharpe in SHARPE_CONVENTIONS,
+               f"sharpe must be one of {SHARPE_CONVENTIONS}, got {self.sharpe!r}")
 
     def to_dict(self) -> dict:
         """Plain, JSON-serialisable dict (costs nested)."""

@@ -40,6 +40,17 @@ def _update(session: Session, backtest_id: int, **values) -> None:
     session.commit()
 
 
+def _clean_tree(value):
+    """JSON-safe copy of a nested dict/list (timestamps as ISO text, non-finite numbers as None)."""
+    if isinstance(value, dict):
+        return {str(k): _clean_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_tree(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return _clean(value)
+
+
 def load_candles(session: Session, row: Backtest) -> pd.DataFrame:
     conn = session.connection()
     sid = store.find_series(conn, row.exchange, row.symbol, row.timeframe)
@@ -115,6 +126,8 @@ def execute(session: Session, backtest_id: int, progress: Progress = lambda pct,
         result, bench, details = _run(row, candles, series)
         progress(80, "storing results")
         details.update({"result_config": result.config, "bench_config": bench.config, "strategy": result.strategy,
+                        "assumptions": _clean_tree(result.assumptions), "ruin": _clean_tree(result.ruin),
+                        "bench_assumptions": _clean_tree(bench.assumptions), "bench_ruin": _clean_tree(bench.ruin),
                         "bar_seconds": result.bar_seconds, "bench_n_bars": bench.n_bars,
                         "bench_trades": trades_to_records(bench.trades)})
         trades = _trade_rows(backtest_id, result.trades)

@@ -111,14 +111,15 @@ def _trades_frame(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-def _result(row: Backtest, times, equity, position, trades, config: dict, strategy: dict, n_bars: int
-            ) -> BacktestResult:
+def _result(row: Backtest, times, equity, position, trades, config: dict, strategy: dict, n_bars: int,
+            assumptions: dict | None = None, ruin: dict | None = None) -> BacktestResult:
     index = pd.DatetimeIndex(pd.to_datetime(times, utc=True), name="time")
     return BacktestResult(equity=pd.Series(equity, index=index, name="equity"),
                           positions=pd.DataFrame({row.symbol: position}, index=index), trades_data=trades,
                           config=config, symbols=(row.symbol,), timeframe=row.timeframe,
                           bar_seconds=float(row.details["bar_seconds"]), start=index[0], end=index[-1],
-                          n_bars=n_bars, data_hash=row.data_hash, strategy=strategy)
+                          n_bars=n_bars, data_hash=row.data_hash, strategy=strategy, assumptions=assumptions or {},
+                          ruin=ruin)
 
 
 def rebuild(session: Session, row: Backtest) -> tuple[BacktestResult, BacktestResult]:
@@ -128,9 +129,10 @@ def rebuild(session: Session, row: Backtest) -> tuple[BacktestResult, BacktestRe
     c = decode_curves(row.curves)
     d = row.details
     result = _result(row, c["time"], c["equity"], c["position"], load_trades(session, row.id), d["result_config"],
-                     d["strategy"], row.n_bars)
+                     d["strategy"], row.n_bars, d.get("assumptions"), d.get("ruin"))
     bench = _result(row, c["bench_time"], c["bench_equity"], c["bench_position"],
-                    trades_from_records(d["bench_trades"]), d["bench_config"], {"name": "buy_and_hold", "params": {}}, d["bench_n_bars"])
+                    trades_from_records(d["bench_trades"]), d["bench_config"], {"name": "buy_and_hold", "params": {}},
+                    d["bench_n_bars"], d.get("bench_assumptions"), d.get("bench_ruin"))
     return result, bench
 
 

@@ -1,7 +1,7 @@
 """Strategies: parameterised rules that turn candles into target positions.
 
 Every strategy is a small class with a parameter schema (``Param``: name,
-type, default, min, max — enough for a UI to build and validate a form) and
+type, default, min, max or choices — enough for a UI to build and validate a form) and
 ``signals(candles) -> pd.Series`` of target positions in {-1, 0, +1} on the
 candle index. The value at bar ``t`` uses data up to and including ``t``
 only; the engine executes it at the open of ``t+1``.
@@ -10,6 +10,13 @@ Indicators come from pandas-ta (TA-Lib kernels when present). Strategies
 that trade on a precomputed series (signal score, LSTM prediction) take it as
 an injected keyword argument so the backtest does not depend on how it was
 produced; that series must itself be free of look-ahead.
+
+Entry semantics (``entry`` parameter of every rule-based strategy, stamped in
+each result's assumptions): ``cross`` (default) enters when the entry
+condition *becomes* true — false on the previous bar, true on this one — so
+no position is taken before the first crossing; ``state`` is in the market
+whenever the condition holds, from the first bar where it can be computed.
+Exits are unchanged by it.
 """
 from __future__ import annotations
 
@@ -34,14 +41,25 @@ class Param:
     min: float | None = None
     max: float | None = None
     description: str = ""
+    choices: tuple[str, ...] | None = None   # for ``type is str``: the allowed values
 
     def validate(self, value: Any) -> Any:
+        if self.type is str:
+            if not isinstance(value, str) or value not in (self.choices or ()):
+                raise ValueError(f"{self.name} must be one of {', '.join(self.choices or ())}, got {value!r}")
+            return value
         if self.type is bool:
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{self.name} must be true or false, got {value!r}")
             return bool(value)
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise ValueError(f"{self.name} must be a number, got {value!r}")
+        try:
+            finite = bool(np.isfinite(float(value)))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise ValueError(f"{self.name} must be finite, got {value!r}")
         if self.type is int:
             if float(value) != int(value):
                 raise ValueError(f"{self.name} must be a whole number, got {value!r}")
@@ -58,10 +76,32 @@ class Param:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "type": self.type.__name__, "default": self.default,
-                "min": self.min, "max": self.max, "description": self.description}
+                "min": self.min, "max": self.max, "description": self.description,
+                "choices": list(self.choices) if self.choices else None}
 
 
 SHORT = Param("allow_short", bool, True, description="take short positions on the opposite signal")
+ENTRY_MODES = ("cross", "state")
+ENTRY = Param("entry", str, "cross", description="cross: enter when the condition becomes true (a crossing); "
+              "state: in the market whenever it holds", choices=ENTRY_MODES)
+
+
+def _crossed(cond: np.ndarray) -> np.ndarray:
+    """True where ``cond`` becomes true: false on the previous bar, true on this one (never on the first bar)."""
+    out = np.zeros(len(cond), dtype=bool)
+    out[1:] = cond[1:] & ~cond[:-1]
+    return out
+
+
+def _entries(values: dict, cond: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The entry signal for ``cond`` (an indicator condition, false where not ``valid``) by ``entry`` mode.
+    A crossing needs a valid previous bar: the first computable bar is never one."""
+    cond = cond & valid
+    if values.get("entry", "state") == "state":
+        return cond
+    out = _crossed(cond)
+    out[1:] &= valid[:-1]
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -130,13 +170,25 @@ class Strategy(ABC):
         return f"{type(self).__name__}({self.values})"
 
 
+def _two_lines(values: dict, f: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Long while line ``f`` is above ``s``, short otherwise (``state``), or from the crossings on (``cross``)."""
+    valid = ~(np.isnan(f) | np.isnan(s))
+    state = np.where(valid, np.where(f > s, 1, -1), 0).astype(np.int8)
+    if values.get("entry", "state") == "state":
+        return state
+    up = _entries(values, f > s, valid)
+    down = _entries(values, ~(f > s), valid)
+    return _hold(up, down, down, up)
+
+
 class MovingAverageCross(Strategy):
     name = "ma_cross"
-    description = "Long while the fast moving average is above the slow one, short (or flat) below."
+    description = ("Long after the fast moving average crosses above the slow one, short (or flat) after it "
+                   "crosses below (entry=state: whenever it is above / below).")
     params = (Param("fast", int, 10, 2, 500, "fast window (bars)"),
               Param("slow", int, 30, 3, 2000, "slow window (bars)"),
               Param("ema", bool, False, description="exponential instead of simple averages"),
-              SHORT)
+              SHORT, ENTRY)
 
     def _check(self) -> None:
         if self.values["fast"] >= self.values["slow"]:
@@ -149,8 +201,7 @@ class MovingAverageCross(Strategy):
         else:
             fast = close.rolling(v["fast"], min_periods=v["fast"]).mean()
             slow = close.rolling(v["slow"], min_periods=v["slow"]).mean()
-        f, s = fast.to_numpy(), slow.to_numpy()
-        return np.where(np.isnan(s) | np.isnan(f), 0, np.where(f > s, 1, -1))
+        return _two_lines(v, fast.to_numpy(), slow.to_numpy())
 
 
 class RsiMeanReversion(Strategy):
@@ -160,7 +211,7 @@ class RsiMeanReversion(Strategy):
               Param("lower", float, 30.0, 1, 99, "oversold level (enter long below)"),
               Param("upper", float, 70.0, 1, 99, "overbought level (enter short above)"),
               Param("exit", float, 50.0, 1, 99, "exit level"),
-              SHORT)
+              SHORT, ENTRY)
 
     def _check(self) -> None:
         v = self.values
@@ -171,7 +222,9 @@ class RsiMeanReversion(Strategy):
         v = self.values
         rsi = ta.rsi(close, v["length"])
         r = (rsi if rsi is not None else close * np.nan).to_numpy()
-        return _hold(r < v["lower"], r >= v["exit"], r > v["upper"], r <= v["exit"])
+        valid = ~np.isnan(r)
+        return _hold(_entries(v, r < v["lower"], valid), r >= v["exit"], _entries(v, r > v["upper"], valid),
+                     r <= v["exit"])
 
 
 class BollingerBreakout(Strategy):
@@ -179,7 +232,7 @@ class BollingerBreakout(Strategy):
     description = "Long on a close above the upper band, short below the lower band; exit at the middle band."
     params = (Param("length", int, 20, 2, 500, "band window"),
               Param("std", float, 2.0, 0.1, 10.0, "band width in standard deviations"),
-              SHORT)
+              SHORT, ENTRY)
 
     def _signals(self, candles, close):
         v = self.values
@@ -187,14 +240,16 @@ class BollingerBreakout(Strategy):
         sd = close.rolling(v["length"], min_periods=v["length"]).std(ddof=0)
         c, m = close.to_numpy(), mid.to_numpy()
         up, lo = m + v["std"] * sd.to_numpy(), m - v["std"] * sd.to_numpy()
-        return _hold(c > up, c < m, c < lo, c > m)
+        valid = ~np.isnan(m)
+        return _hold(_entries(v, c > up, valid), c < m, _entries(v, c < lo, valid), c > m)
 
 
 class MacdTrend(Strategy):
     name = "macd_trend"
-    description = "Long while MACD is above its signal line, short (or flat) below."
+    description = ("Long after MACD crosses above its signal line, short (or flat) after it crosses below "
+                   "(entry=state: whenever it is above / below).")
     params = (Param("fast", int, 12, 2, 200), Param("slow", int, 26, 3, 500),
-              Param("signal", int, 9, 2, 200), SHORT)
+              Param("signal", int, 9, 2, 200), SHORT, ENTRY)
 
     def _check(self) -> None:
         if self.values["fast"] >= self.values["slow"]:
@@ -206,7 +261,7 @@ class MacdTrend(Strategy):
         if macd is None:  # too few bars for the windows
             return np.zeros(len(close), dtype=np.int8)
         line, sig = macd.iloc[:, 0].to_numpy(), macd.iloc[:, 2].to_numpy()
-        return np.where(np.isnan(line) | np.isnan(sig), 0, np.where(line > sig, 1, -1))
+        return _two_lines(v, line, sig)
 
 
 def _injected(series: Any, index: pd.Index, what: str) -> np.ndarray:
@@ -230,7 +285,9 @@ class _Thresholds(Strategy):
     def _signals(self, candles, close):
         v = self.values
         x = _injected(self.series, candles.index, self.series_name)
-        return _hold(x > v["enter_long"], x < v["exit_long"], x < v["enter_short"], x > v["exit_short"])
+        valid = ~np.isnan(x)
+        return _hold(_entries(v, x > v["enter_long"], valid), x < v["exit_long"],
+                     _entries(v, x < v["enter_short"], valid), x > v["exit_short"])
 
     def _check(self) -> None:
         v = self.values
@@ -250,7 +307,7 @@ class ScoreThreshold(_Thresholds):
               Param("exit_long", float, 50.0, 0, 100, "exit long below"),
               Param("enter_short", float, 30.0, 0, 100, "enter short below"),
               Param("exit_short", float, 50.0, 0, 100, "exit short above"),
-              Param("allow_short", bool, False, description="take short positions"))
+              Param("allow_short", bool, False, description="take short positions"), ENTRY)
 
     def __init__(self, score: pd.Series | None = None, **values: Any) -> None:
         super().__init__(score, **values)
@@ -268,7 +325,7 @@ class LstmSignal(_Thresholds):
               Param("exit_long", float, 0.50, -1, 1, "exit long below"),
               Param("enter_short", float, 0.45, -1, 1, "enter short below"),
               Param("exit_short", float, 0.50, -1, 1, "exit short above"),
-              SHORT)
+              SHORT, ENTRY)
 
     def __init__(self, prediction: pd.Series | None = None, **values: Any) -> None:
         super().__init__(prediction, **values)

@@ -12,6 +12,12 @@ for inspection only.
 Out-of-sample signals are computed on all data up to the end of the test
 window (so indicators are warmed up on history); strategies are causal, so
 no test-window bar sees a later one.
+
+Every grid (``grid_search`` and each in-sample window) runs through
+``app.backtest.grid.run_grid``: the candles are prepared once, the parameter
+sets are simulated in one call on a pool of threads, and the metrics are the
+same compiled sums as ``compute_metrics`` — the same choice, metric values
+and out-of-sample result as backtesting each set in turn.
 """
 from __future__ import annotations
 
@@ -25,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from app.backtest.config import BacktestConfig
-from app.backtest.engine import BacktestResult, prepare, run_backtest
+from app.backtest.assumptions import stamp
+from app.backtest.engine import TRADE_COLUMNS, BacktestResult, prepare, run_backtest
+from app.backtest.grid import grid_table, run_grid
 from app.backtest.metrics import compute_metrics
 from app.backtest.strategies import Strategy, _Thresholds
 
@@ -72,11 +80,11 @@ def _score(metrics: dict, metric: str) -> float:
 
 
 def _run(candles: pd.DataFrame, strategy: Strategy, config: BacktestConfig,
-         first: int = 0) -> BacktestResult:
+         first: int = 0, trusted: bool = False) -> BacktestResult:
     """Signals on all of ``candles``, trading only from row ``first`` on."""
     signals = strategy.signals(candles)
     window = candles.iloc[first:]
-    return run_backtest(prepare(window), signals.iloc[first:], config,
+    return run_backtest(prepare(window, trusted=trusted), signals.iloc[first:], config,
                         strategy={"name": strategy.name, "params": dict(strategy.values)})
 
 
@@ -87,13 +95,19 @@ def grid_search(candles: pd.DataFrame, strategy_cls: type[Strategy], grid: Mappi
     if metric not in OPTIMISE_METRICS:
         raise ValueError(f"metric must be one of {OPTIMISE_METRICS}, got {metric!r}")
     config = config or BacktestConfig()
-    rows = []
-    for params in param_grid(strategy_cls, grid):
-        m = compute_metrics(_run(candles, _build(strategy_cls, params, series), config))
-        rows.append({**params, **{k: m[k] for k in OPTIMISE_METRICS}, "n_trades": m["n_trades"]})
-    table = pd.DataFrame(rows)
-    order = np.argsort(-np.nan_to_num(table[metric].to_numpy(dtype=float), nan=-np.inf), kind="stable")
-    return table.iloc[order].reset_index(drop=True)
+    combos = param_grid(strategy_cls, grid)
+    table = grid_table(run_grid(candles, strategy_cls, combos, config, series=series), metric)
+    return table[[*combos[0], *OPTIMISE_METRICS, "n_trades", "final_equity"]]
+
+
+def _flat(window: pd.DataFrame, full, cash: float) -> BacktestResult:
+    """A test window not traded (after a liquidation): equity held at ``cash``, no position."""
+    index = window.index.rename("time")
+    return BacktestResult(
+        equity=pd.Series(np.full(len(index), float(cash)), index=index, name="equity"),
+        positions=pd.DataFrame({s: np.zeros(len(index), dtype=np.int8) for s in full.symbols}, index=index),
+        trades_data=pd.DataFrame(columns=TRADE_COLUMNS), config={}, symbols=full.symbols, timeframe=full.timeframe,
+        bar_seconds=full.bar_seconds, start=index[0], end=index[-1], n_bars=len(index), data_hash=full.data_hash)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,17 +133,27 @@ def walk_forward(candles: pd.DataFrame, strategy_cls: type[Strategy], grid: Mapp
     full = prepare(candles)  # validates once, hashes the whole span
     rows, parts = [], []
     cash = config.initial_cash
+    ruin = None
     start = 0
     while start + train_bars + test_bars <= len(candles):
         train = candles.iloc[start:start + train_bars]
-        best, best_score = None, -math.inf
-        for params in combos:
-            s = _score(compute_metrics(_run(train, _build(strategy_cls, params, series), config)), metric)
-            if best is None or s > best_score:
-                best, best_score = params, s
         end = start + train_bars + test_bars
+        if ruin is not None:      # the account was liquidated: it stays flat at what is left
+            window = candles.iloc[start + train_bars:end]
+            parts.append(_flat(window, full, cash))
+            rows.append({"train_start": train.index[0], "train_end": train.index[-1],
+                         "test_start": window.index[0], "test_end": window.index[-1], "params": json.dumps(None),
+                         f"in_sample_{metric}": math.nan, f"out_of_sample_{metric}": math.nan,
+                         "out_of_sample_return": 0.0})
+            start += test_bars
+            continue
+        best, best_score = None, -math.inf
+        for run in run_grid(train, strategy_cls, combos, config, series=series, trusted=True):
+            s = _score(run.metrics, metric)
+            if best is None or s > best_score:      # ties: the first set in grid order
+                best, best_score = run.params, s
         oos = _run(candles.iloc[:end], _build(strategy_cls, best, series),
-                   replace(config, initial_cash=cash), first=start + train_bars)
+                   replace(config, initial_cash=cash), first=start + train_bars, trusted=True)
         oos_metrics = compute_metrics(oos)
         rows.append({"train_start": train.index[0], "train_end": train.index[-1],
                      "test_start": oos.start, "test_end": oos.end, "params": json.dumps(best),
@@ -137,16 +161,27 @@ def walk_forward(candles: pd.DataFrame, strategy_cls: type[Strategy], grid: Mapp
                      "out_of_sample_return": oos_metrics["total_return"]})
         parts.append(oos)
         cash = oos.final_equity
+        ruin = oos.ruin
         start += test_bars
+    cfg = config.to_dict() | {"timeframe": full.timeframe}
+    strategy = {"name": strategy_cls.name, "walk_forward": {
+        "grid": {k: list(v) for k, v in grid.items()}, "metric": metric,
+        "train_bars": train_bars, "test_bars": test_bars}}
+    entries = {_build(strategy_cls, c, series).values.get("entry") for c in combos}
+    traded = [p.trades for p in parts if len(p.trades)]
+    trades = pd.concat(traded, ignore_index=True) if traded else parts[0].trades
+    reasons = trades["exit_reason"].astype(str)
+    assumptions = stamp(cfg, {"params": {"entry": entries.pop()}} if len(entries) == 1 else None, full.bar_seconds,
+                        closed_at_end=int((reasons == "end_of_data").sum()), left_open=int((reasons == "open").sum()),
+                        ruin=ruin)
+    assumptions["walk_forward"] = ("each test window starts flat with the previous window's final equity and "
+                                   "closes its positions at its last close (end_of_data), so every window's "
+                                   "trades are closed; after a liquidation the remaining windows stay flat")
     stitched = BacktestResult(
         equity=pd.concat([p.equity for p in parts]),
         positions=pd.concat([p.positions for p in parts]),
-        trades_data=pd.concat([p.trades for p in parts], ignore_index=True),
-        config=config.to_dict() | {"timeframe": full.timeframe},
+        trades_data=trades, config=cfg,
         symbols=full.symbols, timeframe=full.timeframe, bar_seconds=full.bar_seconds,
         start=parts[0].start, end=parts[-1].end, n_bars=sum(p.n_bars for p in parts),
-        data_hash=full.data_hash,
-        strategy={"name": strategy_cls.name, "walk_forward": {
-            "grid": {k: list(v) for k, v in grid.items()}, "metric": metric,
-            "train_bars": train_bars, "test_bars": test_bars}})
+        data_hash=full.data_hash, strategy=strategy, assumptions=assumptions, ruin=ruin)
     return WalkForwardResult(windows=pd.DataFrame(rows), oos=stitched, metric=metric)

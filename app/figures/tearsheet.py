@@ -53,7 +53,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}td:first-child{{t
 .grid{{display:grid;grid-template-columns:1fr 1fr;gap:24px}}</style></head>
 <body><h1>{title}</h1>
 <p>Data: {result.n_bars} bars of {html.escape(str(result.timeframe))} from {result.start.isoformat()} to
-{result.end.isoformat()} (UTC), sha256 <code>{result.data_hash}</code>.</p>
+{result.end.isoformat()} (UTC), data hash <code>{result.data_hash}</code>.</p>
 <p>Assumptions: signals are decided at a bar's close and filled at the next bar's open; market orders pay the
 taker fee and slippage; take-profits fill as limit orders (maker fee); when a stop and a take-profit fall in
 the same bar the stop is assumed first; gaps through a stop fill at the open.</p>

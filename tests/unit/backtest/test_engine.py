@@ -228,7 +228,7 @@ def test_reproducible_and_hash_stamped(candles):
     sig = np.sign(np.sin(np.arange(len(candles)) / 5.0))
     config = BacktestConfig(stop_loss=0.02)
     r1, r2 = run_backtest(candles, sig, config), run_backtest(candles.copy(), sig, config)
-    assert r1.data_hash == r2.data_hash and len(r1.data_hash) == 64
+    assert r1.data_hash == r2.data_hash and r1.data_hash.startswith("xxh3_128:") and len(r1.data_hash) == 41
     pd.testing.assert_series_equal(r1.equity, r2.equity)
     pd.testing.assert_frame_equal(r1.trades, r2.trades)
     assert r1.config == r2.config and r1.config["costs"]["taker_fee"] == 0.0004
@@ -381,3 +381,45 @@ def test_single_frame_takes_its_symbol_name_from_attrs():
     assert prepare(frame).symbols == ("ETH/USDT",)
     assert prepare(frame.iloc[10:]).symbols == ("ETH/USDT",)  # slicing keeps attrs
     assert prepare(frame, symbol="BTC/USDT").symbols == ("BTC/USDT",)
+
+
+def test_data_hash_is_xxh3_128_of_times_symbol_and_columns_also_on_its_thread():
+    import xxhash
+
+    from app.backtest import engine
+
+    for n in (50, 300_000):              # inline, and on the background thread (over 4 MB)
+        frame = random_candles(n, seed=2, freq="1min")
+        frame.attrs["symbol"] = "BTC/USDT"
+        h = xxhash.xxh3_128()
+        h.update(frame.index.as_unit("ns").asi8.tobytes())
+        h.update(b"BTC/USDT")
+        for c in ("open", "high", "low", "close", "volume"):
+            h.update(frame[c].to_numpy().tobytes())
+        data = prepare(frame)
+        assert isinstance(data.digest, engine._PendingDigest) == (n > 1000)
+        assert data.data_hash == "xxh3_128:" + h.hexdigest()
+        assert run_backtest(data, np.zeros(n)).data_hash == data.data_hash
+
+
+def test_prepare_names_the_bad_row_and_trusted_skips_the_checks():
+    c = make_candles([100, 101, 102, 103])
+    with pytest.raises(ValueError, match=r"prices must be positive \(row 2"):
+        prepare(c.assign(low=[99.0, 100.0, -1.0, 102.0]))
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(row 1"):
+        prepare(c.assign(high=[101.0, np.inf, 103.0, 104.0]))
+    shuffled = c.iloc[[0, 2, 1, 3]]
+    with pytest.raises(ValueError, match=r"strictly increasing \(row 2"):
+        prepare(shuffled)
+    assert prepare(shuffled, trusted=True).n_bars == 4          # the caller vouched for it
+    # a float64 frame is not copied: the arrays are views of its columns
+    data = prepare(c)
+    assert np.shares_memory(data.close, c["close"].to_numpy())
+
+
+def test_prepared_data_pickles_with_its_digest():
+    import pickle
+
+    data = prepare(random_candles(300_000, seed=4, freq="1min"))
+    copy = pickle.loads(pickle.dumps(data))
+    assert copy.data_hash == data.data_hash and np.array_equal(copy.close, data.close)

@@ -39,7 +39,7 @@ def errors_of(f, count=None):
 def test_a_valid_form_gives_one_run_with_typed_params_and_costs():
     count = bars()
     [spec] = parse_request(form(fee_bps="10", slippage_bps="5", fraction_pct="50", stop_loss_pct="2"), CAT, count, NOW)
-    assert spec.params == {"fast": 10, "slow": 30, "ema": False, "allow_short": True}
+    assert spec.params == {"fast": 10, "slow": 30, "ema": False, "allow_short": True, "entry": "cross"}
     assert isinstance(spec.params["fast"], int)
     assert spec.config.costs.taker_fee == pytest.approx(0.001) and spec.config.costs.slippage_bps == 5
     assert spec.config.fraction == 0.5 and spec.config.stop_loss == pytest.approx(0.02)
@@ -69,7 +69,8 @@ def test_walk_forward_uses_the_lists_as_its_grid():
                                 params={"fast": "5, 10", "slow": "30, 40"}), CAT, bars(), NOW)
     assert spec.kind == "walk_forward"
     assert spec.walk_forward == {"train_bars": 200, "test_bars": 50, "metric": "sortino",
-                                 "grid": {"fast": [5, 10], "slow": [30, 40], "ema": [False], "allow_short": [True]}}
+                                 "grid": {"fast": [5, 10], "slow": [30, 40], "ema": [False], "allow_short": [True],
+                                          "entry": ["cross"]}}
     errs = errors_of(form(mode="walk_forward", train_bars="900", test_bars="200"), bars(1000))
     assert any("Too few bars" in e and "needs at least 1100" in e for e in errs)
 
@@ -127,7 +128,7 @@ def test_strategy_choices_show_what_the_lstm_needs():
     choices = {c["name"]: c for c in strategy_choices()}
     assert not choices["lstm"]["disabled"] and "champion LSTM" in choices["lstm"]["reason"]
     assert not choices["ma_cross"]["disabled"] and "buy_and_hold" not in choices
-    assert [p["name"] for p in choices["ma_cross"]["schema"]] == ["fast", "slow", "ema", "allow_short"]
+    assert [p["name"] for p in choices["ma_cross"]["schema"]] == ["fast", "slow", "ema", "allow_short", "entry"]
 
 
 def test_parse_time_accepts_iso_datetimes_as_utc():
