@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, callback, dash_table, dcc, html, no_
 from flask_login import current_user
 
 from app.api.downloads import download_url
+from app.auth.roles import require_writer
 from app.backtest import results
 from app.backtest.metrics import monthly_returns
 from app.backtest.requests import InvalidRequest, strategy_choices
@@ -86,6 +87,7 @@ def toggle_walk_forward(mode):
 )
 def submit(_n, symbols, timeframe, start, end, strategy, values, ids, fee, slip, sizing, fraction, cash, per_trade,
            stop, take, mode, train, test, metric):
+    require_writer()  # viewers see backtests, they do not start them
     user_id = _user_id()
     form = {"symbols": symbols or [], "timeframe": timeframe, "start": start, "end": end, "strategy": strategy,
             "params": {i["index"]: v for i, v in zip(ids, values)}, "fee_bps": fee, "slippage_bps": slip,

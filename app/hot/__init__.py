@@ -12,6 +12,7 @@ key                                                       store                 
 ``{prefix}:signals:{symbol}``                             :class:`~app.hot.signals.SignalCache`      1 h
 ``{prefix}:feeds:{exchange}``                             :mod:`app.hot.feeds`                       1 day
 ``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
+``{prefix}:system:stop``                                  :class:`~app.hot.system.SystemState`       none
 ``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker)   none
 ========================================================  ===========================  ==========
 
@@ -34,6 +35,7 @@ from app.hot.catalog import CatalogCache
 from app.hot.live import LiveCache
 from app.hot.memory import MemoryStore
 from app.hot.signals import SignalCache
+from app.hot.system import SystemState
 from app.settings import Settings
 
 
@@ -89,6 +91,12 @@ def breaker_storage(name: str, settings: Settings | None = None):
         return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
     return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, redis_connection(settings.redis_url),
                                          namespace=f"{settings.redis_prefix}:breaker:{name}")
+
+
+def system_state(settings: Settings | None = None) -> SystemState:
+    """The emergency-stop switch (shared by every process; this process's memory in embedded mode)."""
+    settings = _settings(settings)
+    return SystemState(kv_store(settings), prefix=settings.redis_prefix)
 
 
 def catalog_cache(settings: Settings | None = None) -> CatalogCache:

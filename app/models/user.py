@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models.types import UTCDateTime
 
-ROLES = ("trader", "admin")
+ROLES = ("viewer", "trader", "admin")  # viewer: every dashboard, read-only
 
 
 def utcnow() -> datetime:
@@ -19,7 +19,7 @@ def utcnow() -> datetime:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('trader', 'admin')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('viewer', 'trader', 'admin')", name="role"),)
 
     id = db.Column(db.Integer, primary_key=True)
     email = db.Column(db.String(254), nullable=False, unique=True, index=True)
@@ -50,6 +50,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def can_write(self) -> bool:
+        """Traders and admins change things (alerts, backtests, orders); viewers only look."""
+        return self.role in ("trader", "admin")
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
