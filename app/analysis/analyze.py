@@ -13,7 +13,7 @@ from datetime import datetime
 from app.analysis.config import ScoringConfig
 from app.analysis.loading import load_frames
 from app.analysis.scoring import analyze_frames
-from app.analysis.snapshot import build_snapshot, event_records
+from app.analysis.snapshot import EVENT_BARS, build_snapshot, event_records
 from app.analysis.store import Conn, _connection, store_signals
 
 
@@ -24,7 +24,7 @@ def analyze_symbol(conn: Conn, exchange: str, symbol: str, config: ScoringConfig
     exchange = exchange.strip().lower()
     conn = _connection(conn)
     frames = load_frames(conn, exchange, symbol, limit=config.history_bars)
-    signals, fused, events = analyze_frames(frames, symbol, config)
+    signals, fused, events = analyze_frames(frames, symbol, config, events_bars=EVENT_BARS)
     snapshot = build_snapshot(exchange, signals, fused,
                               {tf: event_records(events[tf], frames[tf].index) for tf in signals},
                               computed_at=now)

@@ -247,23 +247,31 @@ def detect_events(candles: pd.DataFrame, timeframe: str,
     return events_frame(candles.index, mat)
 
 
-def events_frame(index: pd.DatetimeIndex, mat: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
-    parts = []
+def events_frame(index: pd.DatetimeIndex, mat: dict[str, tuple[np.ndarray, np.ndarray]], start: int = 0
+                 ) -> pd.DataFrame:
+    """The event matrix as a tidy frame, by time then ``EVENTS`` order; ``start``: only bars from that
+    position on (the analysis job keeps the latest bars' events). One frame is built, once."""
+    order = {name: i for i, name in enumerate(EVENTS)}
+    pos_parts, code_parts, dir_parts, str_parts = [], [], [], []
     for name, (d, s) in mat.items():
-        pos = np.flatnonzero(d)
+        pos = np.flatnonzero(d[start:]) + start
         if len(pos):
-            parts.append(pd.DataFrame({
-                "time": index[pos], "event": name, "kind": EVENTS[name],
-                "direction": d[pos].astype(int), "strength": s[pos].astype(float),
-            }))
-    if not parts:
+            pos_parts.append(pos)
+            code_parts.append(np.full(len(pos), order[name]))
+            dir_parts.append(d[pos])
+            str_parts.append(s[pos])
+    if not pos_parts:
         return pd.DataFrame({"time": pd.DatetimeIndex([], tz="UTC"), "event": pd.Series(dtype=object),
                              "kind": pd.Series(dtype=object), "direction": pd.Series(dtype=int),
                              "strength": pd.Series(dtype=float)})
-    frame = pd.concat(parts, ignore_index=True)
-    order = {name: i for i, name in enumerate(EVENTS)}
-    frame["_o"] = frame["event"].map(order)
-    return frame.sort_values(["time", "_o"]).drop(columns="_o").reset_index(drop=True)
+    pos, code = np.concatenate(pos_parts), np.concatenate(code_parts)
+    by = np.lexsort((code, pos))
+    names = list(EVENTS)
+    code = code[by]
+    return pd.DataFrame({
+        "time": index[pos[by]], "event": [names[c] for c in code], "kind": [EVENTS[names[c]] for c in code],
+        "direction": np.concatenate(dir_parts)[by].astype(int), "strength": np.concatenate(str_parts)[by].astype(float),
+    })
 
 
 def events_to_list(frame: pd.DataFrame) -> list[Event]:

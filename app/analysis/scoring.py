@@ -239,15 +239,17 @@ def analyze_latest(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
     Each frame is cut to its last ``config.history_bars`` bars (bounded tail);
     empty frames are skipped.  ``predictions`` optionally maps tf -> Prediction.
     """
-    signals, fused, _events = analyze_frames(candles_by_tf, symbol, config, predictions)
+    signals, fused, _events = analyze_frames(candles_by_tf, symbol, config, predictions, events_bars=0)
     return signals, fused
 
 
 def analyze_frames(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: ScoringConfig | None = None,
-                   predictions: dict[str, Prediction] | None = None
+                   predictions: dict[str, Prediction] | None = None, events_bars: int | None = None
                    ) -> tuple[dict[str, Signal], FusedSignal, dict[str, pd.DataFrame]]:
     """:func:`analyze_latest` plus each timeframe's detected events (``detect_events``'s frame), from
-    the same indicator pass: an analysis job computes indicators and events once per timeframe."""
+    the same indicator pass: an analysis job computes indicators and events once per timeframe.
+
+    ``events_bars``: keep the events of the latest N bars only (None: all; 0: none are built)."""
     config = config or ScoringConfig()
     if not isinstance(candles_by_tf, dict) or not candles_by_tf:
         raise ValueError("candles_by_tf must be a non-empty dict of timeframe -> candle DataFrame")
@@ -260,7 +262,8 @@ def analyze_frames(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
             continue
         tail = frame.iloc[-config.history_bars:] if len(frame) > config.history_bars else frame
         signals[tf], ev = _score_latest(tail, tf, symbol, config, predictions.get(tf))
-        events[tf] = events_frame(tail.index, ev)
+        if events_bars != 0:
+            events[tf] = events_frame(tail.index, ev, 0 if events_bars is None else max(0, len(tail) - events_bars))
     if not signals:
         raise ValueError(f"no candles for {symbol!r} in any timeframe")
     return signals, fuse(signals, validate_symbol(symbol), config), events

@@ -67,3 +67,17 @@ def test_events_from_the_scoring_pass_equal_a_separate_detection(frames):
         tail = frame.iloc[-ScoringConfig().history_bars:]  # what an analysis run loads and scores
         pd.testing.assert_frame_equal(events[tf], detect_events(tail, tf))
         assert event_records(events[tf], tail.index) == recent_events(tail, tf)
+
+
+def test_keeping_the_latest_bars_events_gives_the_same_records_as_filtering_all(frames):
+    """The analysis job builds only the latest EVENT_BARS bars' events; the snapshot is unchanged by it."""
+    from app.analysis.config import ScoringConfig
+    from app.analysis.snapshot import EVENT_BARS
+
+    _, _, all_events = analyze_frames(frames, "BTC/USDT")
+    _, _, recent = analyze_frames(frames, "BTC/USDT", events_bars=EVENT_BARS)
+    for tf, frame in frames.items():
+        tail = frame.iloc[-ScoringConfig().history_bars:]
+        assert event_records(recent[tf], tail.index) == event_records(all_events[tf], tail.index)
+        assert len(recent[tf]) <= len(all_events[tf])
+    assert analyze_frames(frames, "BTC/USDT", events_bars=0)[2] == {}
