@@ -41,8 +41,7 @@ import pandas as pd
 from app.analysis.indicators import validate_candles
 from app.analysis.types import LABELS
 
-BULLISH = ("buy", "strong buy")
-BEARISH = ("sell", "strong sell")
+BEARISH, BULLISH = LABELS[:2], LABELS[3:]  # the labels' one definition is app.analysis.types.LABELS
 
 
 def _forward(close: np.ndarray, h: int, min_history: int) -> tuple[np.ndarray, np.ndarray]:
