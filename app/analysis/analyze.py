@@ -14,7 +14,7 @@ from app.analysis.config import ScoringConfig
 from app.analysis.loading import load_frames
 from app.analysis.scoring import analyze_frames
 from app.analysis.snapshot import EVENT_BARS, build_snapshot, event_records
-from app.analysis.store import Conn, _connection, store_signals
+from app.analysis.store import Conn, as_connection, store_signals
 
 
 def analyze_symbol(conn: Conn, exchange: str, symbol: str, config: ScoringConfig | None = None,
@@ -22,7 +22,7 @@ def analyze_symbol(conn: Conn, exchange: str, symbol: str, config: ScoringConfig
     """Score the latest stored bar of every timeframe and store the rows; return the snapshot."""
     config = config or ScoringConfig()
     exchange = exchange.strip().lower()
-    conn = _connection(conn)
+    conn = as_connection(conn)
     frames = load_frames(conn, exchange, symbol, limit=config.history_bars)
     signals, fused, events = analyze_frames(frames, symbol, config, events_bars=EVENT_BARS)
     snapshot = build_snapshot(exchange, signals, fused,

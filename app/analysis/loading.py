@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app.analysis.store import Conn, _connection
+from app.analysis.store import Conn, as_connection
 from app.market import store
 from app.marketdata import TIMEFRAMES, validate_symbol
 
@@ -16,7 +16,7 @@ def stored_timeframes(conn: Conn, exchange: str, symbol: str) -> dict[str, int]:
     """timeframe -> series id for the stored series of (exchange, symbol), in TIMEFRAMES order."""
     sym = validate_symbol(symbol)
     ex = exchange.strip().lower() if isinstance(exchange, str) else ""
-    series = store.list_series(_connection(conn))
+    series = store.list_series(as_connection(conn))
     mine = series[(series["exchange"] == ex) & (series["symbol"] == sym) & series["last"].notna()]
     if mine.empty:
         here = sorted(set(series.loc[series["exchange"] == ex, "symbol"]))
@@ -29,5 +29,5 @@ def stored_timeframes(conn: Conn, exchange: str, symbol: str) -> dict[str, int]:
 
 def load_frames(conn: Conn, exchange: str, symbol: str, limit: int) -> dict[str, pd.DataFrame]:
     """The latest ``limit`` stored bars of every timeframe of (exchange, symbol)."""
-    c = _connection(conn)
+    c = as_connection(conn)
     return {tf: store.load_candles(c, sid, limit=limit) for tf, sid in stored_timeframes(c, exchange, symbol).items()}

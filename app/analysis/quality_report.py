@@ -19,7 +19,7 @@ from app.analysis.config import ScoringConfig
 from app.analysis.loading import stored_timeframes
 from app.analysis.quality import signal_quality
 from app.analysis.scoring import score_series
-from app.analysis.store import (QUALITY, Conn, _connection, as_utc, py_time, signal_row, upsert_quality_rows,
+from app.analysis.store import (QUALITY, Conn, as_connection, as_utc, py_time, signal_row, upsert_quality_rows,
                                 upsert_signal_rows, utcnow)
 from app.market import store
 from app.marketdata import validate_symbol
@@ -49,7 +49,7 @@ def refresh_quality(conn: Conn, exchange: str, symbol: str, config: ScoringConfi
     now = now or utcnow()
     exchange = exchange.strip().lower()
     sym = validate_symbol(symbol)
-    c = _connection(conn)
+    c = as_connection(conn)
     q = QUALITY.c
     oldest = c.execute(select(q.computed_at).where(q.exchange == exchange, q.symbol == sym)
                        .order_by(q.computed_at)).scalars().first()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import select
 
-from app.analysis.store import QUALITY, SIGNALS, Conn, _connection, as_utc
+from app.analysis.store import QUALITY, SIGNALS, Conn, as_connection, as_utc
 from app.hot.signals import SignalCache
 from app.marketdata import TIMEFRAMES, validate_symbol
 from app.models.signal import FUSED
@@ -19,7 +19,7 @@ def latest_snapshot_from_db(conn: Conn, exchange: str, symbol: str) -> dict | No
     stmt = (select(s.details).where(s.exchange == exchange, s.symbol == validate_symbol(symbol),
                                     s.timeframe == FUSED, s.details.is_not(None))
             .order_by(s.bar_time.desc()).limit(1))
-    return _connection(conn).execute(stmt).scalar_one_or_none()
+    return as_connection(conn).execute(stmt).scalar_one_or_none()
 
 
 def snapshots(conn: Conn, cache: SignalCache | None, exchanges: dict[str, str]) -> dict[str, dict | None]:
@@ -40,7 +40,7 @@ def score_history(conn: Conn, exchange: str, symbol: str, limit: int = 2000) -> 
     stmt = (select(s.timeframe, s.bar_time, s.score, s.confidence, s.label)
             .where(s.exchange == exchange, s.symbol == validate_symbol(symbol))
             .order_by(s.bar_time.desc()).limit(int(limit)))
-    rows = _connection(conn).execute(stmt).all()
+    rows = as_connection(conn).execute(stmt).all()
     frame = pd.DataFrame(rows, columns=["timeframe", "bar_time", "score", "confidence", "label"])
     frame["bar_time"] = pd.to_datetime(frame["bar_time"], utc=True)
     return frame.iloc[::-1].reset_index(drop=True)
@@ -51,7 +51,7 @@ def quality_report(conn: Conn, exchange: str, symbol: str) -> tuple[pd.DataFrame
     q = QUALITY.c
     stmt = (select(q.timeframe, q.bars, q.first_bar, q.last_bar, q.rows, q.computed_at)
             .where(q.exchange == exchange, q.symbol == validate_symbol(symbol)))
-    found = {r.timeframe: r for r in _connection(conn).execute(stmt)}
+    found = {r.timeframe: r for r in as_connection(conn).execute(stmt)}
     frames, meta = [], {}
     for tf in [t for t in TIMEFRAMES if t in found]:
         r = found[tf]

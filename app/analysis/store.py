@@ -13,21 +13,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.analysis.types import FusedSignal, Signal
+from app.market.store import as_connection
 from app.models.signal import FUSED, SignalQualityReport, SignalRecord
 
 SIGNALS = SignalRecord.__table__
 QUALITY = SignalQualityReport.__table__
 
 Conn = Connection | Session
-
-
-def _connection(conn: Conn) -> Connection:
-    """The Connection of a Session (or Flask-SQLAlchemy's scoped ``db.session``), or ``conn`` itself."""
-    if isinstance(conn, Connection):
-        return conn
-    if isinstance(conn, Session) or callable(getattr(conn, "connection", None)):
-        return conn.connection()
-    raise TypeError(f"expected a SQLAlchemy Connection or Session, got {type(conn).__name__}")
 
 
 def _insert(conn: Connection):
@@ -63,7 +55,7 @@ def upsert_signal_rows(conn: Conn, rows: list[dict], overwrite: bool = True) -> 
     """Insert ``signals`` rows; on the unique key update them (or keep the old ones if not ``overwrite``)."""
     if not rows:
         return 0
-    c = _connection(conn)
+    c = as_connection(conn)
     stmt = _insert(c)(SIGNALS)
     key = ["exchange", "symbol", "timeframe", "bar_time"]
     if overwrite:
@@ -91,7 +83,7 @@ def upsert_quality_rows(conn: Conn, reports: list[dict]) -> None:
     """Insert or replace one cached quality report per (exchange, symbol, timeframe)."""
     if not reports:
         return
-    c = _connection(conn)
+    c = as_connection(conn)
     stmt = _insert(c)(QUALITY)
     cols = ("bars", "first_bar", "last_bar", "rows", "computed_at")
     stmt = stmt.on_conflict_do_update(index_elements=["exchange", "symbol", "timeframe"],

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from app.backtest.config import BacktestConfig
 from app.backtest.metrics import compute_metrics
-from app.backtest.results import (_clean, _trade_rows, clean_metrics, encode_curves, headline, trades_to_records,
+from app.backtest.results import (_trade_rows, clean_metrics, encode_curves, headline, trades_to_records,
                                   utcnow)
 from app.backtest.runner import buy_and_hold, run_strategy
 from app.backtest.strategies import STRATEGIES
 from app.backtest.walkforward import walk_forward
 from app.market import store
+from app.jsonsafe import json_safe
 from app.models.backtest import Backtest, BacktestTrade
 from ml.registry import Registry
 
@@ -38,17 +39,6 @@ def _update(session: Session, backtest_id: int, **values) -> None:
     session.commit()
     session.execute(update(Backtest).where(Backtest.id == backtest_id).values(**values))
     session.commit()
-
-
-def _clean_tree(value):
-    """JSON-safe copy of a nested dict/list (timestamps as ISO text, non-finite numbers as None)."""
-    if isinstance(value, dict):
-        return {str(k): _clean_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean_tree(v) for v in value]
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return _clean(value)
 
 
 def load_candles(session: Session, row: Backtest) -> pd.DataFrame:
@@ -89,7 +79,7 @@ def _run(row: Backtest, candles: pd.DataFrame, series: pd.Series | None):
         windows = out.windows.copy()
         for col in ("train_start", "train_end", "test_start", "test_end"):
             windows[col] = [t.isoformat() for t in windows[col]]
-        details = {"windows": [{k: _clean(v) for k, v in r.items()} for r in windows.to_dict("records")]}
+        details = {"windows": json_safe(windows.to_dict("records"))}
         bench_candles = candles.loc[result.start:result.end]
     else:
         from app.backtest.strategies import get_strategy
@@ -126,8 +116,8 @@ def execute(session: Session, backtest_id: int, progress: Progress = lambda pct,
         result, bench, details = _run(row, candles, series)
         progress(80, "storing results")
         details.update({"result_config": result.config, "bench_config": bench.config, "strategy": result.strategy,
-                        "assumptions": _clean_tree(result.assumptions), "ruin": _clean_tree(result.ruin),
-                        "bench_assumptions": _clean_tree(bench.assumptions), "bench_ruin": _clean_tree(bench.ruin),
+                        "assumptions": json_safe(result.assumptions), "ruin": json_safe(result.ruin),
+                        "bench_assumptions": json_safe(bench.assumptions), "bench_ruin": json_safe(bench.ruin),
                         "bar_seconds": result.bar_seconds, "bench_n_bars": bench.n_bars,
                         "bench_trades": trades_to_records(bench.trades)})
         trades = _trade_rows(backtest_id, result.trades)

@@ -42,6 +42,7 @@ import pandas as pd
 from numba import njit
 
 from app.backtest.assumptions import annualisation
+from app.jsonsafe import json_safe
 from app.backtest.engine import BacktestResult
 
 YEAR_SECONDS = 365 * 86400
@@ -325,14 +326,6 @@ def conventions(result: BacktestResult) -> dict:
     return out
 
 
-def _json_value(value):
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 @dataclass(frozen=True)
 class MetricsReport:
     """Metric values (``METRIC_LABELS`` order), why some are undefined, and the formulas used."""
@@ -343,8 +336,8 @@ class MetricsReport:
 
     def to_json(self) -> dict:
         """JSON-ready: non-finite values are ``None`` (their reason is in ``notes``)."""
-        return {"values": {k: _json_value(v) for k, v in self.values.items()}, "notes": dict(self.notes),
-                "conventions": {k: _json_value(v) for k, v in self.conventions.items()}}
+        return {"values": {k: json_safe(v) for k, v in self.values.items()}, "notes": dict(self.notes),
+                "conventions": {k: json_safe(v) for k, v in self.conventions.items()}}
 
 
 def metrics_report(result: BacktestResult) -> MetricsReport:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from app.backtest.engine import BacktestResult
+from app.jsonsafe import json_safe
 from app.backtest.metrics import monthly_returns, summary
 
 
@@ -22,14 +23,7 @@ def _iso(values: pd.Series | pd.Index) -> list[str]:
     return [t.isoformat() for t in pd.DatetimeIndex(values).tz_convert("UTC")]
 
 
-def clean(value):
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
+clean = json_safe  # the name the report code and the tear sheet use
 
 
 def _trades_table(result: BacktestResult) -> pd.DataFrame:

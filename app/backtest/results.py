@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.backtest.engine import TRADE_COLUMNS, BacktestResult
+from app.jsonsafe import json_safe
 from app.market import store
 from app.models.backtest import Backtest, BacktestTrade
 
@@ -28,17 +29,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _clean(value):
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def clean_metrics(metrics: dict) -> dict:
     """JSON-safe metrics: non-finite ratios become ``None``."""
-    return {k: _clean(v) for k, v in metrics.items()}
+    return json_safe(metrics)
 
 
 class RunNotFound(LookupError):

@@ -47,7 +47,7 @@ Conn = Connection | Session
 
 
 # ---------------------------------------------------------------- plumbing
-def _connection(conn: Conn) -> Connection:
+def as_connection(conn: Conn) -> Connection:
     """The Connection of a Session (or Flask-SQLAlchemy's scoped ``db.session``), or ``conn`` itself."""
     if isinstance(conn, Connection):
         return conn
@@ -99,13 +99,13 @@ def find_series(conn: Conn, exchange: str, symbol: str, timeframe: str) -> int |
     ex, sym, tf = _series_key(exchange, symbol, timeframe)
     c = SERIES.c
     stmt = select(c.id).where(c.exchange == ex, c.symbol == sym, c.timeframe == tf)
-    return _connection(conn).execute(stmt).scalar_one_or_none()
+    return as_connection(conn).execute(stmt).scalar_one_or_none()
 
 
 def get_or_create_series(conn: Conn, exchange: str, symbol: str, timeframe: str) -> int:
     """The id of the series, creating it if needed; safe when two workers race to create it."""
     ex, sym, tf = _series_key(exchange, symbol, timeframe)
-    c = _connection(conn)
+    c = as_connection(conn)
     found = find_series(c, ex, sym, tf)
     if found is not None:
         return found
@@ -123,7 +123,7 @@ def series_keys(conn: Conn) -> list[tuple[str, str, str]]:
     """``(exchange, symbol, timeframe)`` of every series: the catalogue, without touching candles."""
     c = SERIES.c
     stmt = select(c.exchange, c.symbol, c.timeframe).order_by(c.exchange, c.symbol, c.timeframe)
-    return [tuple(r) for r in _connection(conn).execute(stmt).all()]
+    return [tuple(r) for r in as_connection(conn).execute(stmt).all()]
 
 
 def list_series(conn: Conn) -> pd.DataFrame:
@@ -132,7 +132,7 @@ def list_series(conn: Conn) -> pd.DataFrame:
     first = select(func.min(k.time)).where(k.series_id == s.id).scalar_subquery()
     last = select(func.max(k.time)).where(k.series_id == s.id).scalar_subquery()
     stmt = select(s.id, s.exchange, s.symbol, s.timeframe, first.label("first"), last.label("last"))
-    rows = _connection(conn).execute(stmt.order_by(s.exchange, s.symbol, s.timeframe)).all()
+    rows = as_connection(conn).execute(stmt.order_by(s.exchange, s.symbol, s.timeframe)).all()
     frame = pd.DataFrame(rows, columns=["id", "exchange", "symbol", "timeframe", "first", "last"])
     frame["id"] = frame["id"].astype("int64")
     for col in ("first", "last"):
@@ -257,7 +257,7 @@ def upsert_candles(conn: Conn, series_id: int, df: pd.DataFrame) -> int:
     times, values = _frame_arrays(df)
     if not len(times):
         return 0
-    c = _connection(conn)
+    c = as_connection(conn)
     _check_series_exist(c, np.array([sid]))
     sids = np.full(len(times), sid, dtype="int64")
     with _atomic(c):
@@ -288,7 +288,7 @@ def bulk_upsert_candles(conn: Conn, series_id_or_frame, df: pd.DataFrame | None 
         sids = np.full(len(times), sid, dtype="int64")
     if not len(times):
         return 0
-    c = _connection(conn)
+    c = as_connection(conn)
     _check_series_exist(c, sids)
     with _atomic(c):
         if bulk.supports_copy(c):
@@ -356,13 +356,13 @@ def load_candles(conn: Conn, series_id: int, start=None, end=None, limit: int | 
     It comes back as :class:`app.marketdata.CheckedCandles`: what was stored passed the checks
     on its way in, so nobody downstream checks it again.
     """
-    times, values = _read(_connection(conn), _series_id(series_id), start, end, limit, list(OHLCV))
+    times, values = _read(as_connection(conn), _series_id(series_id), start, end, limit, list(OHLCV))
     return candles_from_arrays(times, values)
 
 
 def candle_times(conn: Conn, series_id: int, start=None, end=None) -> pd.DatetimeIndex:
     """Stored bar open times in ``[start, end)``, ascending (for gap detection)."""
-    times, _ = _read(_connection(conn), _series_id(series_id), start, end, None, [])
+    times, _ = _read(as_connection(conn), _series_id(series_id), start, end, None, [])
     return _index(times)
 
 
@@ -370,7 +370,7 @@ def last_candle_time(conn: Conn, series_id: int) -> datetime | None:
     """Open time of the newest stored bar (tz-aware UTC), or None for an empty series."""
     k = CANDLES.c
     stmt = select(func.max(k.time)).where(k.series_id == _series_id(series_id))
-    value = _connection(conn).execute(stmt).scalar_one_or_none()
+    value = as_connection(conn).execute(stmt).scalar_one_or_none()
     return None if value is None else _utc(value, "stored time").to_pydatetime()
 
 
@@ -382,7 +382,7 @@ def count_candles(conn: Conn, series_id: int, start=None, end=None) -> int:
         stmt = stmt.where(k.time >= _utc(start, "start").to_pydatetime())
     if end is not None:
         stmt = stmt.where(k.time < _utc(end, "end").to_pydatetime())
-    return int(_connection(conn).execute(stmt).scalar_one())
+    return int(as_connection(conn).execute(stmt).scalar_one())
 
 
 def series_span(conn: Conn, series_id: int | None) -> tuple[datetime, datetime] | None:
@@ -391,7 +391,7 @@ def series_span(conn: Conn, series_id: int | None) -> tuple[datetime, datetime] 
         return None
     k = CANDLES.c
     stmt = select(func.min(k.time), func.max(k.time)).where(k.series_id == _series_id(series_id))
-    first, last = _connection(conn).execute(stmt).one()
+    first, last = as_connection(conn).execute(stmt).one()
     if first is None:
         return None
     return _utc(first, "stored time").to_pydatetime(), _utc(last, "stored time").to_pydatetime()
@@ -399,7 +399,7 @@ def series_span(conn: Conn, series_id: int | None) -> tuple[datetime, datetime] 
 
 def delete_series(conn: Conn, series_id: int) -> int:
     """Delete a series and all its candles (candles have no FOREIGN KEY, see app/models/market.py)."""
-    c = _connection(conn)
+    c = as_connection(conn)
     sid = _series_id(series_id)
     with _atomic(c):
         deleted = c.execute(CANDLES.delete().where(CANDLES.c.series_id == sid)).rowcount

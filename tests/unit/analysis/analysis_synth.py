@@ -38,3 +38,25 @@ def from_closes(closes, freq: str = "1h", spread: float = 0.002, volume=None) ->
     rows = np.c_[o, np.maximum(o, c) * (1 + spread), np.minimum(o, c) * (1 - spread), c]
     return from_rows(rows, freq=freq, volume=volume)
 
+
+
+DEMO_END = __import__("datetime").datetime(2026, 1, 10, 12, 0, tzinfo=__import__("datetime").timezone.utc)
+
+
+def demo_frames() -> dict:
+    """Five days of seeded demo 1m candles for BTC/USDT and every coarser timeframe resampled from them."""
+    from app.market.resample import resample_many
+    from app.market.sources.demo import generate_demo_candles
+
+    one = generate_demo_candles(["BTC/USDT"], end=DEMO_END, days=5, seed=3)["BTC/USDT"]
+    return {"1m": one, **resample_many(one, "1m", ("5m", "15m", "1h", "4h", "1d"))}
+
+
+def demo_snapshot(frames: dict) -> dict:
+    """The snapshot an analysis run would store for ``demo_frames()``."""
+    from app.analysis.scoring import analyze_frames
+    from app.analysis.snapshot import build_snapshot, event_records
+
+    signals, fused, events = analyze_frames(frames, "BTC/USDT")
+    return build_snapshot("demo", signals, fused, {tf: event_records(events[tf], frames[tf].index) for tf in signals},
+                          computed_at=DEMO_END)

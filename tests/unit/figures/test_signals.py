@@ -8,23 +8,19 @@ import pytest
 from app.analysis.scoring import analyze_frames
 from app.analysis.snapshot import build_snapshot, event_records
 from app.figures import signals as views
-from app.market.resample import resample_many
-from app.market.sources.demo import generate_demo_candles
+from tests.unit.analysis.analysis_synth import DEMO_END, demo_frames, demo_snapshot
 
-END = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+END = DEMO_END
 
 
 @pytest.fixture(scope="module")
 def frames():
-    one = generate_demo_candles(["BTC/USDT"], end=END, days=5, seed=3)["BTC/USDT"]
-    return {"1m": one, **resample_many(one, "1m", ("5m", "15m", "1h", "4h", "1d"))}
+    return demo_frames()
 
 
 @pytest.fixture(scope="module")
 def snapshot(frames):
-    signals, fused, events = analyze_frames(frames, "BTC/USDT")
-    return build_snapshot("demo", signals, fused, {tf: event_records(events[tf], frames[tf].index) for tf in signals},
-                          computed_at=END)
+    return demo_snapshot(frames)
 
 
 def test_heatmap_has_a_cell_per_symbol_and_timeframe_on_a_fixed_0_100_scale(snapshot):
