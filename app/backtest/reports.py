@@ -64,7 +64,8 @@ def to_json(result: BacktestResult, benchmark: BacktestResult | None = None) -> 
     return json.dumps(to_dict(result, benchmark), allow_nan=False)
 
 
-def config_rows(result: BacktestResult) -> pd.DataFrame:
+def config_items(result: BacktestResult) -> list[tuple[str, object]]:
+    """The full configuration, flattened: ``costs.taker_fee``, ``data.n_bars``, ... with their raw values."""
     flat = {}
     for k, v in result.config.items():
         if isinstance(v, dict):
@@ -74,7 +75,12 @@ def config_rows(result: BacktestResult) -> pd.DataFrame:
     flat.update({f"data.{k}": v for k, v in data_info(result).items() if k != "symbols"})
     flat["data.symbols"] = ", ".join(result.symbols)
     flat["strategy"] = json.dumps(result.strategy)
-    return pd.DataFrame({"key": list(flat), "value": [("" if v is None else str(v)) for v in flat.values()]})
+    return list(flat.items())
+
+
+def config_rows(result: BacktestResult) -> pd.DataFrame:
+    items = config_items(result)
+    return pd.DataFrame({"key": [k for k, _ in items], "value": [("" if v is None else str(v)) for _, v in items]})
 
 
 def to_xlsx(result: BacktestResult, benchmark: BacktestResult | None = None) -> bytes:
