@@ -11,17 +11,14 @@ import math
 
 import pandas as pd
 
+from app.backtest.metrics import METRIC_UNITS
+
 DASH = "—"
 MONTHS = [calendar.month_abbr[m] for m in range(1, 13)]  # "Jan".."Dec"
 
-# how each metric of ``app.backtest.metrics.METRIC_LABELS`` is shown
-METRIC_KINDS = {
-    "total_return": "pct", "annual_return": "pct", "volatility": "pct", "max_drawdown": "pct",
-    "win_rate": "pct", "exposure": "pct", "best_trade_pct": "pct_points", "worst_trade_pct": "pct_points",
-    "max_drawdown_duration_days": "days", "longest_underwater_days": "days", "avg_holding_days": "days",
-    "n_trades": "count", "sharpe": "ratio", "sortino": "ratio", "calmar": "ratio", "omega": "ratio",
-    "profit_factor": "ratio",
-}  # everything else is money (quote currency)
+# how each metric is shown, from its unit (``app.backtest.metrics.METRIC_UNITS``; money otherwise)
+_KIND_OF_UNIT = {"fraction": "pct", "percent": "pct_points", "days": "days", "count": "count", "ratio": "ratio"}
+METRIC_KINDS = {k: _KIND_OF_UNIT[u] for k, u in METRIC_UNITS.items()}
 
 # report labels where the metric's own label names a unit the report already prints
 LABELS = {"best_trade_pct": "Best trade (return)", "worst_trade_pct": "Worst trade (return)",
