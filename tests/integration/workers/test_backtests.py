@@ -4,6 +4,7 @@ the stored numbers; bad requests rejected with messages and nothing enqueued."""
 import io
 import json
 import math
+import subprocess
 import time
 
 import openpyxl
@@ -175,6 +176,13 @@ def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, r
     tr = row.metrics["total_return"]
     assert f"data-metric='total_return' data-column='strategy' data-value='{tr}'" in html
     assert f"{tr * 100:.2f}%" in html and row.data_hash in html
+
+    # the PDF is the same report printed: its text shows the headline numbers of the page
+    assert files["report.pdf"].startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=files["report.pdf"], capture_output=True,
+                          check=True, timeout=60).stdout.decode()
+    assert f"{tr * 100:.2f}%" in text and f"{row.metrics['sharpe']:.2f}" in text
+    assert f"{row.metrics['max_drawdown'] * 100:.2f}%" in text and row.data_hash in text.replace("\n", "")
 
 
 def test_batch_fans_out_one_job_per_combination(pg_app, rq_worker, fresh_pg_url):
