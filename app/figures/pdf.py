@@ -5,6 +5,8 @@ The page is written to a private temporary directory and opened as a
 the tear sheet loads nothing from elsewhere, so the PDF is the same page the
 browser shows, laid out by its ``@media print`` / ``@page`` rules. Chromium's
 virtual time budget lets the inlined plotly.js draw every chart before printing.
+The browser runs with a minimal environment (none of the app's settings or
+secrets) and is stopped when it overruns ``timeout_s``.
 """
 from __future__ import annotations
 
@@ -33,8 +35,11 @@ def html_to_pdf(page: str, chromium: str = "/usr/bin/chromium", timeout_s: float
         cmd = [chromium, *FLAGS, f"--user-data-dir={Path(tmp) / 'profile'}",
                f"--virtual-time-budget={int(render_budget_ms)}", f"--print-to-pdf={out}", src.as_uri()]
         try:
+            # a minimal environment: the browser inherits none of the app's secrets, and its home is the
+            # private directory (the app user may own no home of its own)
             proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False, cwd=tmp,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL,
+                                  env={"HOME": tmp, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
         except subprocess.TimeoutExpired:
             raise PdfError(f"Chromium did not finish printing within {timeout_s:g} s") from None
         if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:

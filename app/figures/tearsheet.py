@@ -51,6 +51,11 @@ _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=
                           undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def _x(index) -> np.ndarray:
+    """Chart times as UTC wall-clock ``datetime64`` (plotly encodes them fast, and shows no offset)."""
+    return index.tz_convert("UTC").tz_localize(None).to_numpy()
+
+
 def _growth_figure(result: BacktestResult, benchmark: BacktestResult | None) -> go.Figure:
     fig = go.Figure()
     for res, name, style in ((result, "strategy", dict(color=STRATEGY, width=1.6)),
@@ -58,7 +63,7 @@ def _growth_figure(result: BacktestResult, benchmark: BacktestResult | None) -> 
         if res is None:
             continue
         g = thin(res.equity / res.initial_cash, CHART_POINTS)
-        fig.add_trace(go.Scatter(x=g.index, y=g.to_numpy(), name=name, mode="lines", line=style,
+        fig.add_trace(go.Scatter(x=_x(g.index), y=g.to_numpy(), name=name, mode="lines", line=style,
                                  customdata=(g.to_numpy() - 1.0) * 100,
                                  hovertemplate="%{customdata:+.2f}%"))
     fig.add_hline(y=1.0, line=dict(color=MUTED, width=0.8))
@@ -75,10 +80,10 @@ def _underwater_figure(result: BacktestResult, benchmark: BacktestResult | None)
     fig = go.Figure()
     if benchmark is not None:
         b = thin(drawdown(benchmark.equity), CHART_POINTS) * 100
-        fig.add_trace(go.Scatter(x=b.index, y=b.to_numpy(), name="buy & hold", mode="lines",
+        fig.add_trace(go.Scatter(x=_x(b.index), y=b.to_numpy(), name="buy & hold", mode="lines",
                                  line=dict(color=BENCHMARK, width=1, dash="dot"), hovertemplate="%{y:.2f}%"))
     d = thin(drawdown(result.equity), CHART_POINTS) * 100
-    fig.add_trace(go.Scatter(x=d.index, y=d.to_numpy(), name="strategy", mode="lines", fill="tozeroy",
+    fig.add_trace(go.Scatter(x=_x(d.index), y=d.to_numpy(), name="strategy", mode="lines", fill="tozeroy",
                              line=dict(color=LOSS, width=1), fillcolor="rgba(180,35,24,0.25)",
                              hovertemplate="%{y:.2f}%"))
     fig.update_layout(template=PRINT_THEME, height=240, title="Underwater (drawdown from the running peak)",
@@ -92,12 +97,12 @@ def _rolling_figure(result: BacktestResult, ppy: float) -> tuple[go.Figure, str]
     span = fmt.duration(window * result.bar_seconds / 86400)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("Rolling Sharpe ratio", "Rolling volatility (annualised)"))
-    fig.add_trace(go.Scatter(x=roll.index, y=roll["sharpe"].to_numpy(), name="Sharpe", mode="lines",
+    fig.add_trace(go.Scatter(x=_x(roll.index), y=roll["sharpe"].to_numpy(), name="Sharpe", mode="lines",
                              line=dict(color=STRATEGY, width=1.2), hovertemplate="%{y:.2f}"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=roll.index, y=roll["volatility"].to_numpy() * 100, name="volatility",
+    fig.add_trace(go.Scatter(x=_x(roll.index), y=roll["volatility"].to_numpy() * 100, name="volatility",
                              mode="lines", line=dict(color=BENCHMARK, width=1.2), hovertemplate="%{y:.1f}%"),
                   row=2, col=1)
-    fig.update_layout(template=PRINT_THEME, height=380, showlegend=False,
+    fig.update_layout(template=PRINT_THEME, height=390, showlegend=False, margin=dict(t=64),
                       title=f"Rolling risk, trailing window of {window:,} bars ({span})")
     fig.update_yaxes(ticksuffix="%", row=2, col=1)
     fig.add_hline(y=0, line=dict(color=MUTED, width=0.8), row=1, col=1)

@@ -1,4 +1,4 @@
-"""The HTML tear sheet opened from disk in headless Chromium with the network off: headline block, charts, log toggle."""
+"""The HTML tear sheet opened from disk in headless Chromium, network off: headline block, charts, log scale."""
 from __future__ import annotations
 
 import time

@@ -64,3 +64,15 @@ def test_failing_browser_is_a_clear_error(tmp_path):
     fake.chmod(0o755)
     with pytest.raises(PdfError, match=r"exit 3\): cannot start"):
         html_to_pdf("<p>x</p>", str(fake))
+
+
+def test_browser_gets_no_secrets_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "do-not-leak-0123456789")
+    seen = tmp_path / "env.txt"
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!/bin/sh\nenv > {seen}\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(PdfError):
+        html_to_pdf("<p>x</p>", str(fake))
+    env = seen.read_text()
+    assert "do-not-leak" not in env and "HOME=" in env

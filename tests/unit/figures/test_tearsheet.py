@@ -174,3 +174,14 @@ def test_geometric_convention_is_named_on_the_sheet():
     result = run_strategy(candles, get_strategy("ma_cross", fast=5, slow=20), BacktestConfig(sharpe="geometric"))
     formulas = {r[0]: r[1] for r in _parse(tear_sheet_html(result)).tables["formulas"]}
     assert formulas["Sharpe (geometric)"] == CONVENTIONS["sharpe"]["geometric"]
+
+
+def test_readme_metric_definitions_match_the_code():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Metric definitions", 1)[1].split("\n## ", 1)[0]
+    for key, formula in CONVENTIONS.items():
+        for text in (formula.values() if isinstance(formula, dict) else [formula]):
+            if isinstance(text, str):
+                assert f"`{text}`" in section, key
