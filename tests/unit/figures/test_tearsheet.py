@@ -185,3 +185,47 @@ def test_readme_metric_definitions_match_the_code():
         for text in (formula.values() if isinstance(formula, dict) else [formula]):
             if isinstance(text, str):
                 assert f"`{text}`" in section, key
+
+
+def test_a_ruined_short_says_so_and_shows_the_liquidation():
+    from app.backtest.config import Costs
+    from app.backtest.engine import run_backtest
+    from tests.unit.backtest.backtest_candles import make_candles
+
+    opens = [100, 100, 100, 130, 170, 210, 250, 250]
+    c = make_candles(opens, highs=[100, 100, 101, 140, 180, 220, 260, 260],
+                     lows=[100, 100, 99, 128, 168, 208, 248, 248], freq="1D")
+    r = run_backtest(c, [-1] * 8, BacktestConfig(initial_cash=1000.0,
+                                                 costs=Costs(maker_fee=0.0, taker_fee=0.0, slippage_bps=0.0)))
+    assert r.ruin is not None
+    p = _parse(tear_sheet_html(r))
+    text = " ".join(p.text)
+    assert "The account was liquidated during this run" in text
+    assert f"liquidated at {fmt.timestamp(r.ruin['time'])} UTC" in text
+    assert p.headline["total_return"]["text"] == "-100.00%" and p.headline["max_drawdown"]["text"] == "-100.00%"
+    rows = p.tables["drawdowns"]
+    assert rows[1][3] == "not recovered" and rows[1][4] == "-100.00%"
+    assert "buy & hold" not in [c for c in p.tables["metrics"][0]]     # no benchmark column without one
+
+
+def test_a_run_without_trades_or_drawdowns_still_renders():
+    from app.backtest.engine import run_backtest
+    from tests.unit.backtest.backtest_candles import make_candles
+
+    c = make_candles([100 + i for i in range(48)], freq="1h")
+    p = _parse(tear_sheet_html(run_backtest(c, [0] * 48)))
+    text = " ".join(p.text)
+    assert "No closed trades" in text and "The equity never fell below a previous peak" in text
+    assert p.headline["n_trades"]["text"] == "0" and p.headline["exposure"]["text"] == "0.00%"
+
+
+def test_a_multi_year_daily_run_has_a_row_per_year_with_its_total():
+    daily = random_candles(800, seed=5, freq="1D", start="2021-03-15")
+    r = run_strategy(daily, get_strategy("ma_cross", fast=5, slow=20), BacktestConfig())
+    p = _parse(tear_sheet_html(r))
+    monthly = p.tables["monthly"]
+    assert [row[0] for row in monthly[1:]] == ["2021", "2022", "2023"]
+    assert monthly[1][1] == "" and monthly[1][3].endswith("%")        # Jan 2021 before the data, Mar 2021 in it
+    assert all(row[-1].endswith("%") for row in monthly[1:])
+    # daily bars: dates without times in the drawdown table
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.tables["drawdowns"][1][1])
