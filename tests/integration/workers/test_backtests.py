@@ -110,6 +110,12 @@ def test_run_job_on_real_rq_worker_stores_results_with_progress(pg_app, rq_worke
         n = db.session.execute(sa.text("SELECT count(*) FROM backtest_trades WHERE backtest_id = :i"),
                                {"i": row.id}).scalar_one()
     assert n >= row.metrics["n_trades"]
+    # the stitched out-of-sample run renders as a tear sheet whose headline is the row's
+    with pg_app.test_request_context():
+        body, _, _ = downloads.render_report(db.session, owner, row.id, "tearsheet.html")
+    page = body.decode()
+    assert f'id="headline-total_return" data-metric="total_return" data-value="{row.metrics["total_return"]}"' in page
+    assert f"{row.metrics['total_return'] * 100:.2f}%" in page and "Five worst drawdowns" in page
 
 
 def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, rq_worker, fresh_pg_url):
