@@ -140,7 +140,7 @@ class Settings:
     worker_nice: int = 10
     # PDF reports: headless Chromium's print-to-PDF (app.figures.pdf)
     chromium_bin: str = "/usr/bin/chromium"
-    pdf_timeout_s: int = 90
+    pdf_timeout_s: int = 45  # under nginx's 60 s proxy read timeout, so a stuck print is a 503, not a 504
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

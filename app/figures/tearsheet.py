@@ -32,6 +32,7 @@ CHART_POINTS = 5000  # the tear sheet's charts show at most this many points
 WIDTH = 700          # px: fits an A4 page with 10 mm margins, so screen and print look the same
 INK, MUTED, GRID = "#1b1f24", "#6b7280", "#e5e7eb"
 STRATEGY, BENCHMARK, GAIN, LOSS = "#1f4e79", "#8a8f98", "#1e7b4f", "#b42318"
+COLUMN_NAMES = {"strategy": "strategy", "buy_and_hold": "buy & hold"}
 HEADLINE = ("total_return", "annual_return", "sharpe", "max_drawdown", "n_trades", "exposure")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -246,7 +247,7 @@ def tear_sheet_context(result: BacktestResult, benchmark: BacktestResult | None 
         "span": fmt.duration((result.end - result.start).total_seconds() / 86400 + result.bar_seconds / 86400),
         "data_hash": result.data_hash, "initial_cash": fmt.money(result.initial_cash),
         "final_equity": fmt.money(result.final_equity), "has_benchmark": bench_values is not None,
-        "headline": headline, "columns": [c.replace("_", " ").replace("and", "&") for c in columns],
+        "headline": headline, "columns": [COLUMN_NAMES[c] for c in columns],
         "column_keys": columns, "metrics": metric_rows, "notes": notes, "months": fmt.MONTHS,
         "monthly": _monthly(result), "drawdowns": drawdown_rows, "charts": charts,
         "has_trade_chart": dist is not None, "assumptions": _assumptions(result, span),
