@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from app.backtest.drawdowns import worst_drawdowns
 from app.backtest.engine import BacktestResult
 from app.jsonsafe import json_safe
 from app.backtest.metrics import METRIC_LABELS, METRIC_UNITS, monthly_returns, summary
@@ -111,7 +112,7 @@ def _format_sheet(ws, widths: dict[int, int], freeze: str) -> None:
 
 
 def to_xlsx(result: BacktestResult, benchmark: BacktestResult | None = None) -> bytes:
-    """Workbook with sheets ``metrics``, ``trades``, ``monthly_returns``, ``config``.
+    """Workbook with sheets ``metrics``, ``trades``, ``monthly_returns``, ``drawdowns`` (the five worst), ``config``.
 
     Numbers stay numbers with Excel number formats (percent for fractions, dates
     for times in UTC, thousands separators for money); every sheet's header row
@@ -128,12 +129,16 @@ def to_xlsx(result: BacktestResult, benchmark: BacktestResult | None = None) -> 
     monthly = monthly_returns(result.equity, result.initial_cash)
     monthly.columns = [*MONTH_NAMES, "total"]
     monthly = monthly.reset_index()
+    worst = worst_drawdowns(result.equity, 5)
+    for col in ("start", "trough", "recovery"):
+        worst[col] = _utc_naive(worst[col])
     config = config_rows(result)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         metrics.to_excel(xl, sheet_name="metrics", index=False)
         trades.to_excel(xl, sheet_name="trades", index=False)
         monthly.to_excel(xl, sheet_name="monthly_returns", index=False)
+        worst.to_excel(xl, sheet_name="drawdowns", index=False)
         config.to_excel(xl, sheet_name="config", index=False)
 
         ws = xl.sheets["metrics"]
@@ -154,5 +159,13 @@ def to_xlsx(result: BacktestResult, benchmark: BacktestResult | None = None) -> 
             for col in range(2, 15):
                 ws.cell(row=row, column=col).number_format = "0.00%"
         _format_sheet(ws, {c: 9 for c in range(1, 15)}, "B2")
+        ws = xl.sheets["drawdowns"]
+        formats = {"start": XLSX_TIME, "trough": XLSX_TIME, "recovery": XLSX_TIME, "depth": "0.00%",
+                   "length_days": XLSX_FORMATS["days"]}
+        for col, name in enumerate(worst.columns, start=1):
+            for row in range(2, len(worst) + 2):
+                if name in formats:
+                    ws.cell(row=row, column=col).number_format = formats[name]
+        _format_sheet(ws, {c: 18 for c in range(1, len(worst.columns) + 1)}, "A2")
         _format_sheet(xl.sheets["config"], {1: 32, 2: 60}, "A2")
     return buf.getvalue()
