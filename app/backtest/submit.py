@@ -1,8 +1,8 @@
 """Submitting backtests: validate a request against what is stored and the user's quota, then insert one
 ``queued`` row per run (phase ``waiting``: :mod:`app.backtest.fairness` decides when it goes on the queue).
 
-Nothing here enqueues: ``workers.backtests.submit`` calls :func:`create_runs` and enqueues the
-jobs (one ``run`` job, or a ``batch`` fan-out job for several rows).
+Nothing here enqueues: ``workers.backtests.submit`` calls :func:`create_runs`, then dispatches the
+user's share of ``run`` jobs (``workers.backtests.dispatch``).
 """
 from __future__ import annotations
 

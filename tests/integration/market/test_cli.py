@@ -173,3 +173,25 @@ def test_finding_13_chunked_import_counts_across_chunks_and_is_all_or_nothing(se
         db.session.rollback()
         assert err.value.errors == [(22, "duplicate time 2024-02-01T03:00:00+00:00 (first on line 5)")]
     assert _count(server) == 50  # the earlier chunks of the bad file were rolled back
+
+
+def test_finding_5_an_imported_file_does_not_hide_the_watched_demo_series(server, tmp_path):
+    from app.extensions import db
+    from app.market import query, store
+    from tests.fakes.candles import make_candles
+
+    with server.app_context():
+        conn = db.session.connection()
+        for tf in ("1h", "4h"):
+            store.bulk_upsert_candles(conn, store.get_or_create_series(conn, "demo", "BTC/USDT", tf),
+                                      make_candles(50, freq_s={"1h": 3600, "4h": 14400}[tf]))
+        db.session.commit()
+    f = tmp_path / "good.csv"
+    f.write_text(GOOD)
+    assert _import(server, f).exit_code == 0  # written last, under csv
+    with server.app_context():
+        settings = server.config["CW_SETTINGS"]
+        cat = query.catalog(db.session, choice=query.choice_from(settings))
+        assert cat.exchange["BTC/USDT"] == "demo" and cat.timeframes["BTC/USDT"] == ["1h", "4h"]
+        chosen = query.catalog(db.session, choice=query.choice_from(settings.with_(display_series=(("BTC/USDT", "csv"),))))
+        assert chosen.exchange["BTC/USDT"] == "csv" and chosen.label("BTC/USDT") == "import · csv"
