@@ -20,7 +20,8 @@ def candles_cli() -> None:
                    "(a series of its own, labelled as an import).")
 @click.option("--symbol", required=True, help="Symbol like BTC/USDT.")
 @click.option("--timeframe", required=True, help="1m 5m 15m 1h 4h 1d")
-@click.option("--partial", is_flag=True, help="CSV: keep the valid rows when some are bad (default: write nothing).")
+@click.option("--partial", is_flag=True,
+              help="Keep the valid rows when some are bad (default: write nothing); Parquet rows count as lines.")
 @click.option("--replace", is_flag=True, help="Overwrite stored bars whose prices differ (default: keep them).")
 def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: bool, replace: bool) -> None:
     """Validate every row of a CSV/Parquet file and store it, in chunks; bad rows are reported with line numbers.
@@ -29,8 +30,6 @@ def import_file(path: str, exchange: str, symbol: str, timeframe: str, partial: 
     from app.market import importing
     from app.market.csv_import import CandleFileError
 
-    if partial and not path.lower().endswith(".csv"):
-        raise click.ClickException(f"{path}: nothing written.\n--partial works for CSV files only")
     try:
         report = importing.import_file(db.session, path, exchange, symbol, timeframe, partial=partial,
                                        replace=replace)
