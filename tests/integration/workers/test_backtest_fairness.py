@@ -143,3 +143,36 @@ def test_finding_4_a_second_users_run_is_not_starved_by_anothers_batches(pg_app,
     starts = [rows[i].started_at for i in trader_ids]
     assert starts == sorted(starts)
     assert all(rows[a].finished_at <= rows[b].started_at for a, b in zip(trader_ids, trader_ids[1:]))
+
+
+def test_finding_4_the_window_holds_and_a_dead_job_stops_holding_a_place(app, make_user):
+    """claim_next on SQLite (embedded mode): at most ``window`` runs enqueued per user, oldest first; a run
+    whose job died without finishing its row is marked failed and frees its place."""
+    from datetime import datetime, timezone
+
+    from app.backtest import fairness
+    from app.backtest.config import BacktestConfig
+    from app.backtest.requests import RunSpec
+    from app.backtest.submit import create_rows
+    from app.extensions import db
+    from app.models import Backtest
+
+    user = make_user("w@example.com")
+    spec = RunSpec("demo", "BTC/USDT", "15m", datetime(2024, 1, 1, tzinfo=timezone.utc),
+                   datetime(2024, 2, 1, tzinfo=timezone.utc), "ma_cross", {"fast": 5, "slow": 20}, BacktestConfig())
+    with app.app_context():
+        rows, _ = create_rows(db.session, user, [spec, spec, spec])
+        db.session.commit()
+        ids = [r.id for r in rows]
+        first = fairness.claim_next(db.session, user, window=1)
+        db.session.commit()
+        assert [r.id for r in first] == ids[:1]
+        assert fairness.claim_next(db.session, user, window=1) == []  # the window is full
+        db.session.commit()
+        nxt = fairness.claim_next(db.session, user, window=1,
+                                  job_failed=lambda job_id: "worker killed" if job_id == f"backtest-{ids[0]}" else None)
+        db.session.commit()
+        assert [r.id for r in nxt] == ids[1:2]
+        dead = db.session.get(Backtest, ids[0])
+        assert dead.status == "failed" and dead.error == "worker killed"
+        assert fairness.open_runs(db.session, user) == 2
