@@ -398,10 +398,8 @@ def iter_candle_chunks(path_or_buffer: str | os.PathLike | bytes | IO, *, file_f
             del rows, cols
             yield _check_chunk(frame, lines, name, header_line, timeframe, state, bad)
     finally:
-        if not isinstance(path_or_buffer, (bytes, bytearray, memoryview)) and hasattr(path_or_buffer, "read"):
-            pass  # the caller's file object stays open
-        else:
-            fh.close()
+        if fh is not path_or_buffer and not isinstance(fh, _EncodedText):
+            fh.close()  # what this function opened; the caller's own file object stays open
 
 
 def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_format: str | None = None,
