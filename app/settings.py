@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
@@ -77,6 +78,15 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def _pairs(value: str | None) -> tuple[tuple[str, str], ...]:
+    """``"ETH/USDT=csv, BTC/USDT=kraken"`` -> ``(("ETH/USDT", "csv"), ("BTC/USDT", "kraken"))``."""
+    out = []
+    for item in _list(value, ()):
+        sym, sep, ex = item.partition("=")
+        out.append((sym.strip().upper(), ex.strip().lower()) if sep else (item,))
+    return tuple(out)
+
+
 def _secret(environ: Mapping[str, str], name: str) -> str | None:
     """``NAME`` or the contents of the file named by ``NAME_FILE`` (Docker/compose secrets)."""
     path = environ.get(f"{name}_FILE")
@@ -99,6 +109,9 @@ class Settings:
     # Market data
     market_source: str = "auto"  # auto (Binance, else demo) | binance | coinbase | kraken | demo
     watchlist: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
+    # Which exchange's series pages show for a symbol when several store it, e.g. (("ETH/USDT", "csv"),)
+    # (DISPLAY_SERIES=ETH/USDT=csv); otherwise MARKET_DATA_SOURCE, then live > demo > imported files
+    display_series: tuple[tuple[str, str], ...] = ()
     timeframes: tuple[str, ...] = ("1m", "5m", "15m", "1h", "4h", "1d")
     demo_days: int = 90
     demo_seed: int = 7
@@ -118,6 +131,10 @@ class Settings:
     # Hardening (app.ops.security)
     max_request_bytes: int = 1024 * 1024  # larger request bodies are refused with 413
     create_demo_users: bool = True
+    # Backtests (app.backtest.fairness): a user's runs queued or running at once (more are refused), and how
+    # many of them sit on the shared backtests queue at a time (the rest wait their turn, oldest first)
+    backtest_max_queued_per_user: int = 120
+    backtest_max_active_per_user: int = 2
     # ML: versioned LSTM models (ml.registry)
     model_dir: str = str(ROOT / "var" / "models")
     # UI
@@ -157,6 +174,12 @@ class Settings:
         _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
         _positive("MAX_REQUEST_BYTES", self.max_request_bytes, 64 * 1024, 512 * 1024 * 1024)
         _positive("PDF_TIMEOUT_S", self.pdf_timeout_s, 5, 600)
+        for pair in self.display_series:
+            if (not isinstance(pair, tuple) or len(pair) != 2 or not re.fullmatch(r"[A-Z0-9]+/[A-Z0-9]+", pair[0])
+                    or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,31}", pair[1])):
+                raise ValueError(f"DISPLAY_SERIES: expected SYMBOL=exchange pairs like ETH/USDT=csv, got {pair!r}")
+        _positive("BACKTEST_MAX_QUEUED_PER_USER", self.backtest_max_queued_per_user, 1, 100_000)
+        _positive("BACKTEST_MAX_ACTIVE_PER_USER", self.backtest_max_active_per_user, 1, 1000)
         for net in self.metrics_allow_networks:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -215,6 +238,7 @@ class Settings:
             redis_prefix=e.get("REDIS_PREFIX", d.redis_prefix),
             market_source=e.get("MARKET_DATA_SOURCE", d.market_source),
             watchlist=_list(e.get("WATCHLIST"), d.watchlist),
+            display_series=_pairs(e.get("DISPLAY_SERIES")),
             demo_days=int(e.get("DEMO_DAYS", d.demo_days)),
             demo_seed=int(e.get("DEMO_SEED", d.demo_seed)),
             binance_base_url=e.get("BINANCE_BASE_URL", d.binance_base_url),
@@ -227,6 +251,10 @@ class Settings:
             login_delay_max_s=_int("LOGIN_DELAY_MAX_S", e.get("LOGIN_DELAY_MAX_S"), d.login_delay_max_s),
             session_idle_minutes=_int("SESSION_IDLE_MINUTES", e.get("SESSION_IDLE_MINUTES"), d.session_idle_minutes),
             max_request_bytes=_int("MAX_REQUEST_BYTES", e.get("MAX_REQUEST_BYTES"), d.max_request_bytes),
+            backtest_max_queued_per_user=_int("BACKTEST_MAX_QUEUED_PER_USER", e.get("BACKTEST_MAX_QUEUED_PER_USER"),
+                                              d.backtest_max_queued_per_user),
+            backtest_max_active_per_user=_int("BACKTEST_MAX_ACTIVE_PER_USER", e.get("BACKTEST_MAX_ACTIVE_PER_USER"),
+                                              d.backtest_max_active_per_user),
             session_cookie_secure=_bool(e.get("SESSION_COOKIE_SECURE"), env == "production"),
             create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
             refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),

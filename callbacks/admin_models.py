@@ -6,15 +6,14 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 
-import app.hot as hot
 from app.auth.roles import require_admin
 from app.extensions import db
-from app.market import query
 from app.mlops import service
 from ml.edge import EDGE
 from pages.admin import (MODELS, MODELS_MSG, TRAIN_BTN, TRAIN_EPOCHS, TRAIN_JOB, TRAIN_OUT, TRAIN_POLL, TRAIN_SYMBOL,
                          TRAIN_TF)
 from workers.queues import enqueue, fetch_job
+from pages._catalog import page_catalog
 
 PROMOTE, ROLLBACK = "admin-model-promote", "admin-model-rollback"
 
@@ -74,7 +73,7 @@ def start_training(_n, symbol, timeframe, epochs):
         return no_update, True, dbc.Alert("Choose a symbol and a timeframe from the lists.", color="danger")
     if not isinstance(epochs, int) or not 1 <= epochs <= 200:
         return no_update, True, dbc.Alert("Max epochs must be a whole number from 1 to 200.", color="danger")
-    exchange = query.catalog(db.session, hot.catalog_cache()).exchange.get(symbol)
+    exchange = page_catalog().exchange.get(symbol)
     if exchange is None:
         return no_update, True, dbc.Alert(f"No stored candles for {symbol}.", color="danger")
     job = enqueue("ml", "workers.ml.train", exchange, symbol, timeframe, {"epochs": epochs})

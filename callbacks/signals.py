@@ -12,6 +12,7 @@ from app.analysis import reads
 from app.extensions import db
 from app.figures import signals as views
 from app.market import query
+from pages._catalog import page_catalog
 from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, LSTM, QUALITY, QUALITY_META, STATUS,
                            SUMMARY, SYMBOL, TABLE, TIMEFRAME)
 
@@ -27,7 +28,7 @@ def _snapshots(cat: query.Catalog, symbols=None) -> dict:
 @callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"),
           Input(INTERVAL, "n_intervals"))
 def update_overview(_n):
-    cat = query.catalog(db.session, hot.catalog_cache())
+    cat = page_catalog()
     snaps = _snapshots(cat)
     db.session.commit()  # end the read transaction before rendering
     now = datetime.now(timezone.utc)
@@ -70,7 +71,7 @@ def _breakdown(snapshot: dict):
           Output(HISTORY, "figure"),
           Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"))
 def update_detail(symbol, timeframe, _n):
-    cat = query.catalog(db.session, hot.catalog_cache())
+    cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
         return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update
     snapshot = _snapshots(cat, [symbol]).get(symbol)
@@ -99,7 +100,7 @@ def update_detail(symbol, timeframe, _n):
 
 @callback(Output(QUALITY, "data"), Output(QUALITY_META, "children"), Input(SYMBOL, "value"))
 def update_quality(symbol):
-    cat = query.catalog(db.session, hot.catalog_cache())
+    cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
         return [], ""
     report, meta = reads.quality_report(db.session, cat.exchange[symbol], symbol)

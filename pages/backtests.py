@@ -15,6 +15,7 @@ from app.market import query, store
 from app.figures.backtests import history_rows
 from app.marketdata import TIMEFRAMES
 from pages._ui import DARK_TABLE
+from pages._catalog import page_catalog
 
 dash.register_page(__name__, path="/backtests", name="Backtests", title="Backtests · Candlewise")
 
@@ -110,7 +111,7 @@ def _history(rows: list[dict]):
 
 
 def layout(**_query):
-    cat = query.catalog(db.session)
+    cat = page_catalog(cached=False)
     start, end = "", ""
     if cat.symbols:
         conn = db.session.connection()

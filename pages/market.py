@@ -6,10 +6,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
 
-import app.hot as hot
 from app.extensions import db
 from app.market import query
 from app.marketdata import TIMEFRAMES
+from pages._catalog import page_catalog
 
 dash.register_page(__name__, path="/", name="Market", title="Market · Candlewise")
 
@@ -21,7 +21,7 @@ SYMBOL, TIMEFRAME, CHART, INTERVAL, BADGE, STATUS, TICKER, ERROR = (
 
 
 def layout(symbol: str | None = None, tf: str | None = None, **_query):
-    cat = query.catalog(db.session, hot.catalog_cache())
+    cat = page_catalog()
     try:
         sym, timeframe = query.resolve(cat, symbol, tf)
         error = None

@@ -9,11 +9,11 @@ from dash import dash_table, dcc, html
 from flask import current_app
 
 from app.analysis.config import ScoringConfig
-import app.hot as hot
 from app.extensions import db
 from app.market import query
 from app.marketdata import TIMEFRAMES
 from pages._ui import DARK_TABLE
+from pages._catalog import page_catalog
 
 dash.register_page(__name__, path="/signals", name="Signals", title="Signals · Candlewise")
 
@@ -51,7 +51,7 @@ def _table(id_: str, columns: list[dict], page_size: int, **kw) -> dash_table.Da
 
 
 def layout(symbol: str | None = None, **_query):
-    cat = query.catalog(db.session, hot.catalog_cache())
+    cat = page_catalog()
     error = None
     selected = cat.symbols[0] if cat.symbols else None
     if symbol:

@@ -11,6 +11,10 @@ from the magnitude (seconds < 1e11 <= milliseconds < 1e14 <= microseconds); a
 file must use one unit – rows in a minority unit are reported. Parquet
 datetime columns (or a DatetimeIndex) are used as they are (naive -> UTC).
 
+Files are read in chunks of ``CHUNK_ROWS`` candle lines (:func:`iter_candle_chunks`), so memory
+stays bounded however large the file is; repeated times are found across chunks. Times must lie
+between ``MIN_TIME`` and one day after now; anything else (``9999-01-01``) is a bad row with its line.
+
 All-or-nothing: every bad row is reported as ``(line, reason)`` in
 :class:`CandleFileError` and nothing is returned. CSV line numbers are the
 physical lines of the file (the header is line 1); Parquet "lines" are 1-based
@@ -28,9 +32,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -44,6 +52,10 @@ PARQUET_MAGIC = b"PAR1"
 # Epoch magnitudes: below 1e11 is seconds (until year 5138), below 1e14 milliseconds, below 1e17 µs.
 UNIT_BOUNDS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
 UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3}
+CHUNK_ROWS = 100_000  # candle lines parsed, checked and written at a time
+MIN_TIME = pd.Timestamp("1970-01-01T00:00:00Z")
+FUTURE_SLACK = timedelta(days=1)  # a bar may open at most this far after now (clock skew, time zones)
+_YEAR = re.compile(r"^\s*([+-]?\d+)-")
 
 
 class CandleFileError(ValueError):
@@ -58,53 +70,138 @@ class CandleFileError(ValueError):
 
 
 # -- reading -----------------------------------------------------------------
-def _read_bytes(src: Any) -> tuple[bytes, str]:
+@dataclass
+class Chunk:
+    """One chunk of a file: its valid rows (sorted by time), its bad lines, and how many candle lines it had."""
+
+    frame: pd.DataFrame
+    rejected: list[tuple[int, str]]
+    rows: int
+
+
+@dataclass
+class _FileState:
+    """What later chunks need from earlier ones: the file's epoch unit and the times seen (with their lines)."""
+
+    unit: str | None = None
+    times: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    lines: np.ndarray = field(default_factory=lambda: np.empty(0, dtype="int64"))
+    max_time: pd.Timestamp = field(default_factory=lambda: pd.Timestamp(datetime.now(timezone.utc) + FUTURE_SLACK))
+
+
+def _source_name(src: Any) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return Path(src).name
+    return str(getattr(src, "name", "upload")) if hasattr(src, "read") else "upload"
+
+
+def _open_binary(src: Any) -> IO[bytes]:
+    """A binary file object for a path, bytes or a (text or binary) file object; paths are opened, not read."""
     if isinstance(src, (str, os.PathLike)):
         p = Path(src)
         if not p.is_file():
             raise CandleFileError([(0, f"no such file: {p}")], str(p))
-        return p.read_bytes(), p.name
+        return open(p, "rb")
     if isinstance(src, (bytes, bytearray, memoryview)):
-        return bytes(src), "upload"
+        return io.BytesIO(bytes(src))
     if hasattr(src, "read"):
-        data = src.read()
-        return (data.encode("utf-8") if isinstance(data, str) else bytes(data)), getattr(src, "name", "upload")
+        probe = src.read(0)
+        if isinstance(probe, str):  # a text stream: encode it line by line as it is read
+            return _EncodedText(src)
+        return src
     raise ValueError(f"expected a path, bytes or a file object, got {type(src).__name__}")
 
 
-def _csv_rows(data: bytes, name: str) -> tuple[list[str], list[list[str]], list[int]]:
+class _EncodedText(io.RawIOBase):
+    """A text stream seen as UTF-8 bytes (read lazily)."""
+
+    def __init__(self, text: IO[str]):
+        self.text = text
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while len(self.pending) < len(buf):
+            more = self.text.read(65536)
+            if not more:
+                break
+            self.pending += more.encode("utf-8")
+        n = min(len(buf), len(self.pending))
+        buf[:n], self.pending = self.pending[:n], self.pending[n:]
+        return n
+
+
+def _peek_format(fh: IO[bytes], name: str, file_format: str | None) -> str:
+    fmt = (file_format or "").lower()
+    if fmt and fmt not in ("csv", "parquet"):
+        raise ValueError(f"file_format must be 'csv' or 'parquet', got {file_format!r}")
+    if fmt:
+        return fmt
+    if name.lower().endswith((".parquet", ".pq")):
+        return "parquet"
+    if fh.seekable():
+        pos = fh.tell()
+        magic = fh.read(4)
+        fh.seek(pos)
+        return "parquet" if magic == PARQUET_MAGIC else "csv"
+    return "csv"
+
+
+def _decoded_lines(fh: IO[bytes], name: str) -> Iterator[str]:
+    """The file's physical lines as text (UTF-8, a leading BOM dropped); a bad byte names its line."""
+    for number, raw in enumerate(fh, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CandleFileError([(number, "not UTF-8 text")], name) from None
+
+
+def _csv_chunks(fh: IO[bytes], name: str, chunk_rows: int
+                ) -> Iterator[tuple[list[str], int, list[list[str]], list[int], list[tuple[int, str]]]]:
+    """``(header, header line, rows, their line numbers, wrong-field-count lines)`` per chunk of at most
+    ``chunk_rows`` lines (physical line numbers: blank lines count)."""
+    lines = _decoded_lines(fh, name)
+    pre: list[str] = []
+    for line in lines:
+        pre.append(line)
+        if line.strip():
+            break
+    if not pre or not pre[-1].strip():
+        raise CandleFileError([(1, "the file is empty (no header line)")], name)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CandleFileError([(text_line(data, exc.start), "not UTF-8 text")], name) from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else ",", delimiters=",;\t|")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(pre[-1], delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(itertools.chain(pre, lines), delimiter=delimiter)
     header: list[str] | None = None
+    header_line = 1
     rows: list[list[str]] = []
-    lines: list[int] = []
-    errors: list[tuple[int, str]] = []
+    numbers: list[int] = []
+    bad: list[tuple[int, str]] = []
+    sent = False
     for fields in reader:
         line = reader.line_num
         if not fields or all(not f.strip() for f in fields):
             continue  # blank line
         if header is None:
-            header = [f.strip().lower() for f in fields]
+            header, header_line = [f.strip().lower() for f in fields], line
             continue
         if len(fields) != len(header):
-            errors.append((line, f"expected {len(header)} fields, found {len(fields)}"))
-            continue
-        rows.append(fields)
-        lines.append(line)
-    if header is None:
+            bad.append((line, f"expected {len(header)} fields, found {len(fields)}"))
+        else:
+            rows.append(fields)
+            numbers.append(line)
+        if len(rows) + len(bad) >= chunk_rows:
+            yield header, header_line, rows, numbers, bad
+            rows, numbers, bad, sent = [], [], [], True
+    if header is None:  # pragma: no cover - the first non-blank line is the header
         raise CandleFileError([(1, "the file is empty (no header line)")], name)
-    if errors:
-        raise CandleFileError(errors, name)
-    return header, rows, lines
+    if rows or bad or not sent:
+        yield header, header_line, rows, numbers, bad
 
 
 def text_line(data: bytes, offset: int) -> int:
@@ -126,15 +223,17 @@ def _pick_columns(header: list[str], name: str, header_line: int) -> tuple[str, 
 
 
 # -- time parsing ------------------------------------------------------------
-def _parse_times(raw: pd.Series) -> tuple[pd.DatetimeIndex, list[str | None]]:
+def _parse_times(raw: pd.Series, state: _FileState | None = None) -> tuple[pd.DatetimeIndex, list[str | None]]:
     """UTC times (NaT where bad) and a per-row reason (None where fine)."""
+    state = state or _FileState()
     n = len(raw)
     reasons: list[str | None] = [None] * n
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         s = raw.dt.tz_localize("UTC") if raw.dt.tz is None else raw.dt.tz_convert("UTC")
         for i in np.flatnonzero(s.isna().to_numpy()):
             reasons[i] = "time is missing"
-        return pd.DatetimeIndex(s.dt.as_unit("ns"), name="time"), reasons
+        idx = pd.DatetimeIndex(s.dt.as_unit("ns"), name="time")
+        return _in_range(idx, reasons, raw, state)
 
     text = raw.astype("string").str.strip()
     nums = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
@@ -146,8 +245,10 @@ def _parse_times(raw: pd.Series) -> tuple[pd.DatetimeIndex, list[str | None]]:
         units = np.full(mags.shape, "", dtype=object)
         for bound, unit in reversed(UNIT_BOUNDS):
             units[mags < bound] = unit
-        vals, counts = np.unique(units[units != ""], return_counts=True)
-        file_unit = vals[np.argmax(counts)] if len(vals) else None
+        if state.unit is None:
+            vals, counts = np.unique(units[units != ""], return_counts=True)
+            state.unit = str(vals[np.argmax(counts)]) if len(vals) else None
+        file_unit = state.unit
         pos = np.flatnonzero(numeric)
         for j, i in enumerate(pos):
             u = units[j]
@@ -163,8 +264,15 @@ def _parse_times(raw: pd.Series) -> tuple[pd.DatetimeIndex, list[str | None]]:
 
     textual = ~numeric
     if textual.any():
-        parsed = pd.to_datetime(text[textual], format="ISO8601", utc=True, errors="coerce")
-        pos = np.flatnonzero(textual)
+        # years outside what a nanosecond timestamp holds (9999-01-01) would make the whole parse raise
+        years = pd.to_numeric(text[textual].str.extract(_YEAR, expand=False), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan)
+        far = (years < MIN_TIME.year) | (years > state.max_time.year)
+        pos_all = np.flatnonzero(textual)
+        for i in pos_all[far]:
+            reasons[i] = _range_reason(raw.iloc[i], state)
+        pos = pos_all[~far]
+        parsed = _to_datetime(text.iloc[pos])
         pvals = parsed.dt.as_unit("ns").astype("int64", copy=False).to_numpy() if len(parsed) else []
         isna = parsed.isna().to_numpy()
         for j, i in enumerate(pos):
@@ -176,39 +284,47 @@ def _parse_times(raw: pd.Series) -> tuple[pd.DatetimeIndex, list[str | None]]:
             else:
                 out[i] = pvals[j]
     idx = pd.DatetimeIndex(pd.to_datetime(out, unit="ns", utc=True), name="time")
+    return _in_range(idx, reasons, raw, state)
+
+
+def _to_datetime(text: pd.Series) -> pd.Series:
+    try:
+        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):  # one value out of range: find it value by value
+        def one(v):
+            try:
+                return pd.to_datetime(v, format="ISO8601", utc=True)
+            except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+                return pd.NaT
+        return pd.Series([one(v) for v in text], index=text.index, dtype="datetime64[ns, UTC]")
+
+
+def _range_reason(value, state: _FileState) -> str:
+    return (f"time {str(value).strip()!r} is out of range (bars must open between {MIN_TIME:%Y-%m-%d} "
+            f"and {state.max_time:%Y-%m-%d})")
+
+
+def _in_range(idx: pd.DatetimeIndex, reasons: list, raw: pd.Series, state: _FileState):
+    ok = ~np.asarray(idx.isna())
+    out = ok & ((np.asarray(idx < MIN_TIME)) | np.asarray(idx > state.max_time))
+    if out.any():
+        for i in np.flatnonzero(out):
+            reasons[i] = _range_reason(raw.iloc[i], state)
+        values = idx.asi8.copy()
+        values[out] = np.iinfo("int64").min
+        idx = pd.DatetimeIndex(pd.to_datetime(values, unit="ns", utc=True), name="time")
     return idx, reasons
 
 
-# -- the entry point ---------------------------------------------------------
-def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_format: str | None = None,
-                      timeframe: str | None = None) -> pd.DataFrame:
-    """Parse a CSV or Parquet candle file; see the module docstring.
-
-    ``file_format`` is ``"csv"`` or ``"parquet"``; by default it is taken from
-    the file suffix, else from the content (Parquet files start with ``PAR1``).
-    """
-    if timeframe is not None:
-        timeframe_seconds(timeframe)
-    data, name = _read_bytes(path_or_buffer)
-    fmt = (file_format or "").lower() or (
-        "parquet" if name.lower().endswith((".parquet", ".pq")) or data[:4] == PARQUET_MAGIC else "csv")
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"file_format must be 'csv' or 'parquet', got {file_format!r}")
-
-    if fmt == "parquet":
-        frame, lines = _parquet_frame(data, name)
-        header_line = 0
-    else:
-        header, rows, lines = _csv_rows(data, name)
-        cols = list(zip(*rows)) if rows else [()] * len(header)
-        frame = pd.DataFrame({h: np.array(c, dtype=object) for h, c in zip(header, cols)})
-        header_line = 1
+# -- checking one chunk ------------------------------------------------------
+def _check_chunk(frame: pd.DataFrame, lines: list[int], name: str, header_line: int, timeframe: str | None,
+                 state: _FileState, extra: list[tuple[int, str]] = ()) -> Chunk:
     time_col, ohlcv_cols = _pick_columns(list(frame.columns), name, header_line)
-
-    times, time_reasons = _parse_times(frame[time_col])
+    times, time_reasons = _parse_times(frame[time_col], state)
     raw = pd.DataFrame({c: frame[src].to_numpy() for c, src in ohlcv_cols.items()}, index=times)
     values = raw.apply(lambda s: pd.to_numeric(s, errors="coerce")).astype("float64")
     value_reasons = row_problems(values, timeframe, raw=raw)
+    del raw
 
     problems: dict[int, list[str]] = {}
     for i, why in enumerate(time_reasons):
@@ -218,53 +334,139 @@ def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_fo
         rest = [r for r in rs if r != "open time is missing"]  # already said by time_reasons
         if rest:
             problems.setdefault(i, []).extend(rest)
-    ok_time = ~np.asarray(times.isna())
-    dup = ok_time & np.asarray(times.duplicated(keep="first"))
-    if dup.any():
-        first_line = dict(zip(times[ok_time & ~dup].asi8.tolist(), np.asarray(lines)[ok_time & ~dup].tolist()))
-        for i in np.flatnonzero(dup):
-            problems.setdefault(int(i), []).append(
-                f"duplicate time {times[i].isoformat()} (first on line {first_line[int(times.asi8[i])]})")
-    errors = [(lines[i], "; ".join(problems[i])) for i in sorted(problems)]
+    _duplicates(times, np.asarray(lines, dtype="int64"), state, problems)
+    rejected = sorted([(lines[i], "; ".join(problems[i])) for i in problems] + list(extra))
+    good = np.ones(len(lines), dtype=bool)
+    good[list(problems)] = False
+    kept = values[good].sort_index(kind="stable")
+    return Chunk(kept, rejected, len(lines) + len(extra))
+
+
+def _duplicates(times: pd.DatetimeIndex, lines: np.ndarray, state: _FileState, problems: dict) -> None:
+    """Mark repeated times (within the chunk and against earlier chunks), naming the first line; remember the rest."""
+    ok = ~np.asarray(times.isna())
+    t = times.asi8[ok]
+    ln = lines[ok]
+    pos = np.flatnonzero(ok)
+    order = np.argsort(t, kind="stable")
+    t, ln, pos = t[order], ln[order], pos[order]
+    repeat = np.zeros(len(t), dtype=bool)
+    repeat[1:] = t[1:] == t[:-1]
+    first_line = ln.copy()
+    for k in np.flatnonzero(repeat):  # inside the chunk: the first copy's line (sorted stably, so first is first)
+        first_line[k] = first_line[k - 1]
+    if len(state.times):
+        at = np.searchsorted(state.times, t)
+        at_c = np.minimum(at, len(state.times) - 1)
+        earlier = state.times[at_c] == t
+        first_line[earlier] = state.lines[at_c[earlier]]
+        repeat |= earlier
+    for k in np.flatnonzero(repeat):
+        problems.setdefault(int(pos[k]), []).append(
+            f"duplicate time {pd.Timestamp(int(t[k]), tz='UTC').isoformat()} (first on line {int(first_line[k])})")
+    fresh = ~repeat
+    merged_t = np.concatenate([state.times, t[fresh]])
+    merged_l = np.concatenate([state.lines, ln[fresh]])
+    order = np.argsort(merged_t, kind="stable")
+    state.times, state.lines = merged_t[order], merged_l[order]
+
+
+# -- the entry points --------------------------------------------------------
+def iter_candle_chunks(path_or_buffer: str | os.PathLike | bytes | IO, *, file_format: str | None = None,
+                       timeframe: str | None = None, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
+    """The file's candles chunk by chunk: each :class:`Chunk` has the valid rows and the bad lines.
+
+    Problems that are not about a candle line (no such file, encoding, header, missing columns, an
+    unreadable Parquet file) raise :class:`CandleFileError`.
+    """
+    if timeframe is not None:
+        timeframe_seconds(timeframe)
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive whole number, got {chunk_rows!r}")
+    name = _source_name(path_or_buffer)
+    fh = _open_binary(path_or_buffer)
+    state = _FileState()
+    try:
+        if _peek_format(fh, name, file_format) == "parquet":
+            for frame, lines in _parquet_chunks(fh, name, chunk_rows):
+                yield _check_chunk(frame, lines, name, 0, timeframe, state)
+            return
+        for header, header_line, rows, lines, bad in _csv_chunks(fh, name, chunk_rows):
+            _pick_columns(header, name, header_line)
+            cols = list(zip(*rows)) if rows else [()] * len(header)
+            frame = pd.DataFrame({h: np.array(c, dtype=object) for h, c in zip(header, cols)})
+            del rows, cols
+            yield _check_chunk(frame, lines, name, header_line, timeframe, state, bad)
+    finally:
+        if fh is not path_or_buffer and not isinstance(fh, _EncodedText):
+            fh.close()  # what this function opened; the caller's own file object stays open
+
+
+def parse_candle_file(path_or_buffer: str | os.PathLike | bytes | IO, *, file_format: str | None = None,
+                      timeframe: str | None = None) -> pd.DataFrame:
+    """Parse a CSV or Parquet candle file; see the module docstring.
+
+    ``file_format`` is ``"csv"`` or ``"parquet"``; by default it is taken from
+    the file suffix, else from the content (Parquet files start with ``PAR1``).
+    """
+    name = _source_name(path_or_buffer)
+    frames, errors, rows = [], [], 0
+    for chunk in iter_candle_chunks(path_or_buffer, file_format=file_format, timeframe=timeframe):
+        errors.extend(chunk.rejected)
+        rows += chunk.rows
+        if not errors:
+            frames.append(chunk.frame)
     if errors:
         raise CandleFileError(errors, name)
-    if not lines:
-        raise CandleFileError([(max(header_line, 1), "the file has a header but no candles")], name)
-    return values.sort_index(kind="stable")
+    if not rows:
+        raise CandleFileError([(1, "the file has a header but no candles")], name)
+    return pd.concat(frames).sort_index(kind="stable") if len(frames) > 1 else frames[0]
 
 
 def parse_candle_file_partial(path_or_buffer: str | os.PathLike | bytes | IO, *, timeframe: str | None = None
                               ) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """CSV: ``(frame of the rows that pass, [(line, reason) of the rows that do not]``)."""
-    data, name = _read_bytes(path_or_buffer)
-    if data[:4] == PARQUET_MAGIC or name.lower().endswith((".parquet", ".pq")):
+    """CSV: ``(frame of the rows that pass, [(line, reason) of the rows that do not]``).
+
+    A file whose every candle line is bad raises :class:`CandleFileError` listing those lines."""
+    name = _source_name(path_or_buffer)
+    if name.lower().endswith((".parquet", ".pq")) or (
+            isinstance(path_or_buffer, (bytes, bytearray)) and bytes(path_or_buffer[:4]) == PARQUET_MAGIC):
         raise ValueError("keeping the valid rows of a file (partial import) works for CSV files only")
-    try:
-        return parse_candle_file(data, file_format="csv", timeframe=timeframe), []
-    except CandleFileError as exc:
-        if not all(line > 1 for line, _ in exc.errors):       # the header itself is wrong: nothing to keep
-            raise CandleFileError(exc.errors, name) from None
-        rejected = exc.errors
-    bad = {line for line, _ in rejected}
-    kept = b"".join(raw for number, raw in enumerate(data.splitlines(keepends=True), start=1) if number not in bad)
-    try:
-        return parse_candle_file(kept, file_format="csv", timeframe=timeframe), rejected
-    except CandleFileError as exc:
-        raise CandleFileError(exc.errors, name) from None
+    frames, rejected, rows = [], [], 0
+    for chunk in iter_candle_chunks(path_or_buffer, file_format="csv", timeframe=timeframe):
+        frames.append(chunk.frame)
+        rejected.extend(chunk.rejected)
+        rows += chunk.rows
+    kept = pd.concat(frames).sort_index(kind="stable") if len(frames) > 1 else frames[0]
+    if not len(kept):
+        raise CandleFileError(rejected or [(1, "the file has a header but no candles")], name)
+    return kept, rejected
 
 
-def _parquet_frame(data: bytes, name: str) -> tuple[pd.DataFrame, list[int]]:
+def _parquet_chunks(fh: IO[bytes], name: str, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, list[int]]]:
     try:
-        import pyarrow  # noqa: F401
+        import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is pinned in requirements.txt
         raise CandleFileError([(0, "reading Parquet needs the pyarrow package (pip install pyarrow)")],
                               name) from None
     try:
-        df = pd.read_parquet(io.BytesIO(data))
+        pf = pq.ParquetFile(fh)
+        batches = pf.iter_batches(batch_size=chunk_rows)
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise CandleFileError([(0, f"not a readable Parquet file ({type(exc).__name__}: {exc})")], name) from None
-    if isinstance(df.index, pd.DatetimeIndex):
-        df = df.reset_index()
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    df = df.reset_index(drop=True)
-    return df, list(range(1, len(df) + 1))
+    first = 1
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - a corrupt page further into the file
+            raise CandleFileError([(0, f"not a readable Parquet file ({type(exc).__name__}: {exc})")],
+                                  name) from None
+        df = batch.to_pandas()
+        if isinstance(df.index, pd.DatetimeIndex):
+            df = df.reset_index()
+        df.columns = [str(c).strip().lower() for c in df.columns]
+        df = df.reset_index(drop=True)
+        yield df, list(range(first, first + len(df)))
+        first += len(df)

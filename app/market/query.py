@@ -1,17 +1,21 @@
 """Read-side helpers for pages: which series exist, and recent candles for one of them.
 
-Real exchange data is preferred over the offline demo set when both exist. Every function takes
-the caller's connection or session; the hot-state stores are passed in (None: read the database).
+Which exchange's series a page shows for a symbol is an explicit :class:`SeriesChoice` (the
+watch-list's exchange by default, plus per-symbol picks from ``DISPLAY_SERIES``); without one, live
+exchanges come before the offline demo set and imported files come last, whatever was written
+last (:func:`app.market.origins.rank`). Every function takes the caller's connection or session;
+the hot-state stores are passed in (None: read the database).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import pandas as pd
 
 from app.hot.catalog import CatalogCache
 from app.hot.live import LiveCache
-from app.market import store
+from app.market import origins, store
 from app.market.sources.demo import DEMO_EXCHANGE
 from app.market.ticker import ticker_from_candles
 from app.marketdata import TIMEFRAMES, Ticker, validate_symbol
@@ -24,36 +28,65 @@ class Catalog:
     symbols: list[str]
     timeframes: dict[str, list[str]]  # symbol -> timeframes
     exchange: dict[str, str]  # symbol -> exchange used for display
+    available: dict[str, list[str]] = field(default_factory=dict)  # symbol -> every exchange storing it
 
     def is_demo(self, symbol: str) -> bool:
         return self.exchange.get(symbol) == DEMO_EXCHANGE
 
+    def origin(self, symbol: str) -> str:
+        """``live``, ``demo`` or ``import``: where the displayed series of ``symbol`` comes from."""
+        return origins.origin(self.exchange.get(symbol, ""))
 
-def catalog(conn, cache: CatalogCache | None = None) -> Catalog:
+    def label(self, symbol: str) -> str:
+        return origins.label(self.exchange.get(symbol, "?"))
+
+
+@dataclass(frozen=True)
+class SeriesChoice:
+    """Which exchange a page shows per symbol: ``per_symbol`` picks first, then ``default``, then the rank."""
+
+    default: str | None = None
+    per_symbol: Mapping[str, str] = field(default_factory=dict)
+
+    def pick(self, symbol: str, available: list[str]) -> str:
+        for wanted in (self.per_symbol.get(symbol), self.default):
+            if wanted is not None and wanted in available:
+                return wanted
+        return min(available, key=lambda ex: (origins.rank(ex), ex))
+
+
+def choice_from(settings) -> SeriesChoice:
+    """The choice settings make: ``MARKET_DATA_SOURCE`` (unless ``auto``) and ``DISPLAY_SERIES``."""
+    default = settings.market_source if settings.market_source != "auto" else None
+    return SeriesChoice(default, dict(settings.display_series))
+
+
+def catalog(conn, cache: CatalogCache | None = None, choice: SeriesChoice | None = None) -> Catalog:
     """What is stored, from the hot-state cache when it is warm (every page tick asks)."""
     rows = cache.read() if cache is not None else None
     if rows is None:
         rows = store.series_keys(conn)
         if cache is not None:
             cache.write(rows)
-    return build_catalog(rows)
+    return build_catalog(rows, choice)
 
 
-def build_catalog(rows) -> Catalog:
-    """The catalogue of ``(exchange, symbol, timeframe)`` rows (pure)."""
+def build_catalog(rows, choice: SeriesChoice | None = None) -> Catalog:
+    """The catalogue of ``(exchange, symbol, timeframe)`` rows (pure); ``choice`` picks the exchange per symbol."""
+    choice = choice or SeriesChoice()
     frame = pd.DataFrame(list(rows), columns=["exchange", "symbol", "timeframe"])
     symbols: list[str] = []
     tfs: dict[str, list[str]] = {}
     exch: dict[str, str] = {}
+    available: dict[str, list[str]] = {}
     order = {tf: i for i, tf in enumerate(TIMEFRAMES)}
     for symbol, group in frame.groupby("symbol", sort=True):
-        real = group[group["exchange"] != DEMO_EXCHANGE]
-        chosen = real if not real.empty else group
-        exch[symbol] = str(chosen["exchange"].iloc[0])
-        chosen = chosen[chosen["exchange"] == exch[symbol]]
+        available[symbol] = sorted(set(group["exchange"].tolist()), key=lambda ex: (origins.rank(ex), ex))
+        exch[symbol] = choice.pick(symbol, available[symbol])
+        chosen = group[group["exchange"] == exch[symbol]]
         tfs[symbol] = sorted(chosen["timeframe"].tolist(), key=lambda t: order.get(t, 99))
         symbols.append(symbol)
-    return Catalog(symbols, tfs, exch)
+    return Catalog(symbols, tfs, exch, available)
 
 
 class UnknownSeries(ValueError):

@@ -148,4 +148,38 @@ def test_partial_parse_still_refuses_a_bad_header_or_only_bad_rows():
     with pytest.raises(CandleFileError, match="missing column"):
         parse_candle_file_partial(b"time,open,high,low,close\n2024-01-01T00:00Z,1,2,0.5,1.5\n")
     with pytest.raises(CandleFileError, match="no candles"):
-        parse_candle_file_partial((HEADER + "2024-01-01T00:00Z,0,0,0,0,0\n").encode())
+        parse_candle_file_partial(HEADER.encode())
+
+
+def test_finding_13_an_all_bad_file_with_partial_lists_its_bad_lines():
+    with pytest.raises(CandleFileError) as ei:
+        parse_candle_file_partial((HEADER + "2024-01-01T00:00Z,0,0,0,0,0\n" + "later,1,2,0.5,1.5,10\n").encode())
+    assert [line for line, _ in ei.value.errors] == [2, 3]
+    assert "no candles" not in str(ei.value) and "line 2: " in str(ei.value) and "line 3: time 'later'" in str(ei.value)
+
+
+@pytest.mark.parametrize("when", ["9999-01-01T00:00:00Z", "1969-12-31T23:00:00Z", "3000-06-01", "12345-01-01"])
+def test_finding_13_out_of_range_dates_are_rejected_with_their_line(when):
+    errors = parse_error(HEADER + f"2024-01-01T00:00Z,{ROW}\n{when},{ROW}\n2024-01-01T01:00Z,{ROW}\n")
+    assert len(errors) == 1 and errors[0][0] == 3, errors
+    assert "out of range" in errors[0][1] and repr(when) in errors[0][1]
+
+
+def test_finding_13_a_bar_from_the_future_is_out_of_range():
+    future = (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=3)).floor("h").isoformat()
+    assert parse_error(HEADER + f"{future},{ROW}\n")[0][0] == 2
+
+
+def test_finding_13_chunks_find_duplicates_and_keep_line_numbers_across_chunks():
+    from app.market.csv_import import iter_candle_chunks
+
+    text = (HEADER + "".join(f"2024-01-01T{h:02d}:00Z,{ROW}\n" for h in range(5))
+            + "\n" + f"2024-01-01T01:00Z,{ROW}\n" + "2024-01-01T09:00Z,1,0.1,0.5,1.5,10\n")
+    chunks = list(iter_candle_chunks(text.encode(), timeframe="1h", chunk_rows=2))
+    assert len(chunks) == 4 and [c.rows for c in chunks] == [2, 2, 2, 1]
+    assert sum(len(c.frame) for c in chunks) == 5
+    rejected = [r for c in chunks for r in c.rejected]
+    assert rejected == [(8, "duplicate time 2024-01-01T01:00:00+00:00 (first on line 3)"),
+                        (9, "high 0.1 is below max(open, close) 1.5")]
+    # the same reasons as the one-piece parse
+    assert parse_error(text, timeframe="1h") == rejected
