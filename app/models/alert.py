@@ -69,6 +69,7 @@ class AlertDelivery(db.Model):
     status = db.Column(db.String(16), nullable=False, default="pending")
     attempts = db.Column(db.Integer, nullable=False, default=0)
     claimed_at = db.Column(UTCDateTime(), nullable=True)
+    claimed_by = db.Column(db.String(64), nullable=True)  # the job that claimed it (a retry of it sees its own claim)
     finished_at = db.Column(UTCDateTime(), nullable=True)
     error = db.Column(db.String(500), nullable=True)
 
