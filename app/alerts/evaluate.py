@@ -8,7 +8,6 @@ read, nothing after it.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -85,7 +84,7 @@ def evaluate_symbol(symbol: str, rules: list[RuleSpec], bars: dict[str, Bars],
         if r.kind in price.BATCH_KINDS:
             batch.setdefault((r.timeframe, r.kind), []).append(r)
             continue
-        key = (r.timeframe, r.kind, json.dumps(r.params, sort_keys=True))
+        key = (r.timeframe, r.kind, tuple(sorted(r.params.items())))
         if key not in cache:
             mask, value = KINDS[r.kind].func(bars[r.timeframe], r.params)
             now, before = _last_two(mask)
