@@ -77,7 +77,7 @@ def evaluate_symbol(symbol: str, rules: list[RuleSpec], bars: dict[str, Bars],
     paused = {u for u, p in prefs.items() if p.paused}
     active = [r for r in rules if (r.symbol is None or r.symbol == symbol) and r.timeframe in usable
               and r.user_id not in paused and not r.gate.paused and not r.gate.finished]
-    holds: dict[int, tuple[bool, bool, float | None]] = {}
+    holders: list[tuple[RuleSpec, bool, float | None]] = []  # (rule, held on the bar before, value)
     cache: dict[tuple, tuple[bool, bool, float | None]] = {}
     batch: dict[tuple[str, str], list[RuleSpec]] = {}
     for r in active:
@@ -85,29 +85,30 @@ def evaluate_symbol(symbol: str, rules: list[RuleSpec], bars: dict[str, Bars],
             batch.setdefault((r.timeframe, r.kind), []).append(r)
             continue
         key = (r.timeframe, r.kind, tuple(sorted(r.params.items())))
-        if key not in cache:
+        hit = cache.get(key)
+        if hit is None:
             mask, value = KINDS[r.kind].func(bars[r.timeframe], r.params)
             now, before = _last_two(mask)
             v = value[-1] if len(value) else np.nan
-            cache[key] = (now, before, None if not np.isfinite(v) else float(v))
-        holds[r.id] = cache[key]
+            hit = cache[key] = (now, before, None if not np.isfinite(v) else float(v))
+        if hit[0]:
+            holders.append((r, hit[1], hit[2]))
     for (tf, kind), group in batch.items():
         b = bars[tf]
         levels = np.fromiter((r.params["level"] for r in group), dtype="float64", count=len(group))
         now = price.last_many(b, kind, levels)
+        hit = np.flatnonzero(now)
+        if not len(hit):
+            continue
         # the level kinds' "held before" is the same test one bar earlier
-        before = price.last_many(_drop_last(b), kind, levels) if len(b) > 1 else np.zeros(len(group), dtype=bool)
+        before = price.last_many(b, kind, levels[hit], at=-2)
         close = float(b.close[-1])
-        for r, n_, b_ in zip(group, now.tolist(), before.tolist()):
-            holds[r.id] = (n_, b_, close)
+        holders.extend((group[i], bool(was), close) for i, was in zip(hit.tolist(), before.tolist()))
 
     firings: list[Firing] = []
-    for r in active:
-        now, before, value = holds[r.id]
-        if not now:
-            continue
+    for r, before, value in holders:
         bar_time, close = latest[r.timeframe]
-        if not should_fire(now, before, r.gate, close, last_fired.get((r.id, symbol))):
+        if not should_fire(True, before, r.gate, close, last_fired.get((r.id, symbol))):
             continue
         p = prefs.get(r.user_id, NO_PREFS)
         qs, qe = (r.quiet_start, r.quiet_end) if r.quiet_start and r.quiet_end else (p.quiet_start, p.quiet_end)
@@ -117,8 +118,3 @@ def evaluate_symbol(symbol: str, rules: list[RuleSpec], bars: dict[str, Bars],
             f"{r.name}: {symbol} {r.timeframe} {describe(r.kind, r.params)} (value {shown})"[:500],
             in_quiet_hours(close, qs, qe, p.timezone), r.gate.frequency == "once", r.channels))
     return firings
-
-
-def _drop_last(b: Bars) -> Bars:
-    return Bars(b.symbol, b.timeframe, b.times[:-1], b.open[:-1], b.high[:-1], b.low[:-1], b.close[:-1],
-                b.volume[:-1])

@@ -40,13 +40,16 @@ def percent_move(bars: Bars, params: dict):
     return mask, change
 
 
-def last_many(bars: Bars, kind: str, levels: np.ndarray) -> np.ndarray:
-    """Whether each level's ``kind`` rule holds on the latest bar (same answer as ``condition[-1]``)."""
-    n = len(bars.close)
-    if n == 0:
+def last_many(bars: Bars, kind: str, levels: np.ndarray, at: int = -1) -> np.ndarray:
+    """Whether each level's ``kind`` rule holds on bar ``at`` (default the latest; the same answer as
+    ``condition(...)[at]``), for many levels in one numpy expression."""
+    c = bars.close
+    n = len(c)
+    i = n + at if at < 0 else at
+    if not 0 <= i < n:
         return np.zeros(len(levels), dtype=bool)
-    now = bars.close[-1]
-    before = bars.close[-2] if n > 1 else np.nan
+    now = c[i]
+    before = c[i - 1] if i > 0 else np.nan
     with np.errstate(invalid="ignore"):
         if kind == "price_above":
             return now > levels
