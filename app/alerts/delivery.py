@@ -36,6 +36,7 @@ class Outcome:
     code: int | None = None
     error: str | None = None
     latency_ms: float | None = None
+    prior: tuple = ()  # earlier tries inside the same attempt (a 429 waited out): each recorded as 'retry'
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ def claim(conn, delivery_id: int, claimer: str, now: datetime) -> Claim:
 def record(conn, delivery_id: int, outcome: Outcome, started: datetime, now: datetime, final: bool) -> str:
     """Record one attempt and the row's new state (``final``: no retry is left); returns the state."""
     c = as_connection(conn)
+    for earlier in outcome.prior:
+        c.execute(insert(AlertAttempt.__table__).values(
+            delivery_id=delivery_id, started_at=started, latency_ms=earlier.latency_ms, status="retry",
+            response_code=earlier.code, error=(earlier.error or None) and earlier.error[:500]))
     if outcome.ok:
         status = "sent"
     elif outcome.retryable and not final:

@@ -35,6 +35,7 @@ def send(chat_id: str, message, settings: Settings, store=None, http=requests, s
     body = {"chat_id": chat_id, "text": f"{message.title}\n{message.text}"[:4096], "disable_web_page_preview": True}
     t0 = time.perf_counter()
     waited = 0.0
+    prior: list[Outcome] = []
     while True:
         try:
             r = http.post(url, json=body, timeout=settings.webhook_timeout_s)
@@ -47,19 +48,22 @@ def send(chat_id: str, message, settings: Settings, store=None, http=requests, s
                 retry_after = float(r.json().get("parameters", {}).get("retry_after", 1))
             except ValueError:
                 retry_after = 1.0
-            if waited + retry_after <= MAX_WAIT_S:
-                sleep(retry_after)
-                waited += retry_after
-                continue
-            return Outcome(False, retryable=True, code=429, error=f"Telegram asked to retry after {retry_after:g} s",
-                           latency_ms=(time.perf_counter() - t0) * 1000)
+            asked = Outcome(False, retryable=True, code=429, error=f"Telegram asked to retry after {retry_after:g} s",
+                            latency_ms=(time.perf_counter() - t0) * 1000, prior=tuple(prior))
+            if waited + retry_after > MAX_WAIT_S:
+                return asked
+            prior.append(Outcome(False, True, 429, asked.error, asked.latency_ms))
+            sleep(retry_after)
+            waited += retry_after
+            t0 = time.perf_counter()
+            continue
         ms = (time.perf_counter() - t0) * 1000
         if r.status_code == 200:
             note = f"waited {waited:g} s (retry_after)" if waited else None
-            return Outcome(True, code=200, latency_ms=ms, error=note)
+            return Outcome(True, code=200, latency_ms=ms, error=note, prior=tuple(prior))
         try:
             desc = str(r.json().get("description", ""))[:200]
         except ValueError:
             desc = ""
         return Outcome(False, retryable=r.status_code >= 500, code=r.status_code,
-                       error=f"Telegram HTTP {r.status_code} {desc}".strip(), latency_ms=ms)
+                       error=f"Telegram HTTP {r.status_code} {desc}".strip(), latency_ms=ms, prior=tuple(prior))

@@ -59,7 +59,7 @@ def test_telegram_send_message_and_429_retry_after_is_honoured(tg):
     s = make_settings(telegram_bot_token="123:ABC", telegram_base_url=tg.url)
     tg.plan = [(429, {"ok": False, "error_code": 429, "parameters": {"retry_after": 1}}, 0)]
     out = telegram.send("-1001", MSG, s)
-    assert out.ok and "retry_after" in out.error
+    assert out.ok and "retry_after" in out.error and [p.code for p in out.prior] == [429]
     first, second = tg.received
     assert first["path"] == "/bot123:ABC/sendMessage" and second["t"] - first["t"] >= 1.0
     assert json.loads(second["body"])["chat_id"] == "-1001" and "BTC up" in json.loads(second["body"])["text"]

@@ -95,6 +95,24 @@ def test_a_500_then_200_is_retried_with_every_attempt_recorded(pg_app, fresh_pg_
     assert [r["status"] for r in hook.received] == [500, 200]
 
 
+def test_telegram_429_retry_after_is_honoured_and_both_tries_recorded(pg_app, fresh_pg_url, rq_worker, receivers):
+    from app.extensions import db
+    from workers.queues import enqueue
+
+    hook, tg, smtp = receivers
+    _setup(pg_app, hook, channels=("inapp", "telegram"))
+    tg.plan = [(429, {"ok": False, "error_code": 429, "parameters": {"retry_after": 2}}, 0)]
+    rq_worker("alerts", database_url=fresh_pg_url, env=_env(tg, smtp), scheduler=True)
+    with pg_app.app_context():
+        enqueue("alerts", "workers.alerts.evaluate", EXCHANGE, SYMBOL)
+        assert wait_until(lambda: deliveries(db.session).get("telegram", ("",))[0] == "sent", timeout=60), \
+            deliveries(db.session)
+        assert attempts(db.session, "telegram") == [("retry", 429), ("sent", 200)]
+    first, second = tg.received
+    assert (first["status"], second["status"]) == (429, 200) and second["t"] - first["t"] >= 2.0
+    assert len(tg.messages()) == 1
+
+
 def test_sigkill_mid_delivery_never_sends_twice(pg_app, fresh_pg_url, rq_worker, receivers):
     """The work horse dies while the webhook receiver holds the request (the message has arrived, the
     outcome is not recorded). RQ retries the job; the retry finds its own claim, marks the delivery
