@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 def create_server(settings: Settings | None = None) -> Flask:
     """Build the Flask server from ``settings`` (or the environment)."""
     settings = settings or Settings.from_env()
+    settings.require_alerts_key()
     server = Flask("app", static_folder=None)
     server.config.update(
         SECRET_KEY=settings.secret_key,

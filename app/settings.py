@@ -158,6 +158,19 @@ class Settings:
     # PDF reports: headless Chromium's print-to-PDF (app.figures.pdf)
     chromium_bin: str = "/usr/bin/chromium"
     pdf_timeout_s: int = 45  # under nginx's 60 s proxy read timeout, so a stuck print is a 503, not a 504
+    # Alerts (app/alerts): Fernet key for secrets at rest (production requires one), outside channels
+    alerts_key: str | None = None
+    alerts_allow_loopback: bool = False  # webhooks to 127.0.0.1/::1 (development and tests only)
+    telegram_bot_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org"
+    telegram_per_chat_per_min: int = 20
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "alerts@candlewise.local"
+    smtp_starttls: bool = True
+    webhook_timeout_s: float = 5.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -201,6 +214,21 @@ class Settings:
                     "production refuses to start with the default or a short SECRET_KEY; "
                     "set SECRET_KEY to a random string of at least 16 characters"
                 )
+            if self.alerts_allow_loopback:
+                raise ValueError("ALERTS_ALLOW_LOOPBACK is for development and tests; production refuses it")
+        if self.alerts_key:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(self.alerts_key.encode())
+            except ValueError:
+                raise ValueError("ALERTS_SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes)") from None
+
+    def require_alerts_key(self) -> None:
+        """Production refuses to start (``create_server``) without its own key for secrets at rest."""
+        if self.production and not self.alerts_key:
+            raise ValueError("production refuses to start without ALERTS_SECRET_KEY (a Fernet key: "
+                             "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')")
 
     @property
     def production(self) -> bool:
@@ -272,4 +300,14 @@ class Settings:
             worker_nice=_int("WORKER_NICE", e.get("WORKER_NICE"), d.worker_nice),
             chromium_bin=e.get("CHROMIUM_BIN") or d.chromium_bin,
             pdf_timeout_s=_int("PDF_TIMEOUT_S", e.get("PDF_TIMEOUT_S"), d.pdf_timeout_s),
+            alerts_key=_secret(e, "ALERTS_SECRET_KEY"),
+            alerts_allow_loopback=_bool(e.get("ALERTS_ALLOW_LOOPBACK"), False),
+            telegram_bot_token=_secret(e, "TELEGRAM_BOT_TOKEN"),
+            telegram_base_url=e.get("TELEGRAM_BASE_URL", d.telegram_base_url),
+            smtp_host=e.get("SMTP_HOST") or None,
+            smtp_port=_int("SMTP_PORT", e.get("SMTP_PORT"), d.smtp_port),
+            smtp_user=e.get("SMTP_USER") or None,
+            smtp_password=_secret(e, "SMTP_PASSWORD"),
+            smtp_from=e.get("SMTP_FROM", d.smtp_from),
+            smtp_starttls=_bool(e.get("SMTP_STARTTLS"), True),
         )

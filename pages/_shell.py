@@ -18,6 +18,9 @@ def _nav_links():
                                 active="exact", id="nav-signals")),
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-clock-history me-1"), "Backtests"], href="/backtests",
                                 active="exact", id="nav-backtests")),
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bell me-1"), "Alerts",
+                                 dbc.Badge("", color="danger", pill=True, className="ms-1", id="nav-alerts-badge")],
+                                href="/alerts", active="exact", id="nav-alerts")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],
@@ -43,4 +46,6 @@ def layout():
         ], fluid=True),
         color="dark", dark=True, className="mb-3",
     )
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid=True)])
+    alerts_bell = [dcc.Interval(id="shell-alert-tick", interval=5000), dcc.Store(id="shell-alert-seen"),
+                   html.Div(id="shell-alert-toast")]  # the unread badge and toast (callbacks/alerts.py)
+    return html.Div([navbar, *alerts_bell, dbc.Container(dash.page_container, fluid=True)])

@@ -315,7 +315,8 @@ def rq_worker(redis_url, pg_url):
 
     procs = []
 
-    def _start(*queues, burst: bool = False, env: dict | None = None, database_url: str | None = None):
+    def _start(*queues, burst: bool = False, env: dict | None = None, database_url: str | None = None,
+               scheduler: bool = False):
         child_env = dict(
             os.environ,
             PYTHONPATH=str(ROOT),
@@ -329,7 +330,7 @@ def rq_worker(redis_url, pg_url):
         child_env.update(env or {})
         cmd = [str(Path(sys.executable).parent / "rq"), "worker", "--url", redis_url, "--worker-ttl", "30",
                "--worker-class", "workers.worker.Worker",
-               *(["--burst"] if burst else []), *(queues or ("ingest",))]
+               *(["--burst"] if burst else []), *(["--with-scheduler"] if scheduler else []), *(queues or ("ingest",))]
         proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
         procs.append(proc)

@@ -39,7 +39,12 @@ def train(exchange: str | None, symbol: str, timeframe: str, config: dict | None
 def predict(exchange: str, symbol: str) -> list[dict]:
     try:
         settings = current_app.config["CW_SETTINGS"]
-        return predictions.predict_symbol(db.session, service.registry(settings), exchange, symbol,
+        rows = predictions.predict_symbol(db.session, service.registry(settings), exchange, symbol,
                                           settings.timeframes)
     finally:
         db.session.remove()
+    if rows:
+        from workers.pipeline import after_prediction
+
+        after_prediction(exchange, symbol, settings)
+    return rows

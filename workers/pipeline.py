@@ -5,8 +5,14 @@
                   ▼
                 analysis.analyze(exchange, symbol)      one queued run per symbol (bursts coalesce)
                   │ after every run
+                  ├──▶ alerts.evaluate(exchange, symbol)  every live rule of the symbol, one pass
                   ▼
                 ml.predict(exchange, symbol)            only when the symbol has a champion model
+                  │ after the predictions are stored
+                  ▼
+                alerts.evaluate(exchange, symbol)       again, for the p(up) rules (events are unique
+                                                        per rule and bar, so nothing fires twice)
+                alerts.deliver(delivery_id)             one job per (event, outside channel)
 
 Job functions call :func:`after_ingest` / :func:`after_analysis` when they finish; nothing in the
 domain packages enqueues. A new stage (alert evaluation, paper trading) is one more function in
@@ -76,8 +82,19 @@ def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | 
     return enqueue("ml", "workers.ml.predict", exchange, symbol).id
 
 
+def enqueue_alerts(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Enqueue ``workers.alerts.evaluate`` (it returns at once when the symbol has no live rule)."""
+    return enqueue("alerts", "workers.alerts.evaluate", exchange, symbol).id
+
+
+def after_prediction(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Stored predictions feed the LSTM p(up) rules: evaluate the symbol's alerts again."""
+    return enqueue_alerts(exchange, symbol, settings)
+
+
 # The stages that follow an analysis run, in order: (name, enqueue(exchange, symbol, settings) -> job id | None).
 AFTER_ANALYSIS: tuple[tuple[str, Callable[[str, str, Settings], str | None]], ...] = (
+    ("alerts_job", enqueue_alerts),
     ("ml_job", enqueue_prediction),
 )
 

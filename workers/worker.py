@@ -26,7 +26,7 @@ JOB_MODULES = {
     "analysis": ("workers.analysis",),
     "ml": ("workers.ml",),
     "backtests": ("workers.backtests",),
-    "alerts": (),
+    "alerts": ("workers.alerts",),
 }
 
 

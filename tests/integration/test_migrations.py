@@ -7,7 +7,8 @@ from tests.conftest import make_settings
 pytestmark = pytest.mark.integration
 
 EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions",
-            "user_sessions"}
+            "user_sessions", "alert_rules", "alert_events", "alert_deliveries",
+            "alert_attempts", "notification_settings"}
 
 
 def _roundtrip(database_url: str) -> None:
