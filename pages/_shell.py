@@ -10,6 +10,8 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from pages._input_errors import message_bar
+
 
 def _nav_links():
     links = [
@@ -43,4 +45,4 @@ def layout():
         ], fluid=True),
         color="dark", dark=True, className="mb-3",
     )
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid=True)])
+    return html.Div([navbar, message_bar(), dbc.Container(dash.page_container, fluid=True)])
