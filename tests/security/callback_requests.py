@@ -89,3 +89,17 @@ def body(spec: Spec, values: dict[Dep, object] | None = None, trigger: Dep | Non
             if len(spec.outputs) > 1 or spec.output.startswith("..") else
             {"id": spec.outputs[0][0], "property": spec.outputs[0][1]},
             "inputs": sections["inputs"], "state": sections["state"], "changedPropIds": [_changed_id(trigger, index)]}
+
+
+def dep(spec: Spec, component: str, prop: str) -> Dep:
+    """The dependency of ``spec`` on ``component`` (an id, or a pattern id's type) and ``prop``."""
+    for d in spec.deps:
+        cid = d.id if isinstance(d.id, str) else d.id.get("type")
+        if cid == component and d.property == prop:
+            return d
+    raise KeyError(f"{spec.name} has no dependency {component}.{prop}")
+
+
+def answer_text(resp) -> str:
+    """Everything a callback answered (outputs and side updates) as one JSON text."""
+    return resp.get_data(as_text=True)

@@ -1,0 +1,37 @@
+"""A session cookie copied before sign-out is refused afterwards on a page, every callback and a download."""
+from __future__ import annotations
+
+import json
+
+from tests.conftest import logout
+from tests.security.callback_requests import UPDATE, body
+from tests.security.conftest import _signed_in
+
+
+def _thief(web, cookie: str):
+    client = web.server.test_client()
+    client.set_cookie("session", cookie)
+    return client
+
+
+def test_cookie_replayed_after_sign_out_is_refused_everywhere(web, callbacks):
+    victim = _signed_in(web, "admin")  # an admin: every callback is open to the copy before sign-out
+    stolen = victim.get_cookie("session").value
+    before = _thief(web, stolen)
+    assert before.get("/").status_code == 200
+    assert before.get("/backtests/999999/download/trades.csv").status_code == 404  # past the guard, no such run
+    for cb in callbacks:
+        resp = before.post(UPDATE, data=json.dumps(body(cb.spec)), content_type="application/json")
+        assert resp.status_code not in (401, 403), (cb.name, resp.status_code)
+
+    assert logout(victim).status_code == 302
+
+    after = _thief(web, stolen)
+    page = after.get("/signals")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    assert after.get("/_dash-layout").status_code == 401
+    download = after.get("/backtests/999999/download/trades.csv")
+    assert download.status_code == 302 and download.headers["Location"].startswith("/login")
+    answers = {cb.name: after.post(UPDATE, data=json.dumps(body(cb.spec)), content_type="application/json").status_code
+               for cb in callbacks}
+    assert set(answers.values()) == {401}, answers
