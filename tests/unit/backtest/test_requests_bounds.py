@@ -121,6 +121,9 @@ def test_finding_1_list_fields_are_bounded():
     ({"symbols": {"BTC/USDT": 1}}, "Symbols must be a list"),
     ({"symbols": [["BTC/USDT"]]}, "Symbols must be text"),
     ({"strategies": "ma_cross"}, "Strategies must be a list"),
+    ({"strategies": False}, "Strategies must be a list"),
+    ({"strategies": 0}, "Strategies must be a list"),
+    ({"strategies": {}}, "Strategies must be a list"),
     ({"strategies": ["ma_cross"]}, "Strategy 1 must be a mapping"),
 ])
 def test_finding_11_type_confused_input_gets_a_field_message(changes, message):
@@ -147,3 +150,19 @@ def test_request_schema_describes_fields_limits_and_strategies():
     assert schema["limits"]["max_walk_forward_grid"] == MAX_GRID
     ma = next(s for s in schema["strategies"] if s["name"] == "ma_cross")
     assert next(p for p in ma["schema"] if p["name"] == "entry")["choices"] == ["cross", "state"]
+
+
+BAD_VALUES = [["1h"], {"a": 1}, True, False, "x" * 3_000, float("nan"), float("inf"), -1, 10 ** 400, "inf", "nan",
+              "1e400", [None], [["a"]], [{"a": 1}]]
+
+
+@pytest.mark.parametrize("field", sorted(set(request_schema()["fields"]) | {"strategies"}))
+def test_finding_11_every_field_refuses_wrong_types_with_its_message(field):
+    """Each form field, given each wrong-typed value, is refused with a message, never accepted and never
+    another exception (a boolean is no number, a non-finite number no number, a list no timeframe...)."""
+    walk = {"mode": "walk_forward", "train_bars": "100", "test_bars": "50"} if field in (
+        "train_bars", "test_bars", "wf_metric") else {}
+    for value in BAD_VALUES:
+        with pytest.raises(InvalidRequest) as err:
+            parse_request(form(**{**walk, field: value}), CAT, count, NOW)
+        assert err.value.errors and all(isinstance(e, str) and e for e in err.value.errors), (field, value)
