@@ -88,11 +88,24 @@ def test_malformed_callback_requests_are_400_with_a_message(callbacks, as_role):
         "id of a wrong type": {**good, "inputs": [{"id": 5, "property": "value", "value": "x"}, *good["inputs"][1:]]},
         "changed id not JSON": {**good, "changedPropIds": ['{"type": .value']},
         "changed ids not a list": {**good, "changedPropIds": "market-symbol.value"},
+        "another component's id": {**good, "inputs": [{"id": "admin-train-symbol", "property": "value",
+                                                       "value": "x"}, *good["inputs"][1:]]},
+        "another property": {**good, "inputs": [{"id": "market-symbol", "property": "options", "value": "x"},
+                                                *good["inputs"][1:]]},
+        "changed id not an input": {**good, "changedPropIds": ["admin-users.id"]},
     }
     router = by_name(callbacks)["dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update"]
     for value in (["/"], {"p": 1}, True, "no-leading-slash"):
         cases[f"page path {value!r}"] = body(router.spec, {router.spec.deps[0]: value})
-    answers = {name: post(trader, payload) for name, payload in cases.items()}
+    toggle = by_name(callbacks)["callbacks.admin.set_user_active"].spec
+    wrong_type = body(toggle, {toggle.deps[0]: 1})
+    wrong_type["inputs"][0][0]["id"] = {"type": "admin-model-promote", "index": 1}
+    cases["pattern id of another type"] = wrong_type
+    extra_key = body(toggle, {toggle.deps[0]: 1})
+    extra_key["inputs"][0][0]["id"]["extra"] = 1
+    cases["pattern id with another key"] = extra_key
+    answers = {name: post(as_role["admin"] if "pattern id" in name else trader, payload)
+               for name, payload in cases.items()}
     assert {n: r.status_code for n, r in answers.items()} == {n: 400 for n in cases}
     assert all(r.get_json()["error"] for r in answers.values())
     assert post(trader, good).status_code == 200  # the well-formed request still works
