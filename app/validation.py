@@ -146,11 +146,11 @@ def clicks(value: Any, field: str) -> list[int]:
     return [0 if v is None else integer(v, f"{field}[{k}]", minimum=0) for k, v in enumerate(items)]
 
 
-JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")
 
 
 def job_id(value: Any, field: str, *, optional: bool = True) -> str | None:
-    """A queued job's id as the page stored it: short text of letters, digits, ``-_.:``."""
+    """A queued job's id as the page stored it: short text of letters, digits, ``-_.:/``."""
     return text(value, field, max_len=100, optional=optional, pattern=JOB_ID)
 
 
