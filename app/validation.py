@@ -209,7 +209,7 @@ def JobId(label: str, **options) -> Field:  # noqa: N802
     return Field(label, job_id, options)
 
 
-def Any_(label: str) -> Field:  # noqa: N802 - a value the callback does not read (a timer's tick count)
+def Ignored(label: str) -> Field:  # noqa: N802 - a value the callback does not read (a tick count)
     return Field(label, lambda value, _label: value, {})
 
 

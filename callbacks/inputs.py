@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from app.validation import (Any_, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId, RecordIds, Schema,
+from app.validation import (Ignored, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId, RecordIds, Schema,
                             Text, integer, listing, mapping, record_id, record_ids, text, triggered)
 from pages.admin import MODELS_MSG as ADMIN_MODELS_MSG
 from pages.admin import PING_OUT as ADMIN_PING_OUT
@@ -52,8 +52,8 @@ def _timeframe(label: str = "Timeframe") -> Field:
 
 # -- market and signals --------------------------------------------------------------------------
 
-MARKET_CHART = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Any_("refresh"))
-SIGNALS_DETAIL = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Any_("refresh"))
+MARKET_CHART = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Ignored("refresh"))
+SIGNALS_DETAIL = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Ignored("refresh"))
 SIGNALS_SYMBOL = PageSchema(symbol=_symbol("Symbol"))
 
 
@@ -83,7 +83,7 @@ SIGNALS_PICK = PageSchema(heatmap=Field("Heatmap click", _plot_click, {}),
 BT_STRATEGY = PageSchema(strategy=Text("Strategy", optional=True, max_len=60))
 BT_RESULT = PageSchema(run=RecordId("Run id", optional=True))
 BT_COMPARE = PageSchema(runs=RecordIds("Selected runs", max_items=50))
-BT_HISTORY_CELL = PageSchema(cell=Field("History cell", _table_row_id, {"kind": record_id}), data=Any_("history"))
+BT_HISTORY_CELL = PageSchema(cell=Field("History cell", _table_row_id, {"kind": record_id}), data=Ignored("history"))
 
 
 def strategy_params(values, ids) -> dict:
@@ -114,10 +114,10 @@ def followed_runs(active) -> list[int]:
 
 ADMIN_TOGGLE = PageSchema(ADMIN_USERS_MSG, activate=Clicks("Activate buttons"), deactivate=Clicks("Deactivate buttons"))
 ADMIN_CHAMPION = PageSchema(ADMIN_MODELS_MSG, promote=Clicks("Promote buttons"), rollback=Clicks("Roll back buttons"))
-ADMIN_TRAIN = PageSchema(ADMIN_TRAIN_OUT, clicks=Any_("train"), symbol=Text("Symbol", max_len=SYMBOL_MAX, optional=True),
+ADMIN_TRAIN = PageSchema(ADMIN_TRAIN_OUT, clicks=Ignored("train"), symbol=Text("Symbol", max_len=SYMBOL_MAX, optional=True),
                          timeframe=_timeframe(), epochs=Integer("Max epochs", minimum=1, maximum=200, optional=True))
-ADMIN_PING_POLL = PageSchema(ADMIN_PING_OUT, tick=Any_("poll"), job=JobId("Ping job"))
-ADMIN_TRAIN_POLL = PageSchema(ADMIN_TRAIN_OUT, tick=Any_("poll"), job=JobId("Training job"))
+ADMIN_PING_POLL = PageSchema(ADMIN_PING_OUT, tick=Ignored("poll"), job=JobId("Ping job"))
+ADMIN_TRAIN_POLL = PageSchema(ADMIN_TRAIN_OUT, tick=Ignored("poll"), job=JobId("Training job"))
 
 
 def user_target(trigger, types) -> int:

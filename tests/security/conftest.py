@@ -35,7 +35,7 @@ def web(dash_app):
 @pytest.fixture(scope="session")
 def callbacks(web):
     """Every server-side callback the app serves: ``Spec`` plus its function, guard and name."""
-    deps = _signed_in(web, "admin").get("/_dash-dependencies").get_json()
+    deps = signed_in_client(web, "admin").get("/_dash-dependencies").get_json()
     out = []
     for spec, raw in zip(parse_specs(deps), deps):
         entry = web.callback_map.get(spec.output, {})
@@ -47,7 +47,7 @@ def callbacks(web):
     return out
 
 
-def _signed_in(web, role: str):
+def signed_in_client(web, role: str):
     from app.auth.users import create_user
 
     email = f"sec-{role}-{uuid.uuid4().hex[:8]}@example.com"
@@ -62,7 +62,7 @@ def _signed_in(web, role: str):
 @pytest.fixture(scope="session")
 def as_role(web):
     """``as_role["viewer"|"trader"|"admin"]``: a signed-in client per role; ``as_role[None]``: anonymous."""
-    clients = {role: _signed_in(web, role) for role in ("viewer", "trader", "admin")}
+    clients = {role: signed_in_client(web, role) for role in ("viewer", "trader", "admin")}
     clients[None] = web.server.test_client()
     return clients
 

@@ -5,7 +5,7 @@ import json
 
 from tests.conftest import logout
 from tests.security.callback_requests import UPDATE, body
-from tests.security.conftest import _signed_in
+from tests.security.conftest import signed_in_client
 
 
 def _thief(web, cookie: str):
@@ -35,7 +35,7 @@ def _finished_run(web, email: str) -> int:
 
 
 def test_cookie_replayed_after_sign_out_is_refused_everywhere(web, callbacks):
-    victim = _signed_in(web, "admin")  # an admin: every callback is open to the copy before sign-out
+    victim = signed_in_client(web, "admin")  # an admin: every callback is open to the copy before sign-out
     run = _finished_run(web, victim.email)
     stolen = victim.get_cookie("session").value
     before = _thief(web, stolen)
