@@ -138,6 +138,9 @@ class Settings:
     forwarded_allow_ips: str = "127.0.0.1"
     # RQ workers and rq cron run this much nicer (lower OS priority) than the web processes.
     worker_nice: int = 10
+    # PDF reports: headless Chromium's print-to-PDF (app.figures.pdf)
+    chromium_bin: str = "/usr/bin/chromium"
+    pdf_timeout_s: int = 45  # under nginx's 60 s proxy read timeout, so a stuck print is a 503, not a 504
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -153,6 +156,7 @@ class Settings:
         _positive("LOGIN_DELAY_MAX_S", self.login_delay_max_s, 1, 86400)
         _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
         _positive("MAX_REQUEST_BYTES", self.max_request_bytes, 64 * 1024, 512 * 1024 * 1024)
+        _positive("PDF_TIMEOUT_S", self.pdf_timeout_s, 5, 600)
         for net in self.metrics_allow_networks:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -238,4 +242,6 @@ class Settings:
             gunicorn_keepalive_s=_int("GUNICORN_KEEPALIVE", e.get("GUNICORN_KEEPALIVE"), d.gunicorn_keepalive_s),
             forwarded_allow_ips=e.get("FORWARDED_ALLOW_IPS", d.forwarded_allow_ips),
             worker_nice=_int("WORKER_NICE", e.get("WORKER_NICE"), d.worker_nice),
+            chromium_bin=e.get("CHROMIUM_BIN") or d.chromium_bin,
+            pdf_timeout_s=_int("PDF_TIMEOUT_S", e.get("PDF_TIMEOUT_S"), d.pdf_timeout_s),
         )

@@ -35,7 +35,8 @@ CARDS = ("total_return", "annual_return", "sharpe", "max_drawdown", "win_rate", 
          "exposure")
 DOWNLOADS = (("trades.csv", "Trades CSV", "bi-filetype-csv"), ("result.json", "Result JSON", "bi-filetype-json"),
              ("report.xlsx", "XLSX workbook", "bi-file-earmark-excel"),
-             ("tearsheet.html", "HTML tear sheet", "bi-file-earmark-richtext"))
+             ("tearsheet.html", "HTML tear sheet", "bi-file-earmark-richtext"),
+             ("report.pdf", "PDF report", "bi-file-earmark-pdf"))
 
 
 def _user_id() -> int:

@@ -1,4 +1,4 @@
-"""Report downloads of a stored backtest: trades CSV, result JSON, XLSX workbook, HTML tear sheet.
+"""Report downloads of a stored backtest: trades CSV, result JSON, XLSX workbook, HTML tear sheet and its PDF.
 
 ``GET /backtests/<id>/download/<name>`` with ``name`` one of
 ``REPORTS``. The request guard already refuses anonymous requests;
@@ -10,25 +10,32 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.settings import Settings
 
 REPORTS = {  # download name -> (mimetype, file suffix)
     "trades.csv": ("text/csv", "trades.csv"),
     "result.json": ("application/json", "result.json"),
     "report.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "report.xlsx"),
     "tearsheet.html": ("text/html", "tearsheet.html"),
+    "report.pdf": ("application/pdf", "report.pdf"),
 }
 
+log = logging.getLogger(__name__)
 bp = Blueprint("backtest_downloads", __name__)
 
 
-def render_report(session: Session, user_id: int, backtest_id: int, name: str) -> tuple[bytes, str, str]:
+def render_report(session: Session, user_id: int, backtest_id: int, name: str,
+                  settings: Settings | None = None) -> tuple[bytes, str, str]:
     """(body, mimetype, filename) of one download of the user's own finished run.
+
+    The PDF is the HTML tear sheet printed by headless Chromium (``settings.chromium_bin``).
 
     The renderers are imported here, not at module level: the server factory registers this
     blueprint in every process, and a worker must not load the backtest engine or plotly for it.
@@ -52,6 +59,11 @@ def render_report(session: Session, user_id: int, backtest_id: int, name: str) -
         body = json.dumps(doc, allow_nan=False).encode("utf-8")
     elif name == "report.xlsx":
         body = to_xlsx(result, bench)
+    elif name == "report.pdf":
+        from app.figures.pdf import html_to_pdf
+
+        settings = settings or Settings()
+        body = html_to_pdf(tear_sheet_html(result, bench), settings.chromium_bin, settings.pdf_timeout_s)
     else:
         body = tear_sheet_html(result, bench).encode("utf-8")
     return body, mimetype, filename
@@ -64,13 +76,18 @@ def download_url(backtest_id: int, name: str) -> str:
 @bp.get("/backtests/<int:backtest_id>/download/<name>")
 def download(backtest_id: int, name: str):
     from app.backtest.results import RunNotFound
+    from app.figures.pdf import PdfError
 
     if not current_user.is_authenticated:
         abort(404)
     try:
-        body, mimetype, filename = render_report(db.session, current_user.id, backtest_id, name)
+        body, mimetype, filename = render_report(db.session, current_user.id, backtest_id, name,
+                                                 current_app.config["CW_SETTINGS"])
     except RunNotFound:
         abort(404)
+    except PdfError:
+        log.exception("backtest %s: the PDF report could not be printed", backtest_id)
+        abort(503)
     # send_file writes Content-Disposition per RFC 6266: an ASCII filename= and, when needed, filename*=UTF-8''...
     response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename,
                          conditional=False, etag=False, max_age=0)

@@ -64,6 +64,15 @@ METRIC_LABELS = {
     "open_trade_fees": "Fees of trades still open", "open_trade_slippage": "Slippage of trades still open",
     "open_trade_funding": "Funding of trades still open", "final_equity": "Final equity",
 }
+# the unit of each metric's value: "fraction" (0.12 = 12 %), "percent" (already x100: trade return_pct),
+# "days", "count", "ratio"; the rest are "money" (quote currency). Reports format by it.
+METRIC_UNITS = {
+    "total_return": "fraction", "annual_return": "fraction", "volatility": "fraction", "max_drawdown": "fraction",
+    "win_rate": "fraction", "exposure": "fraction", "best_trade_pct": "percent", "worst_trade_pct": "percent",
+    "max_drawdown_duration_days": "days", "longest_underwater_days": "days", "avg_holding_days": "days",
+    "n_trades": "count", "sharpe": "ratio", "sortino": "ratio", "calmar": "ratio", "omega": "ratio",
+    "profit_factor": "ratio",
+}
 EQUITY_KEYS = ("total_return", "annual_return", "volatility", "sharpe", "sortino", "calmar", "omega",
                "max_drawdown", "final_equity")
 # what a grid search ranks by (``walkforward.OPTIMISE_METRICS``) and reports per set

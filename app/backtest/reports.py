@@ -1,7 +1,8 @@
 """Data exports of a ``BacktestResult``: trades CSV, JSON and an XLSX workbook.
 
-Every export is bytes/str built in memory (no files, no network). Times are
-written as ISO 8601 UTC strings. Non-finite metrics (an infinite profit
+Every export is bytes/str built in memory (no files, no network). In the CSV
+and JSON times are ISO 8601 UTC strings; the XLSX workbook keeps numbers and
+times as typed cells with Excel number formats (UTC wall-clock times). Non-finite metrics (an infinite profit
 factor, an undefined ratio) are written as empty cells / ``null``. The HTML
 tear sheet, which draws charts, is rendered in ``app.figures.tearsheet``.
 """
@@ -14,9 +15,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from app.backtest.drawdowns import worst_drawdowns
 from app.backtest.engine import BacktestResult
 from app.jsonsafe import json_safe
-from app.backtest.metrics import monthly_returns, summary
+from app.backtest.metrics import METRIC_LABELS, METRIC_UNITS, monthly_returns, summary
 
 
 def _iso(values: pd.Series | pd.Index) -> list[str]:
@@ -64,7 +66,8 @@ def to_json(result: BacktestResult, benchmark: BacktestResult | None = None) -> 
     return json.dumps(to_dict(result, benchmark), allow_nan=False)
 
 
-def config_rows(result: BacktestResult) -> pd.DataFrame:
+def config_items(result: BacktestResult) -> list[tuple[str, object]]:
+    """The full configuration, flattened: ``costs.taker_fee``, ``data.n_bars``, ... with their raw values."""
     flat = {}
     for k, v in result.config.items():
         if isinstance(v, dict):
@@ -74,17 +77,95 @@ def config_rows(result: BacktestResult) -> pd.DataFrame:
     flat.update({f"data.{k}": v for k, v in data_info(result).items() if k != "symbols"})
     flat["data.symbols"] = ", ".join(result.symbols)
     flat["strategy"] = json.dumps(result.strategy)
-    return pd.DataFrame({"key": list(flat), "value": [("" if v is None else str(v)) for v in flat.values()]})
+    return list(flat.items())
+
+
+def config_rows(result: BacktestResult) -> pd.DataFrame:
+    items = config_items(result)
+    return pd.DataFrame({"key": [k for k, _ in items], "value": [("" if v is None else str(v)) for _, v in items]})
+
+
+# Excel number formats by metric unit (``METRIC_UNITS``); money otherwise
+XLSX_FORMATS = {"fraction": "0.00%", "percent": '0.00"%"', "days": '0.00" days"', "count": "#,##0",
+                "ratio": "0.00", "money": "#,##0.00"}
+XLSX_TIME = "yyyy-mm-dd hh:mm"
+MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_TRADE_FORMATS = {"qty": "#,##0.########", "entry_time": XLSX_TIME, "entry_price": "#,##0.00######",
+                  "exit_time": XLSX_TIME, "exit_price": "#,##0.00######", "pnl": "#,##0.00",
+                  "return_pct": '0.00"%"', "fees": "#,##0.00", "slippage": "#,##0.00", "funding": "#,##0.00",
+                  "bars_held": "#,##0"}
+
+
+def _utc_naive(values: pd.Series) -> pd.Series:
+    """Excel has no time zones: UTC wall-clock times (the header says UTC)."""
+    return pd.to_datetime(values, utc=True).dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def _format_sheet(ws, widths: dict[int, int], freeze: str) -> None:
+    from openpyxl.styles import Font
+
+    ws.freeze_panes = freeze
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for col, width in widths.items():
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = width
 
 
 def to_xlsx(result: BacktestResult, benchmark: BacktestResult | None = None) -> bytes:
-    """Workbook with sheets ``metrics``, ``trades``, ``monthly_returns``, ``config``."""
+    """Workbook with sheets ``metrics``, ``trades``, ``monthly_returns``, ``drawdowns`` (the five worst), ``config``.
+
+    Numbers stay numbers with Excel number formats (percent for fractions, dates
+    for times in UTC, thousands separators for money); every sheet's header row
+    is bold and frozen (and the first column where it names the row)."""
     table = summary(result, benchmark).map(clean)
+    metrics = table.reset_index()
+    metrics["label"] = [METRIC_LABELS[k] for k in metrics["metric"]]
+    metrics["unit"] = [METRIC_UNITS.get(k, "money") for k in metrics["metric"]]
+    trades = result.trades.copy()
+    for col in ("symbol", "side", "exit_reason"):
+        trades[col] = trades[col].astype(str)
+    trades["entry_time"] = _utc_naive(trades["entry_time"])
+    trades["exit_time"] = _utc_naive(trades["exit_time"])
+    monthly = monthly_returns(result.equity, result.initial_cash)
+    monthly.columns = [*MONTH_NAMES, "total"]
+    monthly = monthly.reset_index()
+    worst = worst_drawdowns(result.equity, 5)
+    for col in ("start", "trough", "recovery"):
+        worst[col] = _utc_naive(worst[col])
+    config = config_rows(result)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        table.reset_index().to_excel(xl, sheet_name="metrics", index=False)
-        _trades_table(result).to_excel(xl, sheet_name="trades", index=False)
-        monthly_returns(result.equity, result.initial_cash).reset_index().to_excel(
-            xl, sheet_name="monthly_returns", index=False)
-        config_rows(result).to_excel(xl, sheet_name="config", index=False)
+        metrics.to_excel(xl, sheet_name="metrics", index=False)
+        trades.to_excel(xl, sheet_name="trades", index=False)
+        monthly.to_excel(xl, sheet_name="monthly_returns", index=False)
+        worst.to_excel(xl, sheet_name="drawdowns", index=False)
+        config.to_excel(xl, sheet_name="config", index=False)
+
+        ws = xl.sheets["metrics"]
+        value_cols = range(2, 2 + len(table.columns))
+        for row, unit in enumerate(metrics["unit"], start=2):
+            for col in value_cols:
+                ws.cell(row=row, column=col).number_format = XLSX_FORMATS[unit]
+        _format_sheet(ws, {1: 28, **{c: 16 for c in value_cols}, value_cols[-1] + 1: 34, value_cols[-1] + 2: 10},
+                      "B2")
+        ws = xl.sheets["trades"]
+        for col, name in enumerate(trades.columns, start=1):
+            if name in _TRADE_FORMATS:
+                for row in range(2, len(trades) + 2):
+                    ws.cell(row=row, column=col).number_format = _TRADE_FORMATS[name]
+        _format_sheet(ws, {c: 18 for c in range(1, len(trades.columns) + 1)}, "A2")
+        ws = xl.sheets["monthly_returns"]
+        for row in range(2, len(monthly) + 2):
+            for col in range(2, 15):
+                ws.cell(row=row, column=col).number_format = "0.00%"
+        _format_sheet(ws, {c: 9 for c in range(1, 15)}, "B2")
+        ws = xl.sheets["drawdowns"]
+        formats = {"start": XLSX_TIME, "trough": XLSX_TIME, "recovery": XLSX_TIME, "depth": "0.00%",
+                   "length_days": XLSX_FORMATS["days"]}
+        for col, name in enumerate(worst.columns, start=1):
+            for row in range(2, len(worst) + 2):
+                if name in formats:
+                    ws.cell(row=row, column=col).number_format = formats[name]
+        _format_sheet(ws, {c: 18 for c in range(1, len(worst.columns) + 1)}, "A2")
+        _format_sheet(xl.sheets["config"], {1: 32, 2: 60}, "A2")
     return buf.getvalue()

@@ -24,7 +24,7 @@ def test_run_a_backtest_and_see_the_results(signed_in):
     assert len(duo.find_elements("#bt-equity g.trace.scatter")) == 2
     duo.wait_for_element("#bt-trades-chart g.trace.boxes", timeout=10)  # candlesticks with the trade markers
     links = {e.text.strip(): e.get_attribute("href") for e in duo.find_elements("#bt-downloads a")}
-    assert set(links) == {"Trades CSV", "Result JSON", "XLSX workbook", "HTML tear sheet"}
+    assert set(links) == {"Trades CSV", "Result JSON", "XLSX workbook", "HTML tear sheet", "PDF report"}
     assert all("/backtests/" in h and "/download/" in h for h in links.values())
     assert duo.find_elements("#bt-progress-bar") == []  # the bar gave way to the result: polling ended
     # the run is listed in the history

@@ -4,6 +4,7 @@ the stored numbers; bad requests rejected with messages and nothing enqueued."""
 import io
 import json
 import math
+import subprocess
 import time
 
 import openpyxl
@@ -109,6 +110,12 @@ def test_run_job_on_real_rq_worker_stores_results_with_progress(pg_app, rq_worke
         n = db.session.execute(sa.text("SELECT count(*) FROM backtest_trades WHERE backtest_id = :i"),
                                {"i": row.id}).scalar_one()
     assert n >= row.metrics["n_trades"]
+    # the stitched out-of-sample run renders as a tear sheet whose headline is the row's
+    with pg_app.test_request_context():
+        body, _, _ = downloads.render_report(db.session, owner, row.id, "tearsheet.html")
+    page = body.decode()
+    assert f'id="headline-total_return" data-metric="total_return" data-value="{row.metrics["total_return"]}"' in page
+    assert f"{row.metrics['total_return'] * 100:.2f}%" in page and "Five worst drawdowns" in page
 
 
 def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, rq_worker, fresh_pg_url):
@@ -175,6 +182,13 @@ def test_downloads_are_owner_only_and_parse_back_to_the_stored_numbers(pg_app, r
     tr = row.metrics["total_return"]
     assert f"data-metric='total_return' data-column='strategy' data-value='{tr}'" in html
     assert f"{tr * 100:.2f}%" in html and row.data_hash in html
+
+    # the PDF is the same report printed: its text shows the headline numbers of the page
+    assert files["report.pdf"].startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=files["report.pdf"], capture_output=True,
+                          check=True, timeout=60).stdout.decode()
+    assert f"{tr * 100:.2f}%" in text and f"{row.metrics['sharpe']:.2f}" in text
+    assert f"{row.metrics['max_drawdown'] * 100:.2f}%" in text and row.data_hash in text.replace("\n", "")
 
 
 def test_batch_fans_out_one_job_per_combination(pg_app, rq_worker, fresh_pg_url):
