@@ -28,6 +28,8 @@ def create_app(settings: "Settings | None" = None) -> "dash.Dash":
     from app.settings import ROOT
     from app.theme import ICONS_CSS, THEME_CSS
 
+    from pages._input_errors import show_invalid_input
+
     server = create_server(settings)
     app = dash.Dash(
         "candlewise",
@@ -40,12 +42,14 @@ def create_app(settings: "Settings | None" = None) -> "dash.Dash":
         title="Candlewise",
         update_title=None,
         serve_locally=True,
+        on_error=show_invalid_input,  # a refused input answers with its field's message, not a 500
     )
     import callbacks  # noqa: F401 - registers every page's callbacks with dash.callback
     from pages._shell import layout as shell_layout
 
     app.layout = shell_layout
-    from app.ops import security
+    from app.ops import callback_envelope, security
 
     security.init_dash(app)
+    callback_envelope.init_dash(app)  # a malformed callback request is a 400, not a 500 inside Dash
     return app

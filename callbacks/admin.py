@@ -10,6 +10,7 @@ import app.hot as hot
 from app.auth.roles import require_admin
 from app.auth.users import UserError, activate_user, deactivate_user, list_users
 from app.hot import feeds as feed_health
+from callbacks import inputs
 from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
 from workers.queues import enqueue, fetch_job, runner
 
@@ -48,11 +49,12 @@ def show_users(_):
           prevent_initial_call=True)
 def set_user_active(activate_clicks, deactivate_clicks):
     require_admin()
-    if not ctx.triggered_id or not any((activate_clicks or []) + (deactivate_clicks or [])):
+    activate_clicks, deactivate_clicks = inputs.ADMIN_TOGGLE(activate_clicks, deactivate_clicks)
+    if not ctx.triggered_id or not any(activate_clicks + deactivate_clicks):
         return no_update, no_update
     action = activate_user if ctx.triggered_id["type"] == ACTIVATE else deactivate_user
     try:
-        user, changed = action(int(ctx.triggered_id["index"]), current_user)
+        user, changed = action(inputs.user_target(ctx.triggered_id, (ACTIVATE, DEACTIVATE)), current_user)
     except (UserError, TypeError, ValueError) as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     state = "activated" if user.active else "deactivated"
@@ -72,6 +74,7 @@ def start_ping(_n):
           Input(PING_POLL, "n_intervals"), State(PING_JOB, "data"), prevent_initial_call=True)
 def poll_ping(_n, job_id):
     require_admin()
+    _n, job_id = inputs.ADMIN_PING_POLL(_n, job_id)
     job = fetch_job(job_id) if job_id else None
     if job is None:
         return dbc.Alert("The job has expired or never existed.", color="warning"), True

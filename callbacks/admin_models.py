@@ -9,6 +9,7 @@ from flask import current_app
 from app.auth.roles import require_admin
 from app.extensions import db
 from app.mlops import service
+from callbacks import inputs
 from ml.edge import EDGE
 from pages.admin import (MODELS, MODELS_MSG, TRAIN_BTN, TRAIN_EPOCHS, TRAIN_JOB, TRAIN_OUT, TRAIN_POLL, TRAIN_SYMBOL,
                          TRAIN_TF)
@@ -68,6 +69,7 @@ def show_models(_):
           State(TRAIN_EPOCHS, "value"), prevent_initial_call=True)
 def start_training(_n, symbol, timeframe, epochs):
     require_admin()
+    _n, symbol, timeframe, epochs = inputs.ADMIN_TRAIN(_n, symbol, timeframe, epochs)
     settings = current_app.config["CW_SETTINGS"]
     if symbol not in settings.watchlist or timeframe not in settings.timeframes:
         return no_update, True, dbc.Alert("Choose a symbol and a timeframe from the lists.", color="danger")
@@ -85,6 +87,7 @@ def start_training(_n, symbol, timeframe, epochs):
           Input(TRAIN_POLL, "n_intervals"), State(TRAIN_JOB, "data"), prevent_initial_call=True)
 def poll_training(_n, job_id):
     require_admin()
+    _n, job_id = inputs.ADMIN_TRAIN_POLL(_n, job_id)
     job = fetch_job(job_id) if job_id else None
     if job is None:
         return dbc.Alert("The training job has expired or never existed.", color="warning"), True, no_update
@@ -107,10 +110,11 @@ def poll_training(_n, job_id):
           prevent_initial_call=True)
 def change_champion(promote_clicks, rollback_clicks):
     require_admin()
+    promote_clicks, rollback_clicks = inputs.ADMIN_CHAMPION(promote_clicks, rollback_clicks)
     if not ctx.triggered_id or not any(c for c in (*promote_clicks, *rollback_clicks) if c):
         return no_update, no_update
     reg = service.registry(current_app.config["CW_SETTINGS"])
-    parts = ctx.triggered_id["index"].split("|")
+    parts = inputs.model_target(ctx.triggered_id, (PROMOTE, ROLLBACK))
     try:
         if ctx.triggered_id["type"] == PROMOTE:
             chosen = reg.promote(parts[0], parts[1], int(parts[2]))

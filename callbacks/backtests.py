@@ -22,6 +22,7 @@ from app.backtest.requests import InvalidRequest, strategy_choices
 from app.extensions import db
 from app.figures import backtests as figures
 from app.figures.backtests import history_rows
+from callbacks import inputs
 from pages._ui import DARK_TABLE
 from pages.backtests import (ACTIVE, BATCH, CASH, COMPARE, END, FEE, FORM_MSG, FRACTION, HISTORY,
                              MODE, PARAM, PARAMS, PER_TRADE, POLL, PROGRESS, RESULT, SIZING, SLIP, START, STOP,
@@ -46,6 +47,7 @@ def _user_id() -> int:
 
 @callback(Output(PARAMS, "children"), Output(STRATEGY_INFO, "children"), Input(STRATEGY, "value"))
 def render_params(strategy):
+    strategy = inputs.BT_STRATEGY(strategy)
     choice = next((s for s in strategy_choices() if s["name"] == strategy), None)
     if choice is None:
         return [], ""
@@ -91,7 +93,7 @@ def submit(_n, symbols, timeframe, start, end, strategy, values, ids, fee, slip,
     require_writer()  # viewers see backtests, they do not start them
     user_id = _user_id()
     form = {"symbols": symbols or [], "timeframe": timeframe, "start": start, "end": end, "strategy": strategy,
-            "params": {i["index"]: v for i, v in zip(ids, values)}, "fee_bps": fee, "slippage_bps": slip,
+            "params": inputs.strategy_params(values, ids), "fee_bps": fee, "slippage_bps": slip,
             "sizing": sizing, "fraction_pct": fraction, "initial_cash": cash, "cash_per_trade": per_trade,
             "stop_loss_pct": stop, "take_profit_pct": take, "mode": mode, "train_bars": train, "test_bars": test,
             "wf_metric": metric}
@@ -137,7 +139,7 @@ def _batch_grid(rows) -> dash_table.DataTable:
 )
 def poll(_n, active):
     user_id = _user_id()
-    ids = (active or {}).get("ids") or []
+    ids = inputs.followed_runs(active)
     rows = []
     for i in ids:
         try:
@@ -169,12 +171,10 @@ def poll(_n, active):
 @callback(Output(VIEW, "data", allow_duplicate=True), Input(HISTORY, "active_cell"), State(HISTORY, "data"),
           prevent_initial_call=True)
 def open_from_history(cell, data):
-    if not cell or not data:
+    row_id, data = inputs.BT_HISTORY_CELL(cell, data)
+    if row_id is None or not data:
         return no_update
-    row_id = cell.get("row_id")
-    if row_id is None:
-        return no_update
-    return int(row_id)
+    return row_id
 
 
 def _cards(m: dict, b: dict):
@@ -196,6 +196,7 @@ def _downloads(backtest_id: int):
 
 @callback(Output(RESULT, "children"), Input(VIEW, "data"), prevent_initial_call=True)
 def show_result(backtest_id):
+    backtest_id = inputs.BT_RESULT(backtest_id)
     if backtest_id is None:
         return no_update
     user_id = _user_id()
@@ -238,6 +239,7 @@ def show_result(backtest_id):
 
 @callback(Output(COMPARE, "children"), Input(HISTORY, "selected_row_ids"), prevent_initial_call=True)
 def compare(selected):
+    selected = inputs.BT_COMPARE(selected)
     if not selected or len(selected) < 2:
         return html.Small("Tick two or more finished runs to compare them.", className="text-muted")
     user_id = _user_id()

@@ -10,6 +10,7 @@ import app.hot as hot
 from app.extensions import db
 from app.figures.market import candlestick_figure
 from app.market import query
+from callbacks import inputs
 from pages.market import BADGE, CHART, ERROR, INTERVAL, STATUS, SYMBOL, TICKER, TIMEFRAME
 from pages._catalog import page_catalog
 
@@ -52,6 +53,7 @@ def update_tickers(_n):
     Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"),
 )
 def update_chart(symbol, timeframe, _n):
+    symbol, timeframe, _n = inputs.MARKET_CHART(symbol, timeframe, _n)
     cat = page_catalog()
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)

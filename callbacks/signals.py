@@ -13,6 +13,7 @@ from app.extensions import db
 from app.figures import signals as views
 from app.market import query
 from pages._catalog import page_catalog
+from callbacks import inputs
 from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, LSTM, QUALITY, QUALITY_META, STATUS,
                            SUMMARY, SYMBOL, TABLE, TIMEFRAME)
 
@@ -43,10 +44,11 @@ def update_overview(_n):
 @callback(Output(SYMBOL, "value"), Input(HEATMAP, "clickData"), Input(TABLE, "active_cell"),
           State(SYMBOL, "options"), prevent_initial_call=True)
 def select_symbol(click, cell, options):
-    if ctx.triggered_id == HEATMAP and click and click.get("points"):
-        symbol = click["points"][0].get("y")
-    elif ctx.triggered_id == TABLE and cell:
-        symbol = cell.get("row_id")
+    clicked, row_id, options = inputs.SIGNALS_PICK(click, cell, options)
+    if ctx.triggered_id == HEATMAP and clicked:
+        symbol = clicked
+    elif ctx.triggered_id == TABLE and row_id:
+        symbol = row_id
     else:
         return no_update
     return symbol if symbol in (options or []) else no_update
@@ -71,6 +73,7 @@ def _breakdown(snapshot: dict):
           Output(HISTORY, "figure"),
           Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"))
 def update_detail(symbol, timeframe, _n):
+    symbol, timeframe, _n = inputs.SIGNALS_DETAIL(symbol, timeframe, _n)
     cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
         return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update
@@ -100,6 +103,7 @@ def update_detail(symbol, timeframe, _n):
 
 @callback(Output(QUALITY, "data"), Output(QUALITY_META, "children"), Input(SYMBOL, "value"))
 def update_quality(symbol):
+    symbol = inputs.SIGNALS_SYMBOL(symbol)
     cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
         return [], ""
@@ -123,6 +127,7 @@ def show_lstm(symbol, _n):
     from app.mlops.predict import latest_predictions
     from app.mlops.service import registry
 
+    symbol = inputs.SIGNALS_SYMBOL(symbol)
     if not symbol:
         return no_update
     settings = current_app.config["CW_SETTINGS"]

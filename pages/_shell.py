@@ -10,6 +10,8 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from pages._input_errors import message_bar
+
 
 def _nav_links():
     links = [
@@ -48,4 +50,4 @@ def layout():
     )
     alerts_bell = [dcc.Interval(id="shell-alert-tick", interval=5000), dcc.Store(id="shell-alert-seen"),
                    html.Div(id="shell-alert-toast")]  # the unread badge and toast (callbacks/alerts.py)
-    return html.Div([navbar, *alerts_bell, dbc.Container(dash.page_container, fluid=True)])
+    return html.Div([navbar, message_bar(), *alerts_bell, dbc.Container(dash.page_container, fluid=True)])

@@ -458,7 +458,7 @@ def _symbols(form: Mapping, cat: Catalog, timeframe: str | None, errors: list[st
 def _wanted(form: Mapping, errors: list[str]) -> list[tuple]:
     """(name, params) of each strategy asked for, type-checked."""
     many = form.get("strategies")
-    if not many:
+    if many is None or (isinstance(many, (list, tuple)) and not many):  # absent or empty: the one strategy
         return [(form.get("strategy"), form.get("params"))]
     if not isinstance(many, (list, tuple)):
         errors.append(f"Strategies must be a list of {{name, params}}, got {type(many).__name__}.")

@@ -20,7 +20,7 @@ SKIP = {"tests", ".venv", "bench", "migrations", "docs", "scripts", "deploy", ".
 # (layer rank, module prefixes), most specific prefix wins. Higher layers may import lower ones.
 LAYERS = {
     "base": (0, ("app.settings", "app.extensions", "app.models", "app.hot", "app.marketdata", "app.ops.metrics",
-                 "app.ops.metric_store", "app.jsonsafe")),
+                 "app.ops.metric_store", "app.jsonsafe", "app.validation")),
     "domain": (1, ("app.market", "app.analysis", "app.backtest", "app.alerts", "app.portfolio", "ml",
                    "app.mlops", "app.demo", "app.auth.users", "app.auth.passwords", "app.auth.sessions")),
     "presentation": (2, ("app.figures",)),

@@ -61,7 +61,7 @@ def _ping_payload():
             "changedPropIds": ["admin-users.id"]}
 
 
-# -- 1. open redirect ---------------------------------------------------------------------------
+# -- 2. open redirect ---------------------------------------------------------------------------
 
 EVIL_NEXT = ["/\t/evil.com", "/\n/evil.com", "/\r\n/evil.com", "\t//evil.com", " //evil.com", "/\\evil.com",
              "/\t\\evil.com", "https://evil.com/", "//evil.com", "javascript:alert(1)", "/\x00/evil.com",
@@ -69,7 +69,7 @@ EVIL_NEXT = ["/\t/evil.com", "/\n/evil.com", "/\r\n/evil.com", "\t//evil.com", "
 
 
 @pytest.mark.parametrize("target", EVIL_NEXT)
-def test_finding_1_open_redirect_tab_newline(client, make_user, target):
+def test_finding_2_open_redirect_tab_newline(client, make_user, target):
     make_user(EMAIL)
     resp = login(client, EMAIL, next=target)
     assert resp.status_code == 302
@@ -77,19 +77,19 @@ def test_finding_1_open_redirect_tab_newline(client, make_user, target):
     assert resp.headers["Location"] == "/"
 
 
-def test_finding_1_open_redirect_when_already_signed_in(client, make_user):
+def test_finding_2_open_redirect_when_already_signed_in(client, make_user):
     _signed_in(client, make_user)
     resp = client.get("/login?next=%2F%09%2Fevil.com")
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
-def test_finding_1_local_targets_survive(client, make_user):
+def test_finding_2_local_targets_survive(client, make_user):
     make_user(EMAIL)
     resp = login(client, EMAIL, next="/signals?symbol=BTC%2FUSDT#top")
     assert resp.headers["Location"] == "/signals?symbol=BTC%2FUSDT#top"
 
 
-# -- 2. sign-out ends the session ---------------------------------------------------------------
+# -- 3. sign-out ends the session ---------------------------------------------------------------
 
 def _thief_with(server, cookie_value):
     thief = server.test_client()
@@ -97,7 +97,7 @@ def _thief_with(server, cookie_value):
     return thief
 
 
-def test_finding_2_copied_cookie_dies_at_logout(dash_client, web_user, dash_server, who):
+def test_finding_3_copied_cookie_dies_at_logout(dash_client, web_user, dash_server, who):
     _signed_in(dash_client, web_user, email=who.ann)
     stolen = dash_client.get_cookie("session").value
     assert _thief_with(dash_server, stolen).get("/").status_code == 200  # the copy works while signed in
@@ -110,7 +110,7 @@ def test_finding_2_copied_cookie_dies_at_logout(dash_client, web_user, dash_serv
     assert thief.get("/backtests/1/download/trades.csv").status_code == 302
 
 
-def test_finding_2_sign_in_rotates_the_session_id(dash_client, web_user, dash_server, who):
+def test_finding_3_sign_in_rotates_the_session_id(dash_client, web_user, dash_server, who):
     web_user(who.bob)
     _signed_in(dash_client, web_user, email=who.ann)
     first = dash_client.get_cookie("session").value
@@ -121,7 +121,7 @@ def test_finding_2_sign_in_rotates_the_session_id(dash_client, web_user, dash_se
     assert dash_client.get("/").status_code == 200
 
 
-def test_finding_2_deactivation_ends_every_session(dash_client, web_user, dash_server, who):
+def test_finding_3_deactivation_ends_every_session(dash_client, web_user, dash_server, who):
     from app.auth.users import deactivate_user
     from app.extensions import db
     from app.models import User
@@ -135,7 +135,7 @@ def test_finding_2_deactivation_ends_every_session(dash_client, web_user, dash_s
     assert dash_client.get("/").status_code == 302 and other.get("/_dash-layout").status_code == 401
 
 
-def test_finding_2_password_change_ends_every_session(dash_client, web_user, dash_server, who):
+def test_finding_3_password_change_ends_every_session(dash_client, web_user, dash_server, who):
     from app.auth.users import change_password
 
     uid = _signed_in(dash_client, web_user, email=who.ann)
@@ -145,7 +145,7 @@ def test_finding_2_password_change_ends_every_session(dash_client, web_user, das
     assert login(dash_client, who.ann, "a-brand-new-long-passphrase").status_code == 302
 
 
-def test_session_check_costs_one_primary_key_lookup(dash_client, web_user, dash_server, who):
+def test_finding_3_session_check_costs_one_primary_key_lookup(dash_client, web_user, dash_server, who):
     from sqlalchemy import event
 
     from app.extensions import db
@@ -167,9 +167,9 @@ def test_session_check_costs_one_primary_key_lookup(dash_client, web_user, dash_
     assert "user_sessions.id = " in selects[0]
 
 
-# -- 3. user enumeration by timing --------------------------------------------------------------
+# -- 6. user enumeration by timing --------------------------------------------------------------
 
-def test_finding_3_unknown_email_does_the_same_hashing_work(client, make_user, monkeypatch):
+def test_finding_6_unknown_email_does_the_same_hashing_work(client, make_user, monkeypatch):
     make_user(EMAIL)
     calls = []
     real = hashlib.scrypt
@@ -188,7 +188,7 @@ def test_finding_3_unknown_email_does_the_same_hashing_work(client, make_user, m
     assert len(work[EMAIL]) == 1
 
 
-def test_finding_3_unknown_email_takes_as_long_as_a_wrong_password(client, make_user):
+def test_finding_6_unknown_email_takes_as_long_as_a_wrong_password(client, make_user):
     make_user(EMAIL)
 
     def timed(who):
@@ -204,7 +204,7 @@ def test_finding_3_unknown_email_takes_as_long_as_a_wrong_password(client, make_
     assert unknown > 0.5 * known, (known, unknown)
 
 
-# -- 4. lockout by anyone -----------------------------------------------------------------------
+# -- 7. lockout by anyone -----------------------------------------------------------------------
 
 def _wait_seconds(resp) -> int:
     m = re.search(r"Try again in (\d+) s", resp.get_data(as_text=True))
@@ -218,7 +218,7 @@ def _client_from(app, ip):
     return client
 
 
-def test_finding_4_attacker_cannot_lock_the_owner_out(tmp_path):
+def test_finding_7_attacker_cannot_lock_the_owner_out(tmp_path):
     from app.server import create_server
     from app.auth.users import create_user
 
@@ -263,7 +263,7 @@ def test_finding_4_attacker_cannot_lock_the_owner_out(tmp_path):
     assert refused.status_code == 429 and 4 < _wait_seconds(refused) <= 8
 
 
-def test_finding_4_guesses_spread_over_many_networks_hit_the_account_budget(tmp_path):
+def test_finding_7_guesses_spread_over_many_networks_hit_the_account_budget(tmp_path):
     from app.server import create_server
     from app.auth.users import create_user
 
@@ -282,16 +282,16 @@ def test_finding_4_guesses_spread_over_many_networks_hit_the_account_budget(tmp_
     assert login(owner_laptop, EMAIL).status_code == 302  # the owner's known browser does not
 
 
-# -- 5. CSRF --------------------------------------------------------------------------------------
+# -- 8. CSRF --------------------------------------------------------------------------------------
 
-def test_finding_5_login_without_csrf_token_is_refused(client, make_user):
+def test_finding_8_login_without_csrf_token_is_refused(client, make_user):
     make_user(EMAIL)
     resp = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
     assert resp.status_code == 400 and b"form has expired" in resp.data
     assert client.get("/").status_code == 302  # not signed in
 
 
-def test_finding_5_cross_site_login_post_is_refused(client, make_user):
+def test_finding_8_cross_site_login_post_is_refused(client, make_user):
     make_user(EMAIL)
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -301,7 +301,7 @@ def test_finding_5_cross_site_login_post_is_refused(client, make_user):
     assert client.get("/").status_code == 302
 
 
-def test_finding_5_get_logout_does_not_sign_out(dash_client, web_user, who):
+def test_finding_8_get_logout_does_not_sign_out(dash_client, web_user, who):
     _signed_in(dash_client, web_user, email=who.ann)
     assert dash_client.get("/logout").status_code == 405
     assert dash_client.get("/").status_code == 200
@@ -310,7 +310,7 @@ def test_finding_5_get_logout_does_not_sign_out(dash_client, web_user, who):
     assert dash_client.get("/").status_code == 200
 
 
-def test_finding_5_foreign_origin_callback_is_refused(dash_client, web_user, who):
+def test_finding_8_foreign_origin_callback_is_refused(dash_client, web_user, who):
     _signed_in(dash_client, web_user, role="admin", email=who.ann)
     evil = dash_client.post("/_dash-update-component", json=_ping_payload(), headers={"Origin": "https://evil.example"})
     assert evil.status_code == 403 and "cross-site" in evil.get_data(as_text=True)
@@ -323,9 +323,9 @@ def test_finding_5_foreign_origin_callback_is_refused(dash_client, web_user, who
     assert same.status_code == 200
 
 
-# -- 6. non-ASCII symbols break downloads --------------------------------------------------------
+# -- 9. non-ASCII symbols break downloads --------------------------------------------------------
 
-def test_finding_6_download_name_of_a_non_ascii_symbol(app, client, make_user):
+def test_finding_9_download_name_of_a_non_ascii_symbol(app, client, make_user):
     """A run stored with a look-alike symbol (before symbols were ASCII-only) still downloads."""
     from app.extensions import db
     from workers.backtests import submit
@@ -357,9 +357,9 @@ def test_finding_6_download_name_of_a_non_ascii_symbol(app, client, make_user):
         assert fallback.isascii() and fallback.endswith(name)
 
 
-# -- 7. hardening headers and limits -------------------------------------------------------------
+# -- 12. hardening headers and limits -------------------------------------------------------------
 
-def test_finding_7_large_callback_payload_is_refused(dash_client, web_user, who):
+def test_finding_12_large_callback_payload_is_refused(dash_client, web_user, who):
     _signed_in(dash_client, web_user, email=who.ann)
     big = json.dumps({**_ping_payload(), "state": [{"id": "x", "property": "data", "value": "A" * 10_000_000}]})
     resp = dash_client.post("/_dash-update-component", data=big, content_type="application/json")
@@ -368,7 +368,7 @@ def test_finding_7_large_callback_payload_is_refused(dash_client, web_user, who)
 
 
 @pytest.mark.parametrize("path", ["/login", "/", "/_dash-layout", "/theme/darkly.css", "/healthz"])
-def test_finding_7_security_headers(dash_client, web_user, path, who):
+def test_finding_12_security_headers(dash_client, web_user, path, who):
     if path != "/login":
         _signed_in(dash_client, web_user, email=who.ann)
     resp = dash_client.get(path)
@@ -383,7 +383,7 @@ def test_finding_7_security_headers(dash_client, web_user, path, who):
     assert resp.headers["Referrer-Policy"]
 
 
-def test_finding_7_dash_index_inline_scripts_are_allowed_by_hash(dash_client, web_user, who):
+def test_finding_12_dash_index_inline_scripts_are_allowed_by_hash(dash_client, web_user, who):
     _signed_in(dash_client, web_user, email=who.ann)
     resp = dash_client.get("/")
     html = re.sub(r"<!--.*?-->", "", resp.get_data(as_text=True), flags=re.S)  # (IE-only conditional comment)
@@ -399,7 +399,7 @@ def test_finding_7_dash_index_inline_scripts_are_allowed_by_hash(dash_client, we
 
 @pytest.mark.parametrize("path", ["/theme/anything", "/theme/", "/theme/icons/", "/theme/icons/nope.css",
                                   "/assets/nope.js", "/_dash-component-suites/nope/x.js"])
-def test_finding_7_unknown_public_paths_are_404_for_anonymous(dash_client, path, who):
+def test_finding_12_unknown_public_paths_are_404_for_anonymous(dash_client, path, who):
     resp = dash_client.get(path)
     assert resp.status_code == 404
     assert b"_dash-renderer" not in resp.data and b"<!DOCTYPE html>" not in resp.data
@@ -407,7 +407,7 @@ def test_finding_7_unknown_public_paths_are_404_for_anonymous(dash_client, path,
 
 @pytest.mark.parametrize("path", ["/_dash-component-suites/../app/settings.py",
                                   "/_dash-component-suites/dash/../../app/settings.py"])
-def test_finding_7_component_suite_traversal_is_a_quiet_404(dash_client, caplog, path, who):
+def test_finding_12_component_suite_traversal_is_a_quiet_404(dash_client, caplog, path, who):
     with caplog.at_level(logging.ERROR):
         resp = dash_client.get(path)
     assert resp.status_code == 404
@@ -415,7 +415,7 @@ def test_finding_7_component_suite_traversal_is_a_quiet_404(dash_client, caplog,
     assert b"Traceback" not in resp.data
 
 
-# -- 8. idempotent admin actions and the password policy ----------------------------------------
+# -- 13. idempotent admin actions and the password policy ----------------------------------------
 
 def _admin_action_payload(dash_client, action, target_id):
     deps = dash_client.get("/_dash-dependencies").get_json()
@@ -437,7 +437,7 @@ def _admin_action_payload(dash_client, action, target_id):
     return {"output": spec["output"], "outputs": outs, "state": [], "inputs": inputs, "changedPropIds": [changed]}
 
 
-def test_finding_8_replayed_deactivate_stays_deactivated(dash_client, web_user, dash_server, who):
+def test_finding_13_replayed_deactivate_stays_deactivated(dash_client, web_user, dash_server, who):
     from app.extensions import db
     from app.models import User
 
@@ -459,7 +459,7 @@ def test_finding_8_replayed_deactivate_stays_deactivated(dash_client, web_user, 
 
 @pytest.mark.parametrize("password", [" " * 10, "1234567890", "qwertyuiop", "password123", "aaaaaaaaaaaa",
                                       "ann@example.com!"])
-def test_finding_8_weak_passwords_are_refused_by_the_cli(server, password):
+def test_finding_13_weak_passwords_are_refused_by_the_cli(server, password):
     runner = server.test_cli_runner()
     result = runner.invoke(args=["users", "create", EMAIL, "--password", password])
     assert result.exit_code != 0 and "password" in result.output.lower(), result.output

@@ -82,7 +82,7 @@ def test_the_result_states_its_conventions():
     assert r.assumptions["annualisation"]["periods_per_year"] == 2016.0
 
 
-def test_short_windows_are_too_short_to_annualise_never_an_error():
+def test_finding_10_short_windows_are_too_short_to_annualise_never_an_error():
     """1m bars, a 5-bar window: annualising used to raise OverflowError."""
     c = random_candles(5, seed=3, freq="1min")
     r = run_backtest(c, [1, 1, 1, 1, 1], BacktestConfig(costs=NO_COSTS))

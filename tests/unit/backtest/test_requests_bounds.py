@@ -33,7 +33,7 @@ def errors_of(f):
 
 
 @pytest.mark.timeout(20)
-def test_a_small_walk_forward_request_cannot_exhaust_the_worker():
+def test_finding_1_a_small_walk_forward_request_cannot_exhaust_the_worker():
     """The security finding: ~9.5 KB of comma-separated values for fast, slow and a repeated
     boolean used to be expanded into every combination before the cap was checked (76 s CPU,
     2.4 GB). It is refused at once, naming the fields, without building a combination."""
@@ -56,7 +56,7 @@ def test_a_small_walk_forward_request_cannot_exhaust_the_worker():
 
 
 @pytest.mark.timeout(20)
-def test_grid_over_the_cap_is_counted_not_built():
+def test_finding_1_grid_over_the_cap_is_counted_not_built():
     fast = ",".join(str(v) for v in range(2, 80))          # 78 values, each list under MAX_VALUES
     slow = ",".join(str(v) for v in range(100, 180))       # 80 values
     t = time.perf_counter()
@@ -69,7 +69,7 @@ def test_grid_over_the_cap_is_counted_not_built():
     assert grid_size({"fast": range(78), "slow": range(80), "ema": [True, False]}) == 12_480 > ENUMERATE_LIMIT
 
 
-def test_batch_over_the_cap_on_many_symbols_is_refused_at_once():
+def test_finding_1_batch_over_the_cap_on_many_symbols_is_refused_at_once():
     errs = errors_of(form(symbols=["BTC/USDT", "ETH/USDT"], params={"fast": ",".join(map(str, range(2, 90))),
                                                                     "slow": ",".join(map(str, range(90, 110)))}))
     assert any("on 2 symbols" in e and "a batch may hold at most 60 runs" in e for e in errs), errs
@@ -81,7 +81,7 @@ def test_repeated_values_count_once():
     assert spec.walk_forward["grid"]["fast"] == [5] and spec.walk_forward["grid"]["ema"] == [True]
 
 
-def test_list_fields_are_bounded():
+def test_finding_1_list_fields_are_bounded():
     many = [f"S{k}/USDT" for k in range(MAX_SYMBOLS + 1)]
     assert any(f"at most {MAX_SYMBOLS}" in e for e in errors_of(form(symbols=many)))
     assert errors_of(form(start="2" * 2_001)) == ["start holds 2,001 characters; at most 2,000 per field."]
@@ -121,14 +121,17 @@ def test_list_fields_are_bounded():
     ({"symbols": {"BTC/USDT": 1}}, "Symbols must be a list"),
     ({"symbols": [["BTC/USDT"]]}, "Symbols must be text"),
     ({"strategies": "ma_cross"}, "Strategies must be a list"),
+    ({"strategies": False}, "Strategies must be a list"),
+    ({"strategies": 0}, "Strategies must be a list"),
+    ({"strategies": {}}, "Strategies must be a list"),
     ({"strategies": ["ma_cross"]}, "Strategy 1 must be a mapping"),
 ])
-def test_type_confused_input_gets_a_field_message(changes, message):
+def test_finding_11_type_confused_input_gets_a_field_message(changes, message):
     errs = errors_of(form(**changes))
     assert any(message in e for e in errs), errs
 
 
-def test_the_request_itself_must_be_a_mapping():
+def test_finding_11_the_request_itself_must_be_a_mapping():
     with pytest.raises(InvalidRequest, match="must be a mapping"):
         parse_request(["timeframe", "1h"], CAT, count, NOW)
 
@@ -147,3 +150,19 @@ def test_request_schema_describes_fields_limits_and_strategies():
     assert schema["limits"]["max_walk_forward_grid"] == MAX_GRID
     ma = next(s for s in schema["strategies"] if s["name"] == "ma_cross")
     assert next(p for p in ma["schema"] if p["name"] == "entry")["choices"] == ["cross", "state"]
+
+
+BAD_VALUES = [["1h"], {"a": 1}, True, False, "x" * 3_000, float("nan"), float("inf"), -1, 10 ** 400, "inf", "nan",
+              "1e400", [None], [["a"]], [{"a": 1}]]
+
+
+@pytest.mark.parametrize("field", sorted(set(request_schema()["fields"]) | {"strategies"}))
+def test_finding_11_every_field_refuses_wrong_types_with_its_message(field):
+    """Each form field, given each wrong-typed value, is refused with a message, never accepted and never
+    another exception (a boolean is no number, a non-finite number no number, a list no timeframe...)."""
+    walk = {"mode": "walk_forward", "train_bars": "100", "test_bars": "50"} if field in (
+        "train_bars", "test_bars", "wf_metric") else {}
+    for value in BAD_VALUES:
+        with pytest.raises(InvalidRequest) as err:
+            parse_request(form(**{**walk, field: value}), CAT, count, NOW)
+        assert err.value.errors and all(isinstance(e, str) and e for e in err.value.errors), (field, value)

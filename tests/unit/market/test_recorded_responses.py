@@ -87,7 +87,7 @@ def test_binance_klines_recorded(fake, recorded_source, name):
 
 
 @pytest.mark.parametrize("name", ["binance_ticker_24hr.json", "binance_ticker_24hr_string_ints.json"])
-def test_finding_9_binance_ticker_close_time_as_string(fake, recorded_source, name):
+def test_exchange_clients_binance_ticker_close_time_as_string(fake, recorded_source, name):
     fake.fail_next(1, 200, body=body(name), path="/api/v3/ticker/24hr")
     t = recorded_source("binance").fetch_ticker("BTC/USDT")
     assert (t.symbol, t.price, t.change_24h_pct, t.volume_24h) == ("BTC/USDT", 65049.54, -1.698, 20617.73651)
@@ -116,7 +116,7 @@ def test_coinbase_candles_recorded(fake, recorded_source, name):
     pd.testing.assert_frame_equal(df, COINBASE_BARS)
 
 
-def test_finding_9_coinbase_ticker_reads_its_own_volume(fake, recorded_source):
+def test_exchange_clients_coinbase_ticker_reads_its_own_volume(fake, recorded_source):
     fake.fail_next(1, 200, body=body("coinbase_ticker.json"), path="/products/BTC-USD/ticker")
     fake.fail_next(1, 200, body=body("coinbase_stats.json") | {"volume": "1"}, path="/products/BTC-USD/stats")
     t = recorded_source("coinbase").fetch_ticker("BTC/USD")
@@ -127,7 +127,7 @@ def test_finding_9_coinbase_ticker_reads_its_own_volume(fake, recorded_source):
 
 @pytest.mark.parametrize("stats", [(404, {"message": "NotFound"}), (200, {"message": "stats unavailable"}),
                                    (200, {"open": None, "volume": None})])
-def test_finding_9_coinbase_ticker_without_stats_keeps_volume_and_change(fake, recorded_source, stats):
+def test_exchange_clients_coinbase_ticker_without_stats_keeps_volume_and_change(fake, recorded_source, stats):
     """No usable /stats answer: the volume comes from the ticker, the change from the hourly candles."""
     status, payload = stats
     fake.fail_next(1, 200, body=body("coinbase_ticker.json"), path="/products/BTC-USD/ticker")
@@ -156,7 +156,7 @@ def _kraken_page(first: int, n: int, last) -> dict:
     return {"error": [], "result": {"XXBTZUSD": rows, "last": last}}
 
 
-def test_finding_9_kraken_pagination_with_last_as_string(fake, source_factory):
+def test_exchange_clients_kraken_pagination_with_last_as_string(fake, source_factory):
     """A full 720-row answer that stops short of the range, with ``last`` as a numeric string, pages on."""
     last_committed = T_FIRST + 718 * 60  # row 720 is the forming bar and is dropped
     fake.fail_next(1, 200, body=_kraken_page(T_FIRST, 720, str(last_committed)), path="/0/public/OHLC")

@@ -5,7 +5,7 @@ from app.marketdata import validate_symbol
 
 
 @pytest.mark.parametrize("symbol", ["ВТС/USDT", "BTC/USDТ", "ＢＴＣ/USDT", "BTC/ＵＳＤＴ", "BTC²/USDT", "ΒTC/USDT", "BTC٣/USDT"])
-def test_finding_6_non_ascii_lookalike_symbols_are_refused(symbol):
+def test_finding_9_non_ascii_lookalike_symbols_are_refused(symbol):
     with pytest.raises(ValueError, match="ASCII"):
         validate_symbol(symbol)
 
