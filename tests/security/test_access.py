@@ -20,6 +20,10 @@ READ_CALLBACKS = {
     "callbacks.market.update_tickers", "callbacks.market.update_chart",
     "callbacks.signals.update_overview", "callbacks.signals.select_symbol", "callbacks.signals.update_detail",
     "callbacks.signals.update_quality", "callbacks.signals.show_lstm",
+    "callbacks.alerts.kind_changed", "callbacks.alerts.show_preview", "callbacks.alerts.list_rules",
+    "callbacks.alerts.load_settings", "callbacks.alerts.bell",
+    # marks the signed-in user's own notifications read (viewers included); changes nothing else
+    "callbacks.alerts.list_events",
     "dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",  # Dash's own page router
 }
 
