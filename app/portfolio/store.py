@@ -1,0 +1,134 @@
+"""Storage of transactions, paper strategies and fills, always scoped to the owning user.
+
+Functions take the caller's SQLAlchemy session and never commit (the job or callback does). A row
+of another user reads as missing (``LookupError``), never as someone else's data.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models.portfolio import PaperFill, PaperStrategy, PortfolioTransaction
+from app.portfolio.paper import Fill, PaperSpec
+from app.portfolio.transactions import Transaction, check_ledger, replace_in
+
+# ------------------------------------------------------------------ transactions
+
+
+def _tx(row: PortfolioTransaction) -> Transaction:
+    return Transaction(row.time, row.kind, row.asset, row.quantity, row.price, row.fee, row.note, row.id)
+
+
+def transactions(session: Session, user_id: int) -> list[Transaction]:
+    rows = session.scalars(select(PortfolioTransaction).where(PortfolioTransaction.user_id == user_id)
+                           .order_by(PortfolioTransaction.time, PortfolioTransaction.id))
+    return [_tx(r) for r in rows]
+
+
+def add_transactions(session: Session, user_id: int, new: list[Transaction], *, allow_short: bool = False) -> int:
+    """Insert ``new`` after checking the whole ledger with them (raises ``TransactionError``, writes nothing)."""
+    check_ledger(transactions(session, user_id) + list(new), allow_short=allow_short)
+    session.add_all([PortfolioTransaction(user_id=user_id, kind=t.kind, asset=t.asset, quantity=t.quantity,
+                                          price=t.price, fee=t.fee, time=t.time, note=t.note) for t in new])
+    session.flush()
+    return len(new)
+
+
+def _owned(session: Session, user_id: int, tx_id: int) -> PortfolioTransaction:
+    row = session.get(PortfolioTransaction, tx_id)
+    if row is None or row.user_id != user_id:
+        raise LookupError(f"transaction {tx_id} not found")
+    return row
+
+
+def update_transaction(session: Session, user_id: int, tx_id: int, new: Transaction, *,
+                       allow_short: bool = False) -> None:
+    row = _owned(session, user_id, tx_id)
+    check_ledger(replace_in(transactions(session, user_id), Transaction(**{**new.__dict__, "id": tx_id})),
+                 allow_short=allow_short)
+    for name in ("kind", "asset", "quantity", "price", "fee", "time", "note"):
+        setattr(row, name, getattr(new, name))
+    session.flush()
+
+
+def delete_transaction(session: Session, user_id: int, tx_id: int, *, allow_short: bool = False) -> None:
+    row = _owned(session, user_id, tx_id)
+    check_ledger([t for t in transactions(session, user_id) if t.id != tx_id], allow_short=allow_short)
+    session.delete(row)
+    session.flush()
+
+
+# ------------------------------------------------------------------ paper strategies
+
+
+def spec_of(row: PaperStrategy) -> PaperSpec:
+    from app.backtest.config import BacktestConfig
+
+    return PaperSpec(row.exchange, row.symbol, row.timeframe, row.strategy, dict(row.params),
+                     BacktestConfig.from_dict(row.config), pd.Timestamp(row.start_at))
+
+
+def create_strategy(session: Session, user_id: int, spec: PaperSpec) -> PaperStrategy:
+    row = PaperStrategy(user_id=user_id, exchange=spec.exchange, symbol=spec.symbol, timeframe=spec.timeframe,
+                        strategy=spec.strategy, params=spec.params, config=spec.config.to_dict(), status="active",
+                        start_at=spec.start_at.to_pydatetime(), warmup_from=spec.warmup_from.to_pydatetime())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def strategies(session: Session, user_id: int) -> list[PaperStrategy]:
+    return list(session.scalars(select(PaperStrategy).where(PaperStrategy.user_id == user_id)
+                                .order_by(PaperStrategy.id)))
+
+
+def owned_strategy(session: Session, user_id: int, strategy_id: int) -> PaperStrategy:
+    row = session.get(PaperStrategy, strategy_id)
+    if row is None or row.user_id != user_id:
+        raise LookupError(f"paper strategy {strategy_id} not found")
+    return row
+
+
+def set_status(session: Session, user_id: int, strategy_id: int, status: str) -> None:
+    """The kill switch (``stopped``) and its undo (``active``)."""
+    if status not in ("active", "stopped"):
+        raise ValueError(f"status must be active or stopped, got {status!r}")
+    owned_strategy(session, user_id, strategy_id).status = status
+    session.flush()
+
+
+def active_strategies(session: Session, exchange: str, symbol: str) -> list[PaperStrategy]:
+    return list(session.scalars(select(PaperStrategy).where(
+        PaperStrategy.exchange == exchange, PaperStrategy.symbol == symbol, PaperStrategy.status == "active")
+        .order_by(PaperStrategy.id)))
+
+
+def stored_fills(session: Session, strategy_id: int) -> list[Fill]:
+    rows = session.scalars(select(PaperFill).where(PaperFill.strategy_id == strategy_id)
+                           .order_by(PaperFill.time, PaperFill.trade_no, PaperFill.id))
+    return [Fill(r.trade_no, r.leg, r.side, r.qty, r.price, r.fee, pd.Timestamp(r.time), r.reason) for r in rows]
+
+
+def insert_fills(session: Session, strategy_id: int, fills: list[Fill]) -> int:
+    """Insert the fills not stored yet (unique on strategy, trade number, leg); returns how many were new.
+
+    ``INSERT ... ON CONFLICT DO NOTHING``: two overlapping steps (a retried job) cannot double a fill.
+    """
+    if not fills:
+        return 0
+    name = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[name]
+    now = datetime.now().astimezone()
+    values = [{"strategy_id": strategy_id, "trade_no": f.trade_no, "leg": f.leg, "side": f.side, "qty": f.qty,
+               "price": f.price, "fee": f.fee, "time": pd.Timestamp(f.time).to_pydatetime(), "reason": f.reason,
+               "created_at": now} for f in fills]
+    stmt = insert(PaperFill).values(values).on_conflict_do_nothing(index_elements=["strategy_id", "trade_no", "leg"])
+    return session.execute(stmt).rowcount or 0
+
+
+def delete_fills(session: Session, strategy_id: int) -> None:
+    session.execute(delete(PaperFill).where(PaperFill.strategy_id == strategy_id))
