@@ -7,6 +7,7 @@
                   │ after every run
                   ▼
                 ml.predict(exchange, symbol)            only when the symbol has a champion model
+                paper.step(exchange, symbol)            only when the symbol has an active paper strategy
 
 Job functions call :func:`after_ingest` / :func:`after_analysis` when they finish; nothing in the
 domain packages enqueues. A new stage (alert evaluation, paper trading) is one more function in
@@ -76,9 +77,20 @@ def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | 
     return enqueue("ml", "workers.ml.predict", exchange, symbol).id
 
 
+def enqueue_paper(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Enqueue ``workers.paper.step`` when the symbol has an active paper strategy (one indexed query)."""
+    from app.extensions import db
+    from app.portfolio.store import active_strategies
+
+    if not active_strategies(db.session, exchange, symbol):
+        return None
+    return enqueue("backtests", "workers.paper.step", exchange, symbol).id
+
+
 # The stages that follow an analysis run, in order: (name, enqueue(exchange, symbol, settings) -> job id | None).
 AFTER_ANALYSIS: tuple[tuple[str, Callable[[str, str, Settings], str | None]], ...] = (
     ("ml_job", enqueue_prediction),
+    ("paper_job", enqueue_paper),
 )
 
 

@@ -82,3 +82,15 @@ def reconcile_strategy(session: Session, row: PaperStrategy, series_for: SeriesF
                        backtest_hash=None if result is None else result.data_hash)
     report["through"] = row.processed_through.isoformat()
     return report
+
+
+def strategy_series(models=None) -> SeriesFor:
+    """The injected series of the score and LSTM strategies, computed exactly as a backtest computes
+    them (``app.backtest.execute``): the signal score at every bar, the champion model's
+    out-of-sample predictions."""
+    from app.backtest.execute import _series_for
+
+    def series_for(strategy: str, candles: pd.DataFrame, timeframe: str):
+        return _series_for(strategy, candles, timeframe, models)
+
+    return series_for
