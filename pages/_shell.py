@@ -18,6 +18,8 @@ def _nav_links():
                                 active="exact", id="nav-signals")),
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-clock-history me-1"), "Backtests"], href="/backtests",
                                 active="exact", id="nav-backtests")),
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-wallet2 me-1"), "Portfolio"], href="/portfolio",
+                                active="exact", id="nav-portfolio")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],
