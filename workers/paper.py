@@ -1,4 +1,5 @@
-"""Paper-trading jobs: step every active paper strategy of a symbol over its new closed bars.
+"""Paper-trading jobs: step every active paper strategy of a symbol over its new closed bars, then fill
+its open manual paper orders.
 
 ``step(exchange, symbol)`` runs on the ``backtests`` queue (its workers already load the engine)
 after each analysis run (``workers.pipeline.AFTER_ANALYSIS``). It does nothing while the admin's
@@ -42,4 +43,6 @@ def step(exchange: str, symbol: str) -> dict:
             db.session.rollback()
             log.exception("paper strategy %s failed to step", row.id)
             raise
-    return {"halted": False, "steps": steps}
+    filled = stepper.fill_orders(db.session, exchange, symbol)     # the manual paper orders of the symbol
+    db.session.commit()
+    return {"halted": False, "steps": steps, "orders": filled}

@@ -78,11 +78,12 @@ def enqueue_prediction(exchange: str, symbol: str, settings: Settings) -> str | 
 
 
 def enqueue_paper(exchange: str, symbol: str, settings: Settings) -> str | None:
-    """Enqueue ``workers.paper.step`` when the symbol has an active paper strategy (one indexed query)."""
+    """Enqueue ``workers.paper.step`` when the symbol has an active paper strategy or an open manual
+    paper order (indexed queries)."""
     from app.extensions import db
-    from app.portfolio.store import active_strategies
+    from app.portfolio.store import active_strategies, has_open_orders
 
-    if not active_strategies(db.session, exchange, symbol):
+    if not active_strategies(db.session, exchange, symbol) and not has_open_orders(db.session, exchange, symbol):
         return None
     return enqueue("backtests", "workers.paper.step", exchange, symbol).id
 

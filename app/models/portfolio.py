@@ -8,6 +8,8 @@ user their own rows.
 * ``paper_strategies``: a backtest strategy attached to (exchange, symbol, timeframe) with the
   backtest configuration it trades under; ``start_at`` is the first bar it may trade on,
   ``processed_through`` the last closed bar it has been stepped over (catch-up starts after it).
+* ``paper_orders``: a user's manual paper orders (market, limit, stop; gtc or ioc) on a symbol's bars of
+  one timeframe, with their fill once a closed bar fills them (``app.portfolio.orders``);
 * ``paper_fills``: one row per executed order of a paper strategy, unique on
   (strategy, trade number, leg), so a replayed bar never writes a fill twice.
 """
@@ -21,6 +23,7 @@ from app.models.types import UTCDateTime
 TRANSACTION_KINDS = ("buy", "sell", "deposit", "withdraw", "fee")
 PAPER_STATUSES = ("active", "stopped")
 FILL_LEGS = ("entry", "exit")
+ORDER_STATUSES = ("open", "filled", "cancelled")
 
 
 def utcnow() -> datetime:
@@ -87,4 +90,34 @@ class PaperFill(db.Model):
     fee = db.Column(db.Float, nullable=False)
     time = db.Column(UTCDateTime(), nullable=False)    # the bar whose open (or range) filled it
     reason = db.Column(db.String(16), nullable=False)  # signal, stop_loss, take_profit, ...
+    created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class PaperOrder(db.Model):
+    __tablename__ = "paper_orders"
+    __table_args__ = (
+        db.CheckConstraint("status IN ('open', 'filled', 'cancelled')", name="status"),
+        db.CheckConstraint("side IN ('buy', 'sell')", name="side"),
+        db.CheckConstraint("type IN ('market', 'limit', 'stop')", name="type"),
+        db.CheckConstraint("tif IN ('gtc', 'ioc')", name="tif"),
+        db.Index("ix_paper_orders_market_status", "exchange", "symbol", "status"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    exchange = db.Column(db.String(32), nullable=False)
+    symbol = db.Column(db.String(32), nullable=False)
+    timeframe = db.Column(db.String(8), nullable=False)
+    side = db.Column(db.String(4), nullable=False)
+    type = db.Column(db.String(8), nullable=False)
+    qty = db.Column(db.Float, nullable=False)
+    price = db.Column(db.Float, nullable=True)          # the limit or stop level
+    tif = db.Column(db.String(4), nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="open")
+    placed_at = db.Column(UTCDateTime(), nullable=False)
+    filled_at = db.Column(UTCDateTime(), nullable=True)  # the bar that filled it
+    fill_price = db.Column(db.Float, nullable=True)
+    fee = db.Column(db.Float, nullable=True)
+    slippage = db.Column(db.Float, nullable=True)
+    config = db.Column(db.JSON, nullable=False)          # the Costs it fills under
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)

@@ -98,3 +98,44 @@ def fill(order: Order, bars: pd.DataFrame, costs: Costs | None = None) -> tuple[
         if order.tif == "ioc":
             return "cancelled", None
     return "open", None
+
+
+PAPER_CASH = 10_000.0   # the virtual cash a user's manual paper account starts with (quote currency)
+
+
+@dataclass(frozen=True)
+class Account:
+    cash: float
+    positions: dict[str, float]     # symbol -> quantity held (filled orders)
+
+    def value(self, prices: dict[str, float]) -> float:
+        return self.cash + sum(q * prices.get(s, 0.0) for s, q in self.positions.items())
+
+
+def account(filled, start_cash: float = PAPER_CASH) -> Account:
+    """Cash and positions from filled orders (``side``, ``symbol``, ``qty``, ``fill_price``, ``fee``)."""
+    cash, held = start_cash, {}
+    for o in filled:
+        sign = 1.0 if o.side == "buy" else -1.0
+        cash -= sign * o.qty * o.fill_price + o.fee
+        held[o.symbol] = held.get(o.symbol, 0.0) + sign * o.qty
+    return Account(cash, {s: q for s, q in held.items() if abs(q) > 1e-12})
+
+
+def check_placement(order: Order, symbol: str, acct: Account, open_orders, price_now: float | None) -> None:
+    """Refuse (``ValueError`` naming ``qty``) a sell of more than is held once the open sells are counted
+    (no shorting on the manual account), or a buy costing more than the cash not already committed."""
+    if order.side == "sell":
+        pending = sum(o.qty for o in open_orders if o.symbol == symbol and o.side == "sell")
+        held = acct.positions.get(symbol, 0.0) - pending
+        if order.qty > held + 1e-12:
+            raise ValueError(f"qty: sells {order.qty:g} {symbol} but the paper account holds {max(held, 0):g} "
+                             "not already offered")
+        return
+    px = order.price if order.type != "market" else price_now
+    if px is None:
+        raise ValueError(f"price: no current price for {symbol} to check the cash against")
+    committed = sum(o.qty * (o.price or price_now or 0.0) for o in open_orders if o.side == "buy")
+    if order.qty * px > acct.cash - committed + 1e-9:
+        raise ValueError(f"qty: costs about {order.qty * px:,.2f} but the paper account has "
+                         f"{acct.cash - committed:,.2f} cash not already committed")

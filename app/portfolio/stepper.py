@@ -94,3 +94,38 @@ def strategy_series(models=None) -> SeriesFor:
         return _series_for(strategy, candles, timeframe, models)
 
     return series_for
+
+
+def fill_orders(session: Session, exchange: str, symbol: str, now: datetime | None = None) -> list[dict]:
+    """Fill or cancel the open manual orders of a symbol against its closed bars since each was placed
+    (``app.portfolio.orders.fill``); rows locked while they are updated, so two jobs never fill one twice."""
+    from app.backtest.config import Costs
+    from app.portfolio import orders as rules
+    from app.portfolio.store import open_orders
+
+    now = now or datetime.now(timezone.utc)
+    out = []
+    for row in open_orders(session, exchange, symbol):
+        sid = candles_store.find_series(session.connection(), exchange, symbol, row.timeframe)
+        if sid is None:
+            continue
+        placed = pd.Timestamp(row.placed_at)
+        bars = candles_store.load_candles(session.connection(), sid, placed - timeframe_delta_of(row.timeframe),
+                                          closed_until(now, row.timeframe))
+        order = rules.Order(row.side, row.type, row.qty, placed, row.price, row.tif)
+        status, filled = rules.fill(order, bars, Costs(**row.config))
+        if status == row.status:
+            continue
+        row.status = status
+        if filled is not None:
+            row.filled_at = pd.Timestamp(filled.time).to_pydatetime()
+            row.fill_price, row.fee, row.slippage = filled.price, filled.fee, filled.slippage
+        out.append({"order_id": row.id, "status": status})
+    session.flush()
+    return out
+
+
+def timeframe_delta_of(timeframe: str):
+    from app.marketdata import timeframe_delta
+
+    return timeframe_delta(timeframe)

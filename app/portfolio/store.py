@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models.portfolio import PaperFill, PaperStrategy, PortfolioTransaction
+from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
 from app.portfolio.paper import Fill, PaperSpec
 from app.portfolio.transactions import Transaction, check_ledger, replace_in
 
@@ -132,3 +132,50 @@ def insert_fills(session: Session, strategy_id: int, fills: list[Fill]) -> int:
 
 def delete_fills(session: Session, strategy_id: int) -> None:
     session.execute(delete(PaperFill).where(PaperFill.strategy_id == strategy_id))
+
+
+# ------------------------------------------------------------------ manual paper orders
+
+
+def place_order(session: Session, user_id: int, exchange: str, symbol: str, timeframe: str, order, costs,
+                price_now: float | None) -> PaperOrder:
+    """Validate against the paper account and store an open order (raises ``ValueError`` naming the field)."""
+    from dataclasses import asdict
+
+    from app.portfolio.orders import account, check_placement
+
+    mine = list(session.scalars(select(PaperOrder).where(PaperOrder.user_id == user_id)))
+    check_placement(order, symbol, account([o for o in mine if o.status == "filled"]),
+                    [o for o in mine if o.status == "open"], price_now)
+    row = PaperOrder(user_id=user_id, exchange=exchange, symbol=symbol, timeframe=timeframe, side=order.side,
+                     type=order.type, qty=order.qty, price=order.price, tif=order.tif, status="open",
+                     placed_at=pd.Timestamp(order.placed_at).to_pydatetime(), config=asdict(costs))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def orders(session: Session, user_id: int):
+    return list(session.scalars(select(PaperOrder).where(PaperOrder.user_id == user_id)
+                                .order_by(PaperOrder.placed_at.desc(), PaperOrder.id.desc())))
+
+
+def cancel_order(session: Session, user_id: int, order_id: int) -> None:
+    row = session.get(PaperOrder, order_id)
+    if row is None or row.user_id != user_id:
+        raise LookupError(f"paper order {order_id} not found")
+    if row.status != "open":
+        raise ValueError(f"order: #{order_id} is {row.status}, only an open order can be cancelled")
+    row.status = "cancelled"
+    session.flush()
+
+
+def open_orders(session: Session, exchange: str, symbol: str):
+    return list(session.scalars(select(PaperOrder).where(
+        PaperOrder.exchange == exchange, PaperOrder.symbol == symbol, PaperOrder.status == "open")
+        .order_by(PaperOrder.placed_at, PaperOrder.id).with_for_update(skip_locked=True)))
+
+
+def has_open_orders(session: Session, exchange: str, symbol: str) -> bool:
+    return session.scalar(select(PaperOrder.id).where(
+        PaperOrder.exchange == exchange, PaperOrder.symbol == symbol, PaperOrder.status == "open").limit(1)) is not None

@@ -7,7 +7,7 @@ from tests.conftest import make_settings
 pytestmark = pytest.mark.integration
 
 EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions",
-            "user_sessions", "portfolio_transactions", "paper_strategies", "paper_fills"}
+            "user_sessions", "portfolio_transactions", "paper_strategies", "paper_fills", "paper_orders"}
 
 
 def _roundtrip(database_url: str) -> None:
