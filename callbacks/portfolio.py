@@ -27,6 +27,8 @@ from app.mlops.service import registry
 from app.portfolio import overview, paper, stepper, store
 from app.portfolio.transactions import (TransactionError, TransactionFileError, make_transaction, parse_csv,
                                         parse_time, to_csv)
+from pages.portfolio import (OR_ACCOUNT, OR_CANCEL, OR_MSG, OR_PLACE, OR_PRICE, OR_QTY, OR_SIDE, OR_SYMBOL,
+                             OR_TABLE, OR_TF, OR_TIF, OR_TYPE)
 from pages.portfolio import (ALLOCATION, BENCH, DOWNLOAD, EQUITY, EXPORT_POS, EXPORT_TX, HISTORY_MSG, HOLDINGS,
                              IMPORT, IMPORT_MSG, IMPORT_PARTIAL, METHOD, PS_ADD, PS_CASH, PS_FILLS, PS_MSG,
                              PS_PARAMS, PS_RECONCILE, PS_START, PS_STOP, PS_STRATEGY, PS_SYMBOL, PS_TABLE, PS_TF,
@@ -320,3 +322,66 @@ def reconcile(_n, selected, data):
     return html.Div([head, dash_table.DataTable(id="pf-recon-table", columns=RECON_COLUMNS,
                                                 data=figures.reconciliation_rows(report), page_size=10,
                                                 **DARK_TABLE)])
+
+
+@callback(Output(OR_TABLE, "data"), Output(OR_ACCOUNT, "children"),
+          Input(REFRESH, "n_intervals"), Input(TX_VERSION, "data"))
+def refresh_orders(_n, _version):
+    from app.portfolio.orders import account
+
+    user_id = _user_id()
+    rows = store.orders(db.session, user_id)
+    acct = account([o for o in rows if o.status == "filled"])
+    prices = _prices(_catalog())
+    db.session.commit()
+    held = ", ".join(f"{q:g} {s}" for s, q in sorted(acct.positions.items())) or "no positions"
+    summary = f"paper cash {figures.money(acct.cash)} · {held} · value {figures.money(acct.value(prices))}"
+    return figures.order_rows(rows), summary
+
+
+@callback(Output(OR_MSG, "children"), Output(TX_VERSION, "data", allow_duplicate=True),
+          Input(OR_PLACE, "n_clicks"), State(OR_SYMBOL, "value"), State(OR_TF, "value"), State(OR_SIDE, "value"),
+          State(OR_TYPE, "value"), State(OR_QTY, "value"), State(OR_PRICE, "value"), State(OR_TIF, "value"),
+          State(TX_VERSION, "data"), prevent_initial_call=True)
+def place_order(_n, symbol, timeframe, side, type_, qty, price, tif, version):
+    from app.portfolio.orders import Order
+
+    require_writer()
+    user_id = _user_id()
+    cat = _catalog()
+    try:
+        if symbol not in cat.symbols:
+            raise ValueError(f"symbol: unknown {symbol!r}; stored: {', '.join(cat.symbols)}")
+        if timeframe not in cat.timeframes.get(symbol, []):
+            raise ValueError(f"timeframe: no stored {timeframe!r} candles for {symbol}")
+        quantity = _number("qty", qty)
+        level = None if type_ == "market" and price in (None, "") else _number("price", price)
+        order = Order(side, type_, quantity, datetime.now(timezone.utc), level, tif)
+        row = store.place_order(db.session, user_id, cat.exchange[symbol], symbol, timeframe, order,
+                                BacktestConfig().costs, _prices(cat).get(symbol))
+        db.session.commit()
+    except ValueError as exc:
+        db.session.rollback()
+        return _error(f"Not placed: {exc}", "pf-order-error"), no_update
+    return (dbc.Alert(f"Paper order #{row.id} placed: {side} {quantity:g} {symbol} {type_} ({tif}); it fills on "
+                      "the next closed bars.", color="success", duration=6000, className="py-1 small"),
+            (version or 0) + 1)
+
+
+@callback(Output(OR_MSG, "children", allow_duplicate=True), Output(TX_VERSION, "data", allow_duplicate=True),
+          Input(OR_CANCEL, "n_clicks"), State(OR_TABLE, "selected_rows"), State(OR_TABLE, "data"),
+          State(TX_VERSION, "data"), prevent_initial_call=True)
+def cancel_order(_n, selected, data, version):
+    require_writer()
+    user_id = _user_id()
+    if not selected or not data or selected[0] >= len(data):
+        return _error("Select an open order first.", "pf-order-error"), no_update
+    oid = int(data[selected[0]]["id"])
+    try:
+        store.cancel_order(db.session, user_id, oid)
+        db.session.commit()
+    except (LookupError, ValueError) as exc:
+        db.session.rollback()
+        return _error(str(exc), "pf-order-error"), no_update
+    return dbc.Alert(f"Paper order #{oid} cancelled.", color="info", duration=4000, className="py-1 small"), \
+        (version or 0) + 1

@@ -34,6 +34,12 @@ PS_SYMBOL, PS_TF, PS_STRATEGY, PS_PARAMS, PS_CASH, PS_STOP, PS_START = (
 PS_ADD, PS_MSG, PS_TABLE, PS_TOGGLE, PS_FILLS, PS_RECONCILE, RECON = (
     "pf-ps-add", "pf-ps-msg", "pf-ps-table", "pf-ps-toggle", "pf-ps-fills", "pf-ps-reconcile", "pf-recon")
 
+OR_SYMBOL, OR_TF, OR_SIDE, OR_TYPE, OR_QTY, OR_PRICE, OR_TIF = (
+    "pf-order-symbol", "pf-order-timeframe", "pf-order-side", "pf-order-type", "pf-order-qty", "pf-order-price",
+    "pf-order-tif")
+OR_PLACE, OR_MSG, OR_TABLE, OR_CANCEL, OR_ACCOUNT = (
+    "pf-order-place", "pf-order-msg", "pf-orders", "pf-order-cancel", "pf-paper-account")
+
 HOLDING_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("Asset", "asset"), ("Quantity", "quantity"), ("Avg cost", "avg_cost"), ("Price", "price"), ("Value", "value"),
     ("Unrealised", "unrealised"), ("Unrealised %", "unrealised_pct"), ("Realised", "realised"))]
@@ -47,6 +53,10 @@ PAPER_COLUMNS = [{"name": n, "id": i} for n, i in (
 FILL_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("Trade", "trade"), ("Leg", "leg"), ("Side", "side"), ("Time (UTC)", "time"), ("Qty", "qty"),
     ("Price", "price"), ("Fee", "fee"), ("Reason", "reason"))]
+ORDER_COLUMNS = [{"name": n, "id": i} for n, i in (
+    ("#", "id"), ("Placed (UTC)", "placed"), ("Symbol", "symbol"), ("TF", "timeframe"), ("Side", "side"),
+    ("Type", "type"), ("Qty", "qty"), ("Level", "price"), ("TIF", "tif"), ("Status", "status"),
+    ("Filled at bar", "filled"), ("Fill price", "fill_price"), ("Fee", "fee"))]
 RECON_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("Trade", "trade"), ("Leg", "leg"), ("Status", "status"), ("Differs in", "fields"),
     ("Paper time", "paper_time"), ("Backtest time", "backtest_time"), ("Paper price", "paper_price"),
@@ -116,6 +126,32 @@ def _paper_form(cat, read_only):
     ])
 
 
+def _order_form(cat, read_only):
+    symbols = cat.symbols
+    tfs = cat.timeframes.get(symbols[0], []) if symbols else []
+    return dbc.Card([
+        dbc.CardHeader("Manual paper order"),
+        dbc.CardBody([
+            dbc.Row([
+                _field("Symbol", dbc.Select(id=OR_SYMBOL, options=symbols, value=symbols[0] if symbols else None,
+                                            size="sm"), 6),
+                _field("Bars", dbc.Select(id=OR_TF, options=tfs, value=tfs[0] if tfs else None, size="sm"), 6),
+                _field("Side", dbc.Select(id=OR_SIDE, options=["buy", "sell"], value="buy", size="sm"), 4),
+                _field("Type", dbc.Select(id=OR_TYPE, options=["market", "limit", "stop"], value="market",
+                                          size="sm"), 4),
+                _field("Time in force", dbc.Select(id=OR_TIF, options=["gtc", "ioc"], value="gtc", size="sm"), 4),
+                _field("Quantity", dbc.Input(id=OR_QTY, size="sm"), 6),
+                _field("Limit / stop price", dbc.Input(id=OR_PRICE, size="sm", placeholder="market: empty"), 6),
+            ], className="g-2"),
+            dbc.Button("Place paper order", id=OR_PLACE, color="primary", size="sm", className="w-100",
+                       disabled=read_only),
+            html.Div(id=OR_MSG, className="mt-2"),
+            dbc.FormText("Filled on the next closed bars: market at the open, limit at the level (maker fee), "
+                         "stop at the level or the open on a gap; ioc gets one bar."),
+        ]),
+    ], className="mt-2")
+
+
 def _table(id_, columns, **kw):
     return dash_table.DataTable(id=id_, columns=columns, data=[], page_size=10, sort_action="native",
                                 **DARK_TABLE, **kw)
@@ -165,8 +201,12 @@ def layout(**_query):
                                         html.H6("Fills", className="mt-3"), _table(PS_FILLS, FILL_COLUMNS),
                                         html.Div(id=RECON, className="mt-3")])]),
             ], lg=8),
-            dbc.Col(_paper_form(cat, read_only), lg=4),
+            dbc.Col([_paper_form(cat, read_only), _order_form(cat, read_only)], lg=4),
         ]),
+        dbc.Card([dbc.CardHeader(["Manual paper orders ", html.Span(id=OR_ACCOUNT, className="small ms-2")]),
+                  dbc.CardBody([_table(OR_TABLE, ORDER_COLUMNS, row_selectable="single", selected_rows=[]),
+                                dbc.Button("Cancel selected order", id=OR_CANCEL, size="sm", color="danger",
+                                           className="mt-2", disabled=read_only)])], className="mt-2"),
         dcc.Store(id=TX_VERSION, data=0), dcc.Download(id=DOWNLOAD),
         dcc.Interval(id=REFRESH, interval=settings.refresh_ms),
     ])

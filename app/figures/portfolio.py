@@ -88,3 +88,14 @@ def reconciliation_rows(report: dict) -> list[dict]:
              "paper_time": side(r["paper"], "time"), "backtest_time": side(r["backtest"], "time"),
              "paper_price": side(r["paper"], "price"), "backtest_price": side(r["backtest"], "price"),
              "reason": r["reason"]} for r in report["rows"]]
+
+
+def order_rows(orders) -> list[dict]:
+    def when(t):
+        return "" if t is None else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+
+    return [{"id": o.id, "placed": when(o.placed_at), "symbol": o.symbol, "timeframe": o.timeframe, "side": o.side,
+             "type": o.type, "qty": o.qty, "price": "" if o.price is None else o.price, "tif": o.tif,
+             "status": o.status, "filled": when(o.filled_at),
+             "fill_price": "" if o.fill_price is None else round(o.fill_price, 6),
+             "fee": "" if o.fee is None else round(o.fee, 6)} for o in orders]

@@ -104,3 +104,13 @@ def test_transactions_update_holdings_and_paper_strategy_fills_and_reconciles(si
     duo.find_element("#pf-ps-reconcile").click()
     duo.wait_for_text_to_equal("#pf-recon-rate", "Match rate 100.0 %", timeout=20)
     assert "match" in duo.find_element("#pf-recon-table").text
+
+    # a manual paper order: placed, shown open until a closed bar fills it
+    _select(duo, "#pf-order-symbol", "BTC/USDT")
+    _select(duo, "#pf-order-type", "limit")
+    _type(duo, "#pf-order-qty", "0.01")
+    _type(duo, "#pf-order-price", "1")
+    duo.find_element("#pf-order-place").click()
+    duo.wait_for_contains_text("#pf-order-msg", "placed", timeout=10)
+    duo.wait_for_contains_text("#pf-orders", "open", timeout=10)
+    assert "limit" in duo.find_element("#pf-orders").text

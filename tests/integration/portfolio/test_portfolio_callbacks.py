@@ -123,3 +123,36 @@ def test_a_user_never_reaches_another_users_strategy(dash_server, make_dash_user
     assert refreshed["response"]["pf-ps-table"]["data"] == []
     with dash_server.app_context():
         assert db.session.get(PaperStrategy, sid).status == "active"
+
+
+ORDER = {"pf-order-place.n_clicks": 1, "pf-order-symbol.value": "BTC/USDT", "pf-order-timeframe.value": "1h",
+         "pf-order-side.value": "buy", "pf-order-type.value": "limit", "pf-order-qty.value": "1",
+         "pf-order-price.value": "50", "pf-order-tif.value": "gtc", "pf-tx-version.data": 0}
+
+
+def test_paper_orders_viewer_refused_trader_placed_and_validated(dash_server, make_dash_user):
+    from app.extensions import db
+    from app.portfolio import store
+
+    _seed_series(dash_server)
+    viewer, vid = make_dash_user("v", role="viewer")
+    client = dash_server.test_client()
+    login(client, viewer)
+    assert _call(client, "pf-order-msg.children", ORDER, "pf-order-place.n_clicks").status_code == 403
+    email, uid = make_dash_user("t")
+    client = dash_server.test_client()
+    login(client, email)
+    for change, message in [({"pf-order-qty.value": "-1"}, "Not placed: qty: must be positive"),
+                            ({"pf-order-price.value": ""}, "Not placed: price: must be a number"),
+                            ({"pf-order-side.value": "sell"}, "Not placed: qty: sells 1 BTC/USDT"),
+                            ({"pf-order-timeframe.value": "1w"}, "Not placed: timeframe")]:
+        body = _call(client, "pf-order-msg.children", {**ORDER, **change}, "pf-order-place.n_clicks"
+                     ).get_data(as_text=True).replace("\\u002f", "/")
+        assert message in body
+    body = _call(client, "pf-order-msg.children", ORDER, "pf-order-place.n_clicks").get_data(as_text=True)
+    assert "placed" in body
+    with dash_server.app_context():
+        rows = store.orders(db.session, uid)
+        assert [(o.side, o.type, o.qty, o.price, o.status) for o in rows] == [("buy", "limit", 1.0, 50.0, "open")]
+        assert store.orders(db.session, vid) == []
+        db.session.rollback()
