@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.market import store as candles_store
 from app.market.gaps import closed_until
-from app.marketdata import empty_candles
+from app.marketdata import empty_candles, timeframe_delta
 from app.models.portfolio import PaperStrategy
 from app.portfolio import paper
 from app.portfolio.store import insert_fills, spec_of
@@ -69,7 +69,6 @@ def step(session: Session, row: PaperStrategy, now: datetime | None = None,
 
 def reconcile_strategy(session: Session, row: PaperStrategy, series_for: SeriesFor = no_series) -> dict:
     """Re-run the backtest over the bars the paper account has processed and compare fill by fill."""
-    from app.marketdata import timeframe_delta
     from app.portfolio.reconcile import reconcile
     from app.portfolio.store import stored_fills
 
@@ -110,8 +109,7 @@ def fill_orders(session: Session, exchange: str, symbol: str, now: datetime | No
         if sid is None:
             continue
         placed = pd.Timestamp(row.placed_at)
-        bars = candles_store.load_candles(session.connection(), sid, placed - timeframe_delta_of(row.timeframe),
-                                          closed_until(now, row.timeframe))
+        bars = candles_store.load_candles(session.connection(), sid, placed, closed_until(now, row.timeframe))
         order = rules.Order(row.side, row.type, row.qty, placed, row.price, row.tif)
         status, filled = rules.fill(order, bars, Costs(**row.config))
         if status == row.status:
@@ -123,9 +121,3 @@ def fill_orders(session: Session, exchange: str, symbol: str, now: datetime | No
         out.append({"order_id": row.id, "status": status})
     session.flush()
     return out
-
-
-def timeframe_delta_of(timeframe: str):
-    from app.marketdata import timeframe_delta
-
-    return timeframe_delta(timeframe)

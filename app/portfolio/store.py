@@ -5,6 +5,7 @@ of another user reads as missing (``LookupError``), never as someone else's data
 """
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from datetime import datetime
 
 import pandas as pd
@@ -48,7 +49,7 @@ def _owned(session: Session, user_id: int, tx_id: int) -> PortfolioTransaction:
 def update_transaction(session: Session, user_id: int, tx_id: int, new: Transaction, *,
                        allow_short: bool = False) -> None:
     row = _owned(session, user_id, tx_id)
-    check_ledger(replace_in(transactions(session, user_id), Transaction(**{**new.__dict__, "id": tx_id})),
+    check_ledger(replace_in(transactions(session, user_id), replace(new, id=tx_id)),
                  allow_short=allow_short)
     for name in ("kind", "asset", "quantity", "price", "fee", "time", "note"):
         setattr(row, name, getattr(new, name))
@@ -140,8 +141,6 @@ def delete_fills(session: Session, strategy_id: int) -> None:
 def place_order(session: Session, user_id: int, exchange: str, symbol: str, timeframe: str, order, costs,
                 price_now: float | None) -> PaperOrder:
     """Validate against the paper account and store an open order (raises ``ValueError`` naming the field)."""
-    from dataclasses import asdict
-
     from app.portfolio.orders import account, check_placement
 
     mine = list(session.scalars(select(PaperOrder).where(PaperOrder.user_id == user_id)))

@@ -114,3 +114,22 @@ def test_bad_specs_name_the_field(kw, field):
     args.update(kw)
     with pytest.raises(ValueError, match=f"^{field}:"):
         paper.make_spec(**args)
+
+
+def test_signal_score_strategy_steps_like_its_backtest():
+    """The score series is computed per step over the bars seen so far, as a backtest computes it."""
+    from app.analysis.scoring import score_series
+
+    spec = paper.make_spec(exchange="demo", symbol="BTC/USDT", timeframe="1h", strategy="score_threshold",
+                           params={"enter_long": 55.0, "exit_long": 50.0}, config=BacktestConfig(), start_at=START)
+
+    def run(bars):
+        return paper.run(spec, bars, score_series(bars, "1h")["score"])
+
+    stored = {}
+    for end in [*range(WARM + 2, len(BARS), 15), len(BARS)]:
+        for f in paper.fills(run(BARS.iloc[:end])):
+            stored.setdefault(f.key, f)
+    backtest = paper.fills(run(BARS))
+    assert backtest
+    assert reconcile(list(stored.values()), backtest)["match_rate"] == 100.0
