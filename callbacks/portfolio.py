@@ -27,6 +27,7 @@ from app.mlops.service import registry
 from app.portfolio import overview, paper, stepper, store
 from app.portfolio.transactions import (TransactionError, TransactionFileError, make_transaction, parse_csv,
                                         parse_time, to_csv)
+from pages.portfolio import RECON_FROM, RECON_TO
 from pages.portfolio import (OR_ACCOUNT, OR_CANCEL, OR_MSG, OR_PLACE, OR_PRICE, OR_QTY, OR_SIDE, OR_SYMBOL,
                              OR_TABLE, OR_TF, OR_TIF, OR_TYPE)
 from pages.portfolio import (ALLOCATION, BENCH, DOWNLOAD, EQUITY, EXPORT_POS, EXPORT_TX, HISTORY_MSG, HOLDINGS,
@@ -299,16 +300,21 @@ def show_fills(selected, _data, data):
 
 
 @callback(Output(RECON, "children"), Input(PS_RECONCILE, "n_clicks"), State(PS_TABLE, "selected_rows"),
-          State(PS_TABLE, "data"), prevent_initial_call=True)
-def reconcile(_n, selected, data):
+          State(PS_TABLE, "data"), State(RECON_FROM, "value"), State(RECON_TO, "value"), prevent_initial_call=True)
+def reconcile(_n, selected, data, since, until):
     from dash import dash_table
 
     sid = _selected_strategy(selected, data)
     if sid is None:
         return _error("Select a paper strategy first.", "pf-recon-error")
     try:
+        since_t = parse_time(since, "span from") if (since or "").strip() else None
+        until_t = parse_time(until, "span to") if (until or "").strip() else None
+        if since_t and until_t and since_t > until_t:
+            raise ValueError("span from: must not be after span to")
         row = store.owned_strategy(db.session, _user_id(), sid)
-        report = stepper.reconcile_strategy(db.session, row, stepper.strategy_series(registry(_settings())))
+        report = stepper.reconcile_strategy(db.session, row, stepper.strategy_series(registry(_settings())),
+                                            since=since_t, until=until_t)
     except (LookupError, ValueError) as exc:
         db.session.rollback()
         return _error(str(exc), "pf-recon-error")

@@ -33,6 +33,7 @@ PS_SYMBOL, PS_TF, PS_STRATEGY, PS_PARAMS, PS_CASH, PS_STOP, PS_START = (
     "pf-ps-symbol", "pf-ps-timeframe", "pf-ps-strategy", "pf-ps-params", "pf-ps-cash", "pf-ps-stop", "pf-ps-start")
 PS_ADD, PS_MSG, PS_TABLE, PS_TOGGLE, PS_FILLS, PS_RECONCILE, RECON = (
     "pf-ps-add", "pf-ps-msg", "pf-ps-table", "pf-ps-toggle", "pf-ps-fills", "pf-ps-reconcile", "pf-recon")
+RECON_FROM, RECON_TO = "pf-recon-from", "pf-recon-to"
 
 OR_SYMBOL, OR_TF, OR_SIDE, OR_TYPE, OR_QTY, OR_PRICE, OR_TIF = (
     "pf-order-symbol", "pf-order-timeframe", "pf-order-side", "pf-order-type", "pf-order-qty", "pf-order-price",
@@ -198,6 +199,11 @@ def layout(**_query):
                                                        color="warning", disabled=read_only),
                                             dbc.Button("Reconcile with backtest", id=PS_RECONCILE, size="sm",
                                                        color="info")], className="mt-2"),
+                                        dbc.Row([dbc.Col(dbc.Input(id=RECON_FROM, size="sm",
+                                                                   placeholder="span from (UTC, optional)"), md=4),
+                                                 dbc.Col(dbc.Input(id=RECON_TO, size="sm",
+                                                                   placeholder="span to (UTC, optional)"), md=4)],
+                                                className="g-2 mt-1"),
                                         html.H6("Fills", className="mt-3"), _table(PS_FILLS, FILL_COLUMNS),
                                         html.Div(id=RECON, className="mt-3")])]),
             ], lg=8),

@@ -67,19 +67,28 @@ def step(session: Session, row: PaperStrategy, now: datetime | None = None,
     return {"strategy_id": row.id, "new_fills": new, "through": through.isoformat()}
 
 
-def reconcile_strategy(session: Session, row: PaperStrategy, series_for: SeriesFor = no_series) -> dict:
-    """Re-run the backtest over the bars the paper account has processed and compare fill by fill."""
+def reconcile_strategy(session: Session, row: PaperStrategy, series_for: SeriesFor = no_series,
+                       since=None, until=None) -> dict:
+    """Re-run the backtest over the bars the paper account has processed (up to ``until`` when given) and
+    compare fill by fill; with ``since``/``until`` only the fills of bars in ``[since, until]`` are compared."""
     from app.portfolio.reconcile import reconcile
     from app.portfolio.store import stored_fills
 
     stored = stored_fills(session, row.id)
     if row.processed_through is None:
         return reconcile(stored, [])
-    result, _ = replay(session, row, pd.Timestamp(row.processed_through) + timeframe_delta(row.timeframe),
-                       series_for)
-    report = reconcile(stored, paper.fills(result), paper_hash=row.data_hash,
-                       backtest_hash=None if result is None else result.data_hash)
-    report["through"] = row.processed_through.isoformat()
+    through = pd.Timestamp(row.processed_through)
+    if until is not None:
+        through = min(through, pd.Timestamp(until))
+    result, _ = replay(session, row, through + timeframe_delta(row.timeframe), series_for)
+
+    def within(fills):
+        return [f for f in fills if (since is None or f.time >= pd.Timestamp(since)) and f.time <= through]
+
+    report = reconcile(within(stored), within(paper.fills(result)),
+                       paper_hash=row.data_hash if until is None else None,
+                       backtest_hash=None if result is None or until is not None else result.data_hash)
+    report["through"] = through.isoformat()
     return report
 
 

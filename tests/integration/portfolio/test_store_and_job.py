@@ -84,3 +84,37 @@ def test_kill_switch_and_emergency_stop_halt_the_paper_job(app):
         assert store.stored_fills(db.session, b) == []
         assert step("demo", "BTC/USDT")["steps"][0]["new_fills"] == 0      # nothing new: nothing written
         assert datetime.now(timezone.utc) > BARS.index[-1]
+
+        from app.portfolio.stepper import reconcile_strategy
+
+        row = db.session.get(PaperStrategy, a)
+        whole = reconcile_strategy(db.session, row)
+        assert whole["match_rate"] == 100.0 and whole["total"] == len(expected)
+        since, until = BARS.index[320], BARS.index[350]
+        span = reconcile_strategy(db.session, row, since=since, until=until)
+        inside = [f for f in expected if since <= f.time <= until]
+        assert span["match_rate"] == 100.0 and span["total"] == len(inside) > 0
+        assert span["through"] == until.isoformat()
+
+
+def test_the_paper_stage_follows_analysis_only_for_symbols_with_paper_work(app):
+    from app.auth.users import create_user
+    from app.backtest.config import BacktestConfig
+    from app.extensions import db
+    from app.portfolio import paper, store
+    from workers import pipeline
+
+    assert ("paper_job", pipeline.enqueue_paper) in pipeline.AFTER_ANALYSIS
+    settings = app.config["CW_SETTINGS"]
+    with app.app_context():
+        assert pipeline.enqueue_paper("demo", "BTC/USDT", settings) is None
+        owner = create_user("o@example.com", "correct-horse-battery").id
+        spec = paper.make_spec(exchange="demo", symbol="BTC/USDT", timeframe="1h", strategy="buy_and_hold",
+                               params={}, config=BacktestConfig(), start_at=datetime.now(timezone.utc))
+        sid = store.create_strategy(db.session, owner, spec).id
+        db.session.commit()
+        assert pipeline.enqueue_paper("demo", "BTC/USDT", settings) is not None
+        assert pipeline.enqueue_paper("demo", "ETH/USDT", settings) is None
+        store.set_status(db.session, owner, sid, "stopped")
+        db.session.commit()
+        assert pipeline.enqueue_paper("demo", "BTC/USDT", settings) is None
