@@ -27,7 +27,7 @@ from app.mlops.service import registry
 from app.portfolio import overview, paper, stepper, store
 from app.portfolio.transactions import (TransactionError, TransactionFileError, make_transaction, parse_csv,
                                         parse_time, to_csv)
-from pages.portfolio import RECON_FROM, RECON_TO
+from pages.portfolio import PORTFOLIO, PORTFOLIO_LIST, RECON_FROM, RECON_TO
 from pages.portfolio import (OR_ACCOUNT, OR_CANCEL, OR_MSG, OR_PLACE, OR_PRICE, OR_QTY, OR_SIDE, OR_SYMBOL,
                              OR_TABLE, OR_TF, OR_TIF, OR_TYPE)
 from pages.portfolio import (ALLOCATION, BENCH, DOWNLOAD, EQUITY, EXPORT_POS, EXPORT_TX, HISTORY_MSG, HOLDINGS,
@@ -63,12 +63,18 @@ def _error(text: str, id_: str):
 
 @callback(Output(SUMMARY, "children"), Output(HOLDINGS, "data"), Output(ALLOCATION, "figure"),
           Output(EQUITY, "figure"), Output(HISTORY_MSG, "children"), Output(TX_TABLE, "data"),
-          Output(PS_TABLE, "data"),
-          Input(REFRESH, "n_intervals"), Input(TX_VERSION, "data"), Input(METHOD, "value"), Input(BENCH, "value"))
-def refresh(_n, _version, method, with_benchmark):
+          Output(PS_TABLE, "data"), Output(PORTFOLIO_LIST, "children"),
+          Input(REFRESH, "n_intervals"), Input(TX_VERSION, "data"), Input(METHOD, "value"), Input(BENCH, "value"),
+          Input(PORTFOLIO, "value"))
+def refresh(_n, _version, method, with_benchmark, portfolio):
     user_id = _user_id()
     cat = _catalog()
-    view = overview.holdings(db.session, user_id, _prices(cat), method or "fifo")
+    try:
+        name = store.portfolio_name(portfolio)
+    except TransactionError:
+        name = store.DEFAULT_PORTFOLIO
+    view = overview.holdings(db.session, user_id, _prices(cat), method or "fifo", name)
+    names = store.portfolios(db.session, user_id)
     note = ""
     try:
         equity, bench = overview.history(db.session, view["transactions"], cat.exchange, cat.timeframes,
@@ -85,7 +91,7 @@ def refresh(_n, _version, method, with_benchmark):
         note = (note + " " if note else "") + f"No live price for {', '.join(view['summary']['unpriced'])} (valued at cost)."
     return (cards, figures.holding_rows(view["positions"]), figures.allocation_figure(view["allocation"]),
             figures.equity_figure(equity, bench), note, figures.transaction_rows(view["transactions"]),
-            figures.paper_table_rows(papers))
+            figures.paper_table_rows(papers), [html.Option(value=n) for n in names])
 
 
 @callback(Output(TX_KIND, "value"), Output(TX_ASSET, "value"), Output(TX_QTY, "value"), Output(TX_PRICE, "value"),
@@ -102,9 +108,10 @@ def load_selected(selected, data):
           Input(TX_ADD, "n_clicks"), Input(TX_UPDATE, "n_clicks"), Input(TX_DELETE, "n_clicks"),
           State(TX_KIND, "value"), State(TX_ASSET, "value"), State(TX_QTY, "value"), State(TX_PRICE, "value"),
           State(TX_FEE, "value"), State(TX_TIME, "value"), State(TX_NOTE, "value"),
-          State(TX_TABLE, "selected_rows"), State(TX_TABLE, "data"), State(TX_VERSION, "data"),
+          State(TX_TABLE, "selected_rows"), State(TX_TABLE, "data"), State(TX_VERSION, "data"), State(PORTFOLIO, "value"),
           prevent_initial_call=True)
-def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time, note, selected, data, version):
+def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time, note, selected, data, version,
+                      portfolio):
     require_writer()    # viewers see the portfolio, they do not change it
     user_id = _user_id()
     action = ctx.triggered_id
@@ -122,8 +129,9 @@ def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time
                 store.update_transaction(db.session, user_id, selected_id, tx)
                 done = f"Updated transaction #{selected_id}."
             else:
-                store.add_transactions(db.session, user_id, [tx])
-                done = f"Added {tx.kind} of {tx.quantity:g} {tx.asset}."
+                name = store.portfolio_name(portfolio)
+                store.add_transactions(db.session, user_id, [tx], portfolio=name)
+                done = f"Added {tx.kind} of {tx.quantity:g} {tx.asset} to {name}."
         db.session.commit()
     except (TransactionError, LookupError) as exc:
         db.session.rollback()
@@ -133,8 +141,8 @@ def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time
 
 @callback(Output(IMPORT_MSG, "children"), Output(TX_VERSION, "data", allow_duplicate=True),
           Input(IMPORT, "contents"), State(IMPORT, "filename"), State(IMPORT_PARTIAL, "value"),
-          State(TX_VERSION, "data"), prevent_initial_call=True)
-def import_csv(contents, filename, partial, version):
+          State(TX_VERSION, "data"), State(PORTFOLIO, "value"), prevent_initial_call=True)
+def import_csv(contents, filename, partial, version, portfolio):
     require_writer()
     user_id = _user_id()
     if not contents:
@@ -144,9 +152,10 @@ def import_csv(contents, filename, partial, version):
     except (ValueError, IndexError):
         return _error(f"{filename}: not a readable upload", "pf-import-error"), no_update
     try:
-        rows, errors = parse_csv(raw, known_assets=_catalog().symbols, existing=store.transactions(db.session, user_id),
-                                 partial=bool(partial))
-        store.add_transactions(db.session, user_id, rows)
+        name = store.portfolio_name(portfolio)
+        rows, errors = parse_csv(raw, known_assets=_catalog().symbols,
+                                 existing=store.transactions(db.session, user_id, name), partial=bool(partial))
+        store.add_transactions(db.session, user_id, rows, portfolio=name)
         db.session.commit()
     except TransactionFileError as exc:
         db.session.rollback()
@@ -167,14 +176,18 @@ def _error_list(title, errors):
 
 
 @callback(Output(DOWNLOAD, "data"), Input(EXPORT_TX, "n_clicks"), Input(EXPORT_POS, "n_clicks"),
-          State(METHOD, "value"), prevent_initial_call=True)
-def export(_tx, _pos, method):
+          State(METHOD, "value"), State(PORTFOLIO, "value"), prevent_initial_call=True)
+def export(_tx, _pos, method, portfolio):
     user_id = _user_id()
+    try:
+        name = store.portfolio_name(portfolio)
+    except TransactionError:
+        return no_update
     if ctx.triggered_id == EXPORT_TX:
-        text = to_csv(store.transactions(db.session, user_id))
+        text = to_csv(store.transactions(db.session, user_id, name))
         db.session.commit()
         return dcc.send_string(text, "transactions.csv")
-    view = overview.holdings(db.session, user_id, _prices(_catalog()), method or "fifo")
+    view = overview.holdings(db.session, user_id, _prices(_catalog()), method or "fifo", name)
     db.session.commit()
     out = io.StringIO()
     columns = ["asset", "quantity", "avg_cost", "cost", "price", "market_value", "unrealised", "unrealised_pct",

@@ -34,6 +34,7 @@ PS_SYMBOL, PS_TF, PS_STRATEGY, PS_PARAMS, PS_CASH, PS_STOP, PS_START = (
 PS_ADD, PS_MSG, PS_TABLE, PS_TOGGLE, PS_FILLS, PS_RECONCILE, RECON = (
     "pf-ps-add", "pf-ps-msg", "pf-ps-table", "pf-ps-toggle", "pf-ps-fills", "pf-ps-reconcile", "pf-recon")
 RECON_FROM, RECON_TO = "pf-recon-from", "pf-recon-to"
+PORTFOLIO, PORTFOLIO_LIST = "pf-portfolio", "pf-portfolio-list"
 
 OR_SYMBOL, OR_TF, OR_SIDE, OR_TYPE, OR_QTY, OR_PRICE, OR_TIF = (
     "pf-order-symbol", "pf-order-timeframe", "pf-order-side", "pf-order-type", "pf-order-qty", "pf-order-price",
@@ -167,6 +168,12 @@ def layout(**_query):
         html.H3([html.I(className="bi bi-wallet2 me-2"), "Portfolio",
                  dbc.Badge("read-only", color="secondary", className="ms-2", id="pf-read-only")
                  if read_only else None]),
+        dbc.Row([dbc.Col([dbc.Label("Portfolio", html_for=PORTFOLIO, className="small mb-0"),
+                          dbc.Input(id=PORTFOLIO, value="main", size="sm", debounce=True, list=PORTFOLIO_LIST,
+                                    maxLength=40),
+                          html.Datalist(id=PORTFOLIO_LIST, children=[]),
+                          dbc.FormText("Pick one of yours or type a new name; its first transaction creates it.")],
+                         md=3)], className="mb-2"),
         dbc.Row([
             dbc.Col([
                 dbc.Row(id=SUMMARY, className="g-2 mb-2"),

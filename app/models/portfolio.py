@@ -3,7 +3,7 @@
 Every row is owned by a user (``user_id``, directly or through its strategy); pages only ever show a
 user their own rows.
 
-* ``portfolio_transactions``: buy, sell, deposit, withdraw, fee. ``asset`` is a market symbol
+* ``portfolio_transactions``: buy, sell, deposit, withdraw, fee, in one of the user's named portfolios. ``asset`` is a market symbol
   (``BTC/USDT``) for buy/sell, the quote currency (``USDT``) for cash moves and fees.
 * ``paper_strategies``: a backtest strategy attached to (exchange, symbol, timeframe) with the
   backtest configuration it trades under; ``start_at`` is the first bar it may trade on,
@@ -34,11 +34,12 @@ class PortfolioTransaction(db.Model):
     __tablename__ = "portfolio_transactions"
     __table_args__ = (
         db.CheckConstraint("kind IN ('buy', 'sell', 'deposit', 'withdraw', 'fee')", name="kind"),
-        db.Index("ix_portfolio_transactions_user_time", "user_id", "time"),
+        db.Index("ix_portfolio_transactions_user_time", "user_id", "portfolio", "time"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    portfolio = db.Column(db.String(40), nullable=False, default="main")   # the user's portfolio it belongs to
     kind = db.Column(db.String(8), nullable=False)
     asset = db.Column(db.String(32), nullable=False)
     quantity = db.Column(db.Float, nullable=False)

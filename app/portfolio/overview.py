@@ -36,8 +36,9 @@ def daily_closes(session: Session, series: dict[str, str], timeframes: dict[str,
     return pd.DataFrame(cols)
 
 
-def holdings(session: Session, user_id: int, prices: dict[str, float], method: str = "fifo") -> dict:
-    txs = store.transactions(session, user_id)
+def holdings(session: Session, user_id: int, prices: dict[str, float], method: str = "fifo",
+             portfolio: str = store.DEFAULT_PORTFOLIO) -> dict:
+    txs = store.transactions(session, user_id, portfolio)
     b = book(txs, prices, method)
     return {"transactions": txs, "book": b, "positions": [p.to_dict() for p in b.open_positions],
             "summary": b.summary(), "allocation": allocation(b)}

@@ -6,6 +6,7 @@ of another user reads as missing (``LookupError``), never as someone else's data
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
 from app.portfolio.paper import Fill, PaperSpec
-from app.portfolio.transactions import Transaction, check_ledger, replace_in
+from app.portfolio.transactions import Transaction, TransactionError, check_ledger, replace_in
 
 # ------------------------------------------------------------------ transactions
 
@@ -24,17 +25,40 @@ def _tx(row: PortfolioTransaction) -> Transaction:
     return Transaction(row.time, row.kind, row.asset, row.quantity, row.price, row.fee, row.note, row.id)
 
 
-def transactions(session: Session, user_id: int) -> list[Transaction]:
-    rows = session.scalars(select(PortfolioTransaction).where(PortfolioTransaction.user_id == user_id)
+DEFAULT_PORTFOLIO = "main"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")
+
+
+def portfolio_name(value) -> str:
+    """A portfolio's name: 1-40 letters, digits, spaces, '-' or '_' (empty means the default)."""
+    name = str(value or "").strip() or DEFAULT_PORTFOLIO
+    if not _NAME.match(name):
+        raise TransactionError("portfolio", f"1-40 letters, digits, spaces, '-' or '_', got {name!r}")
+    return name
+
+
+def portfolios(session: Session, user_id: int) -> list[str]:
+    """The user's portfolio names (the default first, always present)."""
+    names = set(session.scalars(select(PortfolioTransaction.portfolio).where(
+        PortfolioTransaction.user_id == user_id).distinct()))
+    return [DEFAULT_PORTFOLIO] + sorted(names - {DEFAULT_PORTFOLIO})
+
+
+def transactions(session: Session, user_id: int, portfolio: str = DEFAULT_PORTFOLIO) -> list[Transaction]:
+    rows = session.scalars(select(PortfolioTransaction).where(PortfolioTransaction.user_id == user_id,
+                                                              PortfolioTransaction.portfolio == portfolio)
                            .order_by(PortfolioTransaction.time, PortfolioTransaction.id))
     return [_tx(r) for r in rows]
 
 
-def add_transactions(session: Session, user_id: int, new: list[Transaction], *, allow_short: bool = False) -> int:
+def add_transactions(session: Session, user_id: int, new: list[Transaction], *, portfolio: str = DEFAULT_PORTFOLIO,
+                     allow_short: bool = False) -> int:
     """Insert ``new`` after checking the whole ledger with them (raises ``TransactionError``, writes nothing)."""
-    check_ledger(transactions(session, user_id) + list(new), allow_short=allow_short)
-    session.add_all([PortfolioTransaction(user_id=user_id, kind=t.kind, asset=t.asset, quantity=t.quantity,
-                                          price=t.price, fee=t.fee, time=t.time, note=t.note) for t in new])
+    portfolio = portfolio_name(portfolio)
+    check_ledger(transactions(session, user_id, portfolio) + list(new), allow_short=allow_short)
+    session.add_all([PortfolioTransaction(user_id=user_id, portfolio=portfolio, kind=t.kind, asset=t.asset,
+                                          quantity=t.quantity, price=t.price, fee=t.fee, time=t.time, note=t.note)
+                     for t in new])
     session.flush()
     return len(new)
 
@@ -49,7 +73,7 @@ def _owned(session: Session, user_id: int, tx_id: int) -> PortfolioTransaction:
 def update_transaction(session: Session, user_id: int, tx_id: int, new: Transaction, *,
                        allow_short: bool = False) -> None:
     row = _owned(session, user_id, tx_id)
-    check_ledger(replace_in(transactions(session, user_id), replace(new, id=tx_id)),
+    check_ledger(replace_in(transactions(session, user_id, row.portfolio), replace(new, id=tx_id)),
                  allow_short=allow_short)
     for name in ("kind", "asset", "quantity", "price", "fee", "time", "note"):
         setattr(row, name, getattr(new, name))
@@ -58,7 +82,8 @@ def update_transaction(session: Session, user_id: int, tx_id: int, new: Transact
 
 def delete_transaction(session: Session, user_id: int, tx_id: int, *, allow_short: bool = False) -> None:
     row = _owned(session, user_id, tx_id)
-    check_ledger([t for t in transactions(session, user_id) if t.id != tx_id], allow_short=allow_short)
+    check_ledger([t for t in transactions(session, user_id, row.portfolio) if t.id != tx_id],
+                 allow_short=allow_short)
     session.delete(row)
     session.flush()
 

@@ -19,6 +19,7 @@ def upgrade():
         "portfolio_transactions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("portfolio", sa.String(length=40), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("asset", sa.String(length=32), nullable=False),
         sa.Column("quantity", sa.Float(), nullable=False),
@@ -33,7 +34,7 @@ def upgrade():
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_portfolio_transactions")),
     )
-    op.create_index("ix_portfolio_transactions_user_time", "portfolio_transactions", ["user_id", "time"])
+    op.create_index("ix_portfolio_transactions_user_time", "portfolio_transactions", ["user_id", "portfolio", "time"])
     op.create_table(
         "paper_strategies",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -22,12 +22,18 @@ def _select(duo, selector, value):
     Select(duo.find_element(selector)).select_by_value(value)
 
 
+def _click(duo, selector):
+    """Click through the DOM: a success toast or the sticky header may sit over the element's centre."""
+    el = duo.wait_for_element(selector, timeout=10)
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", el)
+
+
 def _tx(duo, kind, quantity, price="", asset="BTC/USDT"):
     _select(duo, "#pf-tx-kind", kind)
     _select(duo, "#pf-tx-asset", asset)
     _type(duo, "#pf-tx-quantity", quantity)
     _type(duo, "#pf-tx-price", price)
-    duo.find_element("#pf-tx-add").click()
+    _click(duo, "#pf-tx-add")
 
 
 def _last_bars(app, n):
@@ -81,10 +87,10 @@ def test_transactions_update_holdings_and_paper_strategy_fills_and_reconciles(si
         _select(duo, "#pf-ps-timeframe", "1m")
         _select(duo, "#pf-ps-strategy", "buy_and_hold")
         _type(duo, "#pf-ps-start", bars.index[0].isoformat())
-        duo.find_element("#pf-ps-add").click()
+        _click(duo, "#pf-ps-add")
         duo.wait_for_contains_text("#pf-ps-msg", "started", timeout=10)
         duo.wait_for_contains_text("#pf-ps-table", "buy_and_hold", timeout=10)
-        duo.find_element("#pf-ps-table input[type='radio']").click()
+        _click(duo, "#pf-ps-table input[type='radio']")
         duo.wait_for_text_to_equal("#pf-ps-table td[data-dash-column='fills']", "0", timeout=10)
     finally:
         with browser_app.server.app_context():     # the bars arrive
@@ -97,11 +103,11 @@ def test_transactions_update_holdings_and_paper_strategy_fills_and_reconciles(si
     assert result["steps"] and result["steps"][0]["new_fills"] == 1
     duo.driver.refresh()      # the page's interval is a minute in the test app; a reload reads the same state
     duo.wait_for_text_to_equal("#pf-ps-table td[data-dash-column='fills']", "1", timeout=20)
-    duo.find_element("#pf-ps-table input[type='radio']").click()
+    _click(duo, "#pf-ps-table input[type='radio']")
     duo.wait_for_contains_text("#pf-ps-fills", "entry", timeout=10)
     fill_cells = {c.get_attribute("data-dash-column"): c.text for c in duo.find_elements("#pf-ps-fills td")}
     assert fill_cells["side"] == "buy" and fill_cells["time"] == bars.index[1].strftime("%Y-%m-%d %H:%M")
-    duo.find_element("#pf-ps-reconcile").click()
+    _click(duo, "#pf-ps-reconcile")
     duo.wait_for_text_to_equal("#pf-recon-rate", "Match rate 100.0 %", timeout=20)
     assert "match" in duo.find_element("#pf-recon-table").text
 
@@ -110,7 +116,7 @@ def test_transactions_update_holdings_and_paper_strategy_fills_and_reconciles(si
     _select(duo, "#pf-order-type", "limit")
     _type(duo, "#pf-order-qty", "0.01")
     _type(duo, "#pf-order-price", "1")
-    duo.find_element("#pf-order-place").click()
+    _click(duo, "#pf-order-place")
     duo.wait_for_contains_text("#pf-order-msg", "placed", timeout=10)
     duo.wait_for_contains_text("#pf-orders", "open", timeout=10)
     assert "limit" in duo.find_element("#pf-orders").text

@@ -118,3 +118,23 @@ def test_the_paper_stage_follows_analysis_only_for_symbols_with_paper_work(app):
         store.set_status(db.session, owner, sid, "stopped")
         db.session.commit()
         assert pipeline.enqueue_paper("demo", "BTC/USDT", settings) is None
+
+
+def test_portfolios_of_a_user_are_separate_ledgers(app):
+    from app.auth.users import create_user
+    from app.extensions import db
+    from app.portfolio import store
+    from app.portfolio.transactions import TransactionError
+
+    with app.app_context():
+        owner = create_user("o@example.com", "correct-horse-battery").id
+        cash = _tx(kind="deposit", asset="", price="", quantity="500", time="2026-01-01")
+        store.add_transactions(db.session, owner, [cash, _tx()])
+        store.add_transactions(db.session, owner, [cash], portfolio="long term")
+        db.session.commit()
+        assert store.portfolios(db.session, owner) == ["main", "long term"]
+        assert [t.kind for t in store.transactions(db.session, owner, "long term")] == ["deposit"]
+        with pytest.raises(TransactionError, match="^quantity: sells 1"):   # the BTC is held in main only
+            store.add_transactions(db.session, owner, [_tx(kind="sell", time="2026-01-03")], portfolio="long term")
+        with pytest.raises(TransactionError, match="^portfolio: "):
+            store.add_transactions(db.session, owner, [cash], portfolio="<script>")
