@@ -156,3 +156,34 @@ def test_paper_orders_viewer_refused_trader_placed_and_validated(dash_server, ma
         assert [(o.side, o.type, o.qty, o.price, o.status) for o in rows] == [("buy", "limit", 1.0, 50.0, "open")]
         assert store.orders(db.session, vid) == []
         db.session.rollback()
+
+
+def test_exports_are_the_users_own_transactions_and_positions(dash_server, make_dash_user):
+    from app.extensions import db
+    from app.portfolio import store
+    from app.portfolio.transactions import make_transaction, parse_csv
+
+    _seed_series(dash_server)
+    email, uid = make_dash_user("t")
+    _, other = make_dash_user("x")
+    with dash_server.app_context():
+        known = ("BTC/USDT",)
+        store.add_transactions(db.session, uid, [
+            make_transaction(time="2026-01-01", kind="deposit", quantity="1000", known_assets=known),
+            make_transaction(time="2026-01-02", kind="buy", asset="BTC/USDT", quantity="2", price="100", fee="1",
+                             known_assets=known)])
+        store.add_transactions(db.session, other, [
+            make_transaction(time="2026-01-01", kind="deposit", quantity="5", known_assets=known)])
+        db.session.commit()
+    client = dash_server.test_client()
+    login(client, email)
+    out = _call(client, "pf-download.data", {"pf-export-tx.n_clicks": 1, "pf-method.value": "fifo"},
+                "pf-export-tx.n_clicks").get_json()["response"]["pf-download"]["data"]
+    assert out["filename"] == "transactions.csv"
+    rows, errors = parse_csv(out["content"], known_assets=("BTC/USDT",))
+    assert errors == [] and [(t.kind, t.quantity) for t in rows] == [("deposit", 1000.0), ("buy", 2.0)]
+    out = _call(client, "pf-download.data", {"pf-export-positions.n_clicks": 1, "pf-method.value": "fifo"},
+                "pf-export-positions.n_clicks").get_json()["response"]["pf-download"]["data"]
+    lines = out["content"].splitlines()
+    assert out["filename"] == "positions.csv" and lines[0].startswith("asset,quantity,avg_cost,cost")
+    assert lines[1].startswith("BTC/USDT,2.0,100.5,201.0") and len(lines) == 2
