@@ -8,7 +8,6 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 from flask import current_app
-from flask_login import current_user
 
 from app.auth.roles import current_can_write
 from app.backtest.strategies import STRATEGIES

@@ -20,7 +20,6 @@ Fill fees: the engine reports a trade's total fees; the entry leg is a market or
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -31,7 +30,6 @@ from app.backtest.strategies import STRATEGIES, get_strategy
 from app.marketdata import timeframe_delta
 
 WARMUP_BARS = 300
-SeriesFor = Callable[[str, pd.DataFrame, str], "pd.Series | None"]
 
 
 @dataclass(frozen=True)
