@@ -187,3 +187,32 @@ def test_exports_are_the_users_own_transactions_and_positions(dash_server, make_
     lines = out["content"].splitlines()
     assert out["filename"] == "positions.csv" and lines[0].startswith("asset,quantity,avg_cost,cost")
     assert lines[1].startswith("BTC/USDT,2.0,100.5,201.0") and len(lines) == 2
+
+
+@pytest.mark.parametrize("role, read_only", [("viewer", True), ("trader", False)])
+def test_layout_is_read_only_for_viewers(dash_server, make_dash_user, role, read_only):
+    from flask_login import login_user
+
+    from app.extensions import db
+    from app.models import User
+    from pages import portfolio
+
+    email, _ = make_dash_user("p", role=role)
+    with dash_server.test_request_context("/portfolio"):
+        login_user(db.session.scalar(db.select(User).filter_by(email=email)))
+        page = portfolio.layout()
+    found = {}
+
+    def walk(node):
+        if getattr(node, "id", None) in (portfolio.TX_ADD, portfolio.PS_ADD, portfolio.OR_PLACE, portfolio.IMPORT,
+                                          portfolio.PS_TOGGLE, portfolio.OR_CANCEL, "pf-read-only"):
+            found[node.id] = getattr(node, "disabled", True)
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, (list, tuple)) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(page)
+    assert ("pf-read-only" in found) is read_only
+    assert all(found[i] is read_only for i in (portfolio.TX_ADD, portfolio.PS_ADD, portfolio.OR_PLACE,
+                                                portfolio.IMPORT, portfolio.PS_TOGGLE, portfolio.OR_CANCEL))
