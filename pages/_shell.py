@@ -23,6 +23,8 @@ def _nav_links():
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bell me-1"), "Alerts",
                                  dbc.Badge("", color="danger", pill=True, className="ms-1", id="nav-alerts-badge")],
                                 href="/alerts", active="exact", id="nav-alerts")),
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-wallet2 me-1"), "Portfolio"], href="/portfolio",
+                                active="exact", id="nav-portfolio")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],

@@ -13,6 +13,8 @@
                 alerts.evaluate(exchange, symbol)       again, for the p(up) rules (events are unique
                                                         per rule and bar, so nothing fires twice)
                 alerts.deliver(delivery_id)             one job per (event, outside channel)
+                and, after every analysis run:
+                paper.step(exchange, symbol)            only when the symbol has an active paper strategy
 
 Job functions call :func:`after_ingest` / :func:`after_analysis` when they finish; nothing in the
 domain packages enqueues. A new stage (alert evaluation, paper trading) is one more function in
@@ -92,10 +94,22 @@ def after_prediction(exchange: str, symbol: str, settings: Settings) -> str | No
     return enqueue_alerts(exchange, symbol, settings)
 
 
+def enqueue_paper(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Enqueue ``workers.paper.step`` when the symbol has an active paper strategy or an open manual
+    paper order (indexed queries)."""
+    from app.extensions import db
+    from app.portfolio.store import active_strategies, has_open_orders
+
+    if not active_strategies(db.session, exchange, symbol) and not has_open_orders(db.session, exchange, symbol):
+        return None
+    return enqueue("backtests", "workers.paper.step", exchange, symbol).id
+
+
 # The stages that follow an analysis run, in order: (name, enqueue(exchange, symbol, settings) -> job id | None).
 AFTER_ANALYSIS: tuple[tuple[str, Callable[[str, str, Settings], str | None]], ...] = (
     ("alerts_job", enqueue_alerts),
     ("ml_job", enqueue_prediction),
+    ("paper_job", enqueue_paper),
 )
 
 

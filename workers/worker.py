@@ -25,7 +25,7 @@ JOB_MODULES = {
     "ingest": ("workers.ingest", "workers.system"),
     "analysis": ("workers.analysis",),
     "ml": ("workers.ml",),
-    "backtests": ("workers.backtests",),
+    "backtests": ("workers.backtests", "workers.paper"),
     "alerts": ("workers.alerts",),
 }
 

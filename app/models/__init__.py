@@ -3,8 +3,9 @@ from app.models.alert import AlertAttempt, AlertDelivery, AlertEvent, AlertRule,
 from app.models.backtest import Backtest, BacktestTrade
 from app.models.market import Candle, Series
 from app.models.ml import Prediction
+from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
 from app.models.signal import SignalQualityReport, SignalRecord
 from app.models.session import UserSession
 from app.models.user import ROLES, User
 
-__all__ = ["AlertAttempt", "AlertDelivery", "AlertEvent", "AlertRule", "NotificationSettings", "Backtest", "BacktestTrade", "Candle", "Prediction", "Series", "SignalRecord", "SignalQualityReport", "User", "UserSession", "ROLES"]
+__all__ = ["AlertAttempt", "AlertDelivery", "AlertEvent", "AlertRule", "NotificationSettings", "Backtest", "BacktestTrade", "Candle", "Prediction", "PaperFill", "PaperOrder", "PaperStrategy", "PortfolioTransaction", "Series", "SignalRecord", "SignalQualityReport", "User", "UserSession", "ROLES"]
