@@ -102,3 +102,11 @@ def system_state(settings: Settings | None = None) -> SystemState:
 def catalog_cache(settings: Settings | None = None) -> CatalogCache:
     settings = _settings(settings)
     return CatalogCache(kv_store(settings), prefix=settings.redis_prefix)
+
+
+def view_cache(settings: Settings | None = None):
+    """Shared views kept serialised (see :mod:`app.hot.views`): Redis, or this process's memory when embedded."""
+    from app.hot.views import ViewCache
+
+    settings = _settings(settings)
+    return ViewCache(kv_store(settings), prefix=settings.redis_prefix)
