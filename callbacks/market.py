@@ -19,7 +19,7 @@ import app.hot as hot
 from app.extensions import db
 from app.figures.market import bar_signature, candlestick_figure, shown, tail_update
 from app.market import query
-from callbacks.live_chart import TAIL_BARS, candle_patch
+from callbacks.live_chart import candle_patch, tail_bars
 from pages.market import (BADGE, CHART, CHART_SEEN, ERROR, INTERVAL, STATUS, TICKER, TICKER_SEEN, SYMBOL,
                           TIMEFRAME)
 
@@ -83,6 +83,10 @@ def full_chart(cat: query.Catalog, sym: str, tf: str, version: str) -> dict:
     return json.loads(body_json)
 
 
+def _origin(seen: dict) -> str:
+    return seen.get("origin") if seen.get("origin") in ("cache", "database") else "database"
+
+
 def _status(now_shown: dict, origin: str) -> str:
     now = datetime.now(timezone.utc).strftime("%H:%M:%S UTC")
     if not now_shown["n"]:
@@ -102,20 +106,21 @@ def update_chart(symbol, timeframe, _n, seen):
     cat = query.catalog(db.session, hot.catalog_cache())
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)
-        tail, origin = query.recent_candles(db.session, cat, sym, tf, limit=TAIL_BARS, cache=hot.live_cache())
+        view = f"{cat.exchange[sym]}|{sym}|{tf}"
+        seen = seen if isinstance(seen, dict) and seen.get("view") == view else None
+        tail = tail_bars(cat, sym, tf, seen)
     except query.UnknownSeries as exc:
         return no_update, no_update, "", str(exc), True, no_update
     finally:
         db.session.commit()  # end the read transaction before the figure is built and encoded
-    view = f"{cat.exchange[sym]}|{sym}|{tf}"
-    seen = seen if isinstance(seen, dict) and seen.get("view") == view else None
     version = bar_signature(tail)
     if seen is not None and seen.get("sig") == version:
         raise PreventUpdate  # nothing new: an empty 204, nothing sent
     update = tail_update(seen, tail, WINDOW) if seen is not None else None
     if update is not None:
-        fig, now_shown = candle_patch(update), update["shown"]
+        fig, now_shown, origin = candle_patch(update), update["shown"], _origin(seen)
     else:
         body = full_chart(cat, sym, tf, version)
         fig, now_shown, origin = body["figure"], body["shown"], body["origin"]
-    return fig, _badge(cat, sym), _status(now_shown, origin), no_update, no_update, {"view": view, **now_shown}
+    return (fig, _badge(cat, sym), _status(now_shown, origin), no_update, no_update,
+            {"view": view, "origin": origin, **now_shown})

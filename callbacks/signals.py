@@ -23,7 +23,7 @@ from app.extensions import db
 from app.figures import signals as views
 from app.figures.market import bar_signature, shown, tail_update
 from app.market import query
-from callbacks.live_chart import TAIL_BARS, candle_patch
+from callbacks.live_chart import candle_patch, tail_bars
 from pages.signals import (BREAKDOWN, CHART, DETAIL_SEEN, HEATMAP, HISTORY, INTERVAL, LSTM, LSTM_SEEN, OVERVIEW_SEEN,
                            QUALITY, QUALITY_META, STATUS, SUMMARY, SYMBOL, TABLE, TIMEFRAME)
 
@@ -143,14 +143,14 @@ def update_detail(symbol, timeframe, _n, seen):
     exchange = cat.exchange[symbol]
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)
-        tail, _source = query.recent_candles(db.session, cat, sym, tf, limit=TAIL_BARS, cache=hot.live_cache())
+        view = f"{exchange}|{symbol}|{tf}"
+        seen = seen if isinstance(seen, dict) and seen.get("view") == view else {}
+        tail = tail_bars(cat, sym, tf, seen)
     except query.UnknownSeries:
-        tail, tf = None, timeframe
+        tail, tf, view, seen = None, timeframe, f"{exchange}|{symbol}|{timeframe}", {}
     db.session.commit()  # end the read transaction before the figures are built and encoded
     snap_v = snapshot_version(snapshot)
     sig = bar_signature(tail) if tail is not None else "none"
-    view = f"{exchange}|{symbol}|{tf}"
-    seen = seen if isinstance(seen, dict) and seen.get("view") == view else {}
     if seen.get("snap") == snap_v and seen.get("sig") == sig:
         raise PreventUpdate  # nothing new: an empty 204
     same_snapshot = seen.get("snap") == snap_v
