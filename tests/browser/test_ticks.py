@@ -89,7 +89,7 @@ def _check_ticks(duo, app, graph_id: str, symbol: str, timeframe: str):
     _wait(lambda: _state(duo, graph_id)["last"].startswith(new.strftime("%Y-%m-%dT%H:%M")), 15,
           "the closed bar never reached the open page")
     after = _state(duo, graph_id)
-    assert after["n"] == before["n"]  # the window slid by one bar
+    assert after["n"] == min(before["n"] + 1, 300)  # one more bar (the window slides once it is full)
     assert after["range"] == zoomed, "the new bar reset the zoom"
     assert _plots(duo, graph_id) >= 1
 
