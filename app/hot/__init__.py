@@ -14,6 +14,7 @@ key                                                       store                 
 ``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
 ``{prefix}:system:stop``                                  :class:`~app.hot.system.SystemState`       none
 ``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker)   none
+``{prefix}:views:{view}:{key}``                           :class:`~app.hot.views.ViewCache`          15 min
 ========================================================  ===========================  ==========
 
 Job progress lives in RQ's own ``job.meta`` (reached through ``workers.queues.fetch_job``).
