@@ -50,7 +50,9 @@ def tail_update(seen: dict, tail: pd.DataFrame, window: int) -> dict | None:
     behind, or shows another series): then the whole figure is sent.
     """
     n, last = seen.get("n"), seen.get("last")
-    if not isinstance(n, int) or n < 1 or not isinstance(last, str) or len(tail) == 0:
+    # ``seen`` comes back from the browser: anything this code would not have written means "send the figure"
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= window or not isinstance(last, str) \
+            or len(tail) == 0:
         return None
     try:
         last_ts = pd.Timestamp(last)

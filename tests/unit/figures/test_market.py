@@ -50,6 +50,15 @@ def test_tail_update_gives_up_when_the_tail_does_not_reach_the_shown_bar():
     assert tail_update({"n": 3, "last": "2024-01-01T00:01:00"}, full, window=300) is None  # naive: refused
 
 
+def test_a_forged_bar_count_from_the_browser_gets_the_figure_not_a_huge_patch():
+    full = make_candles(40)
+    seen = shown(full.iloc[:30])
+    assert tail_update({**seen, "n": 10 ** 9}, full, window=300) is None
+    assert tail_update({**seen, "n": True}, full, window=300) is None
+    assert tail_update({**seen, "n": 301}, full, window=300) is None
+    assert tail_update(seen, full, window=300)["drop"] == 0
+
+
 def apply_patch(figure: dict, patch: dict) -> dict:
     """What the browser does with a dash.Patch (Assign, Extend, Delete), for the test."""
     for op in patch["operations"]:
