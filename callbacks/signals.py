@@ -1,21 +1,35 @@
-"""Signals page callbacks: thin shells over app.analysis.reads (what jobs stored) and app.figures.signals."""
+"""Signals page callbacks: thin shells over app.analysis.reads (what jobs stored) and app.figures.signals.
+
+Interval ticks compare cheap versions with what this tab shows (kept in its ``dcc.Store``s): the
+snapshots' versions for the heat-map, table, breakdown and score history, the last bar's signature
+for the events chart, the rendered rows for the LSTM card. Unchanged: an empty 204. Only the forming
+or new bars moved: a ``Patch`` of the chart. Otherwise the shared figures come from hot state
+(``app.hot.views``), built once per version for every user. Read transactions end before building.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
+from dash.exceptions import PreventUpdate
 from flask import current_app
 
 import app.hot as hot
 from app.analysis import reads
 from app.extensions import db
 from app.figures import signals as views
+from app.figures.market import bar_signature, shown, tail_update
 from app.market import query
 from pages._catalog import page_catalog
 from callbacks import inputs
-from pages.signals import (BREAKDOWN, CHART, HEATMAP, HISTORY, INTERVAL, LSTM, QUALITY, QUALITY_META, STATUS,
-                           SUMMARY, SYMBOL, TABLE, TIMEFRAME)
+from callbacks.live_chart import candle_patch, tail_bars
+from pages.signals import (BREAKDOWN, CHART, DETAIL_SEEN, HEATMAP, HISTORY, INTERVAL, LSTM, LSTM_SEEN, OVERVIEW_SEEN,
+                           QUALITY, QUALITY_META, STATUS, SUMMARY, SYMBOL, TABLE, TIMEFRAME)
+
+WINDOW = 300  # bars the events chart shows
 
 LABEL_COLORS = {"strong buy": "success", "buy": "success", "neutral": "secondary", "sell": "danger",
                 "strong sell": "danger"}
@@ -26,9 +40,32 @@ def _snapshots(cat: query.Catalog, symbols=None) -> dict:
     return reads.snapshots(db.session, hot.signal_cache(), wanted)
 
 
-@callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"),
-          Input(INTERVAL, "n_intervals"))
-def update_overview(_n):
+def snapshot_version(snapshot: dict | None) -> str:
+    """Changes whenever the analysis job stores a new snapshot for the symbol."""
+    if not snapshot:
+        return "none"
+    return f"{snapshot.get('computed_at')}|{snapshot.get('bar_time')}|{snapshot['fused']['score']!r}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _shared_figure(view: str, key: str, version: str, build):
+    """The figure of this view and version from hot state, else ``build()`` (once per version) stored there."""
+    cache = hot.view_cache()
+    body = cache.read(view, key, version)
+    if body is None:
+        body_json = build().to_json()
+        cache.write(view, key, version, body_json)
+        body = json.loads(body_json)
+    return body
+
+
+@callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"), Output(OVERVIEW_SEEN, "data"),
+          Input(INTERVAL, "n_intervals"), State(OVERVIEW_SEEN, "data"))
+def update_overview(_n, seen):
+    db.session.commit()  # end the session check's read transaction before this request's work
     cat = page_catalog()
     snaps = _snapshots(cat)
     db.session.commit()  # end the read transaction before rendering
@@ -36,9 +73,16 @@ def update_overview(_n):
     rows = views.overview_rows(snaps, now)
     for row in rows:
         row["id"] = row["symbol"]
+    snap_version = _digest("|".join(f"{s}:{snapshot_version(v)}" for s, v in snaps.items()))
+    rows_version = _digest(json.dumps(rows, sort_keys=True, default=str))
+    seen = seen if isinstance(seen, dict) else {}
+    if seen.get("snaps") == snap_version and seen.get("rows") == rows_version:
+        raise PreventUpdate  # nothing new: an empty 204
+    heatmap = no_update if seen.get("snaps") == snap_version else \
+        _shared_figure("signals-heatmap", "all", snap_version, lambda: views.heatmap_figure(snaps))
     scored = sum(1 for s in snaps.values() if s)
-    status = f"{scored}/{len(snaps)} symbols scored · refreshed {now:%H:%M:%S} UTC"
-    return views.heatmap_figure(snaps), rows, status
+    status = f"{scored}/{len(snaps)} symbols scored · updated {now:%H:%M:%S} UTC"
+    return heatmap, rows, status, {"snaps": snap_version, "rows": rows_version}
 
 
 @callback(Output(SYMBOL, "value"), Input(HEATMAP, "clickData"), Input(TABLE, "active_cell"),
@@ -69,36 +113,72 @@ def _breakdown(snapshot: dict):
     return cards
 
 
+def _history(exchange: str, symbol: str, version: str) -> dict:
+    def build():
+        scores = reads.score_history(db.session, exchange, symbol)
+        db.session.commit()  # end the read transaction before the figure is built and encoded
+        return views.history_figure(scores, symbol)
+
+    return _shared_figure("signals-history", f"{exchange}|{symbol}", version, build)
+
+
+def _events_chart(cat: query.Catalog, sym: str, tf: str, snapshot: dict | None, version: str) -> dict:
+    def build():
+        candles, _source = query.recent_candles(db.session, cat, sym, tf, limit=WINDOW, cache=hot.live_cache())
+        db.session.commit()  # end the read transaction before the figure is built and encoded
+        events = ((snapshot or {}).get("timeframes", {}).get(tf) or {}).get("events", [])
+        fig = views.events_figure(candles, events, f"{sym} · {tf} · events", cat.is_demo(sym))
+        fig.update_layout(meta={"shown": shown(candles)})
+        return fig
+
+    return _shared_figure("signals-chart", f"{cat.exchange[sym]}|{sym}|{tf}", version, build)
+
+
 @callback(Output(SUMMARY, "children"), Output(BREAKDOWN, "children"), Output(CHART, "figure"),
-          Output(HISTORY, "figure"),
-          Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"))
-def update_detail(symbol, timeframe, _n):
+          Output(HISTORY, "figure"), Output(DETAIL_SEEN, "data"),
+          Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"), State(DETAIL_SEEN, "data"))
+def update_detail(symbol, timeframe, _n, seen):
     symbol, timeframe, _n = inputs.SIGNALS_DETAIL(symbol, timeframe, _n)
+    db.session.commit()  # end the session check's read transaction before this request's work
     cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
-        return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update
+        return "", html.P("No symbol selected.", className="text-muted"), no_update, no_update, None
     snapshot = _snapshots(cat, [symbol]).get(symbol)
     exchange = cat.exchange[symbol]
-    scores = reads.score_history(db.session, exchange, symbol)
     try:
         sym, tf = query.resolve(cat, symbol, timeframe)
-        candles, _source = query.recent_candles(db.session, cat, sym, tf, limit=300, cache=hot.live_cache())
+        view = f"{exchange}|{symbol}|{tf}"
+        seen = seen if isinstance(seen, dict) and seen.get("view") == view else {}
+        tail = tail_bars(cat, sym, tf, seen)
     except query.UnknownSeries:
-        candles, tf = None, timeframe
+        tail, tf, view, seen = None, timeframe, f"{exchange}|{symbol}|{timeframe}", {}
     db.session.commit()  # end the read transaction before the figures are built and encoded
-    history = views.history_figure(scores, symbol)
-    events = ((snapshot or {}).get("timeframes", {}).get(tf) or {}).get("events", [])
-    chart = views.events_figure(candles, events, f"{symbol} · {tf} · events", cat.is_demo(symbol)) \
-        if candles is not None else no_update
+    snap_v = snapshot_version(snapshot)
+    sig = bar_signature(tail) if tail is not None else "none"
+    if seen.get("snap") == snap_v and seen.get("sig") == sig:
+        raise PreventUpdate  # nothing new: an empty 204
+    same_snapshot = seen.get("snap") == snap_v
+    history = no_update if same_snapshot else _history(exchange, symbol, snap_v)
+    now_shown: dict = {}
+    if tail is None:
+        chart = no_update
+    elif same_snapshot and (update := tail_update(seen, tail, WINDOW)) is not None:
+        chart, now_shown = candle_patch(update), update["shown"]  # only the moved and new bars
+    else:
+        chart = _events_chart(cat, sym, tf, snapshot, f"{snap_v}|{sig}")
+        now_shown = chart["layout"]["meta"]["shown"]
+    state = {"view": view, "snap": snap_v, **now_shown}
+    if same_snapshot:
+        return no_update, no_update, chart, history, state
     if not snapshot:
         msg = html.P("No signal yet: the analysis job has not run for this symbol.", className="text-muted")
-        return "", msg, chart, history
+        return "", msg, chart, history, state
     fused = snapshot["fused"]
     summary = html.Span([html.Span(f"fused {fused['score']:.1f} ", className="fs-5"),
                          dbc.Badge(fused["label"], color=LABEL_COLORS.get(fused["label"], "secondary")),
                          html.Span(f" confidence {fused['confidence']:.2f} · agreement {fused['agreement']:.2f}",
                                    className="text-muted small")])
-    return summary, _breakdown(snapshot), chart, history
+    return summary, _breakdown(snapshot), chart, history, state
 
 
 @callback(Output(QUALITY, "data"), Output(QUALITY_META, "children"), Input(SYMBOL, "value"))
@@ -122,17 +202,26 @@ def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-@callback(Output(LSTM, "children"), Input(SYMBOL, "value"), Input(INTERVAL, "n_intervals"))
-def show_lstm(symbol, _n):
+@callback(Output(LSTM, "children"), Output(LSTM_SEEN, "data"), Input(SYMBOL, "value"), Input(INTERVAL, "n_intervals"),
+          State(LSTM_SEEN, "data"))
+def show_lstm(symbol, _n, seen):
     from app.mlops.predict import latest_predictions
     from app.mlops.service import registry
 
     symbol = inputs.SIGNALS_SYMBOL(symbol)
     if not symbol:
-        return no_update
+        raise PreventUpdate
+    db.session.commit()  # end the session check's read transaction before this request's work
     settings = current_app.config["CW_SETTINGS"]
     rows = latest_predictions(db.session, registry(settings), symbol, settings.timeframes)
     db.session.commit()
+    version = _digest(symbol + json.dumps(rows, sort_keys=True, default=str))
+    if version == seen:
+        raise PreventUpdate  # the same predictions as shown: an empty 204
+    return _lstm_card(symbol, rows), version
+
+
+def _lstm_card(symbol: str, rows: list[dict]):
     if not rows:
         return html.P(f"No champion LSTM model for {symbol} yet (an admin trains one on the Admin page).",
                       className="text-muted mb-0", id="signals-lstm-none")

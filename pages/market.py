@@ -18,6 +18,8 @@ SYMBOL, TIMEFRAME, CHART, INTERVAL, BADGE, STATUS, TICKER, ERROR = (
     "market-symbol", "market-timeframe", "market-chart", "market-interval", "market-source-badge",
     "market-status", "market-ticker", "market-error",
 )
+# what this tab's chart and ticker row show (a version each), so an unchanged tick sends nothing
+CHART_SEEN, TICKER_SEEN = "market-chart-seen", "market-ticker-seen"
 
 
 def layout(symbol: str | None = None, tf: str | None = None, **_query):
@@ -48,4 +50,5 @@ def layout(symbol: str | None = None, tf: str | None = None, **_query):
         dcc.Loading(dcc.Graph(id=CHART, config={"displaylogo": False}), type="dot", delay_show=400),
         html.Small(id=STATUS, className="text-muted"),
         dcc.Interval(id=INTERVAL, interval=refresh_ms, n_intervals=0),
+        dcc.Store(id=CHART_SEEN), dcc.Store(id=TICKER_SEEN),
     ])

@@ -27,6 +27,8 @@ QUALITY, QUALITY_META, WEIGHTS, INTERVAL, STATUS, ERROR = (
     "signals-quality", "signals-quality-meta", "signals-weights", "signals-interval", "signals-status",
     "signals-error",
 )
+# what this tab shows (a version each), so an unchanged tick sends nothing
+OVERVIEW_SEEN, DETAIL_SEEN, LSTM_SEEN = "signals-overview-seen", "signals-detail-seen", "signals-lstm-seen"
 
 TABLE_COLUMNS = [
     {"name": "Symbol", "id": "symbol"}, {"name": "Fused score", "id": "score", "type": "numeric"},
@@ -114,4 +116,5 @@ def layout(symbol: str | None = None, **_query):
             html.Pre(weights, id=WEIGHTS, className="small text-light"),
         ], className="mb-4"),
         dcc.Interval(id=INTERVAL, interval=refresh_ms, n_intervals=0),
+        dcc.Store(id=OVERVIEW_SEEN), dcc.Store(id=DETAIL_SEEN), dcc.Store(id=LSTM_SEEN),
     ])

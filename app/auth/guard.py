@@ -11,6 +11,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Flask, Response, jsonify, redirect, request
 from flask_login import current_user
 
+from app.extensions import db
+
 PUBLIC_EXACT = frozenset({"/login", "/healthz", "/readyz", "/metrics", "/_favicon.ico", "/favicon.ico"})
 # Static files only: JS bundles, assets, Bootstrap CSS/fonts. Dash's data routes
 # (/_dash-layout, /_dash-dependencies, /_dash-update-component, /_reload-hash) are NOT public.
@@ -49,6 +51,17 @@ def _public_rule(rule: str) -> bool:
     return rule in PUBLIC_EXACT or rule.startswith(PUBLIC_PREFIXES)
 
 
+def _end_read_transaction() -> None:
+    """End the session check's read transaction, so no connection sits idle in a transaction while the
+    request does its work; the user just read stays loaded (not expired), so it costs no second query."""
+    session = db.session()
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+
+
 def _guard():
     if is_public(request.path):
         # Public only when a route of its own serves it: a public-looking path that nothing but
@@ -58,6 +71,7 @@ def _guard():
             return Response("not found", status=404, mimetype="text/plain")
         return None
     if current_user.is_authenticated:
+        _end_read_transaction()
         return None
     if request.path.startswith("/_dash-") or request.path.startswith("/_reload") or request.path.startswith("/api/"):
         return jsonify(error="authentication required", login="/login"), 401

@@ -56,11 +56,12 @@ def heatmap_figure(snapshots: dict[str, dict | None]) -> go.Figure:
 
 def _age_minutes(snapshot: dict, now: datetime) -> float:
     computed = pd.Timestamp(snapshot["computed_at"])
-    return round(max(0.0, (pd.Timestamp(now) - computed).total_seconds() / 60.0), 1)
+    return float(round(max(0.0, (pd.Timestamp(now) - computed).total_seconds() / 60.0)))
 
 
 def overview_rows(snapshots: dict[str, dict | None], now: datetime) -> list[dict]:
-    """Rows for the sortable table: symbol, fused score, label, confidence, top reasons, age (minutes)."""
+    """Rows for the sortable table: symbol, fused score, label, confidence, top reasons, age (whole minutes,
+    so the rows change at most once a minute while the snapshots stay the same)."""
     rows = []
     for symbol, snap in snapshots.items():
         if not snap:

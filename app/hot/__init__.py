@@ -14,6 +14,7 @@ key                                                       store                 
 ``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
 ``{prefix}:system:stop``                                  :class:`~app.hot.system.SystemState`       none
 ``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker)   none
+``{prefix}:views:{view}:{key}``                           :class:`~app.hot.views.ViewCache`          15 min
 ========================================================  ===========================  ==========
 
 Job progress lives in RQ's own ``job.meta`` (reached through ``workers.queues.fetch_job``).
@@ -102,3 +103,11 @@ def system_state(settings: Settings | None = None) -> SystemState:
 def catalog_cache(settings: Settings | None = None) -> CatalogCache:
     settings = _settings(settings)
     return CatalogCache(kv_store(settings), prefix=settings.redis_prefix)
+
+
+def view_cache(settings: Settings | None = None):
+    """Shared views kept serialised (see :mod:`app.hot.views`): Redis, or this process's memory when embedded."""
+    from app.hot.views import ViewCache
+
+    settings = _settings(settings)
+    return ViewCache(kv_store(settings), prefix=settings.redis_prefix)
