@@ -9,6 +9,7 @@ from flask_login import current_user
 import app.hot as hot
 from app.auth.roles import require_admin
 from app.auth.users import UserError, activate_user, deactivate_user, list_users
+from app.extensions import client_ip
 from app.hot import feeds as feed_health
 from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
 from workers.queues import enqueue, fetch_job, runner
@@ -52,7 +53,7 @@ def set_user_active(activate_clicks, deactivate_clicks):
         return no_update, no_update
     action = activate_user if ctx.triggered_id["type"] == ACTIVATE else deactivate_user
     try:
-        user, changed = action(int(ctx.triggered_id["index"]), current_user)
+        user, changed = action(int(ctx.triggered_id["index"]), current_user, ip=client_ip())
     except (UserError, TypeError, ValueError) as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     state = "activated" if user.active else "deactivated"

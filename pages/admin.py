@@ -8,6 +8,7 @@ from dash import dcc, html
 from flask import current_app
 
 from app.auth.roles import current_is_admin
+from pages._admin_audit import audit_card
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
 
@@ -81,5 +82,6 @@ def layout(**_query):
                 dcc.Store(id=PING_JOB),
                 dcc.Interval(id=PING_POLL, interval=500, disabled=True),
             ]),
-        ]),
+        ], className="mb-3"),
+        audit_card(),
     ])
