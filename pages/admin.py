@@ -9,6 +9,7 @@ from flask import current_app
 
 from app.auth.roles import current_is_admin
 from pages._admin_audit import audit_card
+from pages._admin_users import users_tools
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
 
@@ -65,7 +66,7 @@ def layout(**_query):
         html.Div(id=MODE, className="text-muted mb-3"),
         dbc.Card([
             dbc.CardHeader("Users"),
-            dbc.CardBody([html.Div(id=USERS), html.Div(id=USERS_MSG, className="mt-2")]),
+            dbc.CardBody([users_tools(), html.Div(id=USERS_MSG, className="mb-2"), html.Div(id=USERS)]),
         ], className="mb-3"),
         dbc.Card([
             dbc.CardHeader("Market data feeds"),

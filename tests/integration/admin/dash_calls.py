@@ -9,6 +9,15 @@ def _spec(client, output_has: str) -> dict:
     return next(d for d in deps if output_has in d["output"])
 
 
+def _input_id(dep) -> str:
+    return json.loads(dep["id"])["type"] if dep["id"].startswith("{") else dep["id"]
+
+
+def _spec_by_input(client, input_id: str) -> dict:
+    deps = client.get("/_dash-dependencies").get_json()
+    return next(d for d in deps if any(_input_id(i) == input_id for i in d["inputs"]))
+
+
 def _items(deps, values, pattern):
     out = []
     for dep in deps:
@@ -29,8 +38,17 @@ def dash_post(client, output_has: str, values: dict | None = None, changed: list
     ``values``: ``{"id.prop": value}`` for inputs and states; ``pattern``: ``{(type, prop): [(index, value)]}``
     for pattern-matching inputs; ``changed``: the triggering ``id.prop`` (default: every plain value given).
     """
+    return _post(client, _spec(client, output_has), values, changed, pattern)
+
+
+def dash_post_by_input(client, input_id: str, values: dict | None = None, changed: list[str] | None = None,
+                       pattern: dict | None = None):
+    """As :func:`dash_post`, for the callback with an input whose id (or pattern type) is ``input_id``."""
+    return _post(client, _spec_by_input(client, input_id), values, changed, pattern)
+
+
+def _post(client, spec, values, changed, pattern):
     values, pattern = values or {}, pattern or {}
-    spec = _spec(client, output_has)
     outs = []
     for part in spec["output"].strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
