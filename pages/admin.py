@@ -10,6 +10,7 @@ from flask import current_app
 from app.auth.roles import current_is_admin
 from pages._admin_audit import audit_card
 from pages._admin_controls import controls_card
+from pages._admin_system import system_card
 from pages._admin_users import users_tools
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
@@ -66,6 +67,7 @@ def layout(**_query):
         html.H3([html.I(className="bi bi-shield-lock me-2"), "Administration"]),
         html.Div(id=MODE, className="text-muted mb-3"),
         controls_card(),
+        system_card(),
         dbc.Card([
             dbc.CardHeader("Users"),
             dbc.CardBody([users_tools(), html.Div(id=USERS_MSG, className="mb-2"), html.Div(id=USERS)]),

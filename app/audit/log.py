@@ -6,6 +6,7 @@ so a password, token or secret never reaches the table, whatever a caller hands 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +21,7 @@ ACTIONS = (
     "watchlist.change", "cache.clear",
     "job.requeue", "job.delete",
 )
-SECRET_WORDS = ("password", "secret", "token", "hash", "key", "otp")
+SECRET_KEY_RE = re.compile(r"password|passwd|secret|token|hash|otp|credential|(^|_)(api_?)?key$", re.IGNORECASE)
 REDACTED = "[redacted]"
 
 
@@ -43,7 +44,7 @@ class Actor:
 def scrub(values):
     """A copy of ``values`` with every secret-looking key's value replaced by ``[redacted]``."""
     if isinstance(values, dict):
-        return {str(k): (REDACTED if any(w in str(k).lower() for w in SECRET_WORDS) else scrub(v))
+        return {str(k): (REDACTED if SECRET_KEY_RE.search(str(k)) else scrub(v))
                 for k, v in values.items()}
     if isinstance(values, (list, tuple)):
         return [scrub(v) for v in values]

@@ -12,10 +12,11 @@ class ListSession(list):
 
 def test_scrub_redacts_secret_keys_at_any_depth():
     doc = {"role": "admin", "password": "hunter2hunter2", "nested": {"api_token": "t0k", "ok": 1},
-           "items": [{"secret_key": "s"}], "one_time_password": "x"}
+           "items": [{"secret_key": "s"}], "one_time_password": "x", "api_key": "k", "keys_removed": 3}
     out = scrub(doc)
     assert out == {"role": "admin", "password": REDACTED, "nested": {"api_token": REDACTED, "ok": 1},
-                   "items": [{"secret_key": REDACTED}], "one_time_password": REDACTED}
+                   "items": [{"secret_key": REDACTED}], "one_time_password": REDACTED, "api_key": REDACTED,
+                   "keys_removed": 3}
     assert doc["password"] == "hunter2hunter2"  # the caller's dict is not changed
 
 
