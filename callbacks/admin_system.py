@@ -12,8 +12,11 @@ from app.auth.actor import current_actor
 from app.auth.roles import require_admin
 from app.extensions import db
 from app.hot.cache_admin import clear
+from app.market import store
+from app.market.freshness import series_freshness
+from app.models.user import utcnow
 from app.ops import system_stats
-from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_FAILED, SYS_MSG,
+from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_FAILED, SYS_FRESH, SYS_MSG,
                                  SYS_POLL, SYS_QUEUES, SYS_STATS, SYS_WORKERS)
 from workers import inspect
 
@@ -34,6 +37,26 @@ def _stats(settings):
         rate = "—" if r["hit_rate"] is None else f"{100 * r['hit_rate']:.1f}%"
         parts.append(f"Redis: {r['used_memory_mb']} MB, hit rate {rate}, {r['clients']} clients")
     return html.Ul([html.Li(t) for t in parts], id="admin-system-figures", className="small mb-0")
+
+
+def _age(seconds):
+    if seconds is None:
+        return "—"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _freshness():
+    rows = series_freshness(store.list_series(db.session.connection()), utcnow())
+    db.session.rollback()
+    if not rows:
+        return html.P("No series stored yet.", className="text-muted small")
+    body = [html.Tr([html.Td(f.exchange), html.Td(f.symbol), html.Td(f.timeframe),
+                     html.Td(f"{f.last_bar:%Y-%m-%d %H:%M}" if f.last_bar is not None else "no bars"),
+                     html.Td(_age(f.age_s)),
+                     html.Td(dbc.Badge("—" if f.bars_behind is None else f.bars_behind,
+                                       color="danger" if f.stale else "success"))]) for f in rows]
+    return _table(("exchange", "symbol", "tf", "last bar (UTC)", "age", "closed bars missing"), body,
+                  "admin-system-freshness-table")
 
 
 def _failed_rows(jobs):
@@ -67,11 +90,11 @@ def _jobs(settings):
 
 
 @callback(Output(SYS_STATS, "children"), Output(SYS_QUEUES, "children"), Output(SYS_WORKERS, "children"),
-          Output(SYS_FAILED, "children"), Input(SYS_POLL, "n_intervals"))
+          Output(SYS_FAILED, "children"), Output(SYS_FRESH, "children"), Input(SYS_POLL, "n_intervals"))
 def refresh(_n):
     require_admin()
     settings = current_app.config["CW_SETTINGS"]
-    return (_stats(settings), *_jobs(settings))
+    return (_stats(settings), *_jobs(settings), _freshness())
 
 
 @callback(Output(SYS_FAILED, "children", allow_duplicate=True), Output(SYS_MSG, "children"),

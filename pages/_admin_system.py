@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from app.hot.cache_admin import CLEARABLE
 
+SYS_FRESH = "admin-system-freshness"
 (SYS_POLL, SYS_STATS, SYS_QUEUES, SYS_WORKERS, SYS_FAILED, SYS_MSG, CACHE_AREA, CACHE_BTN, CONFIRM_CACHE) = (
     "admin-system-poll", "admin-system-stats", "admin-system-queues", "admin-system-workers",
     "admin-system-failed", "admin-system-msg", "admin-cache-area", "admin-cache-clear", "admin-confirm-cache")
@@ -22,6 +23,7 @@ def system_card():
             html.Div(id=SYS_STATS, className="mb-2"),
             html.H6("Queues"), html.Div(id=SYS_QUEUES, className="mb-2"),
             html.H6("Workers"), html.Div(id=SYS_WORKERS, className="mb-2"),
+            html.H6("Data freshness"), html.Div(id=SYS_FRESH, className="mb-2"),
             html.H6("Failed jobs"), html.Div(id=SYS_FAILED, className="mb-2"),
             html.Div(id=SYS_MSG, className="mb-2"),
             dbc.Row([

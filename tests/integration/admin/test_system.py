@@ -34,6 +34,8 @@ def test_admin_sees_the_figures_and_confirms_a_cache_clear(dash_server, make_das
     figures = json.dumps(out["response"]["admin-system-stats"])
     assert "web process" in figures and "database (sqlite)" in figures
     assert "Embedded mode" in json.dumps(out["response"]["admin-system-queues"])
+    fresh = json.dumps(out["response"]["admin-system-freshness"])
+    assert "No series stored yet" in fresh or "admin-system-freshness-table" in fresh
     ask = dash_post_by_input(client, "admin-cache-clear", values={"admin-cache-clear.n_clicks": 1,
                                                                  "admin-cache-area.value": "live"}).get_json()
     assert ask["response"]["admin-confirm-cache"]["displayed"] is True
@@ -68,3 +70,15 @@ def test_cache_clear_is_audited_in_production_mode(dash_app, pg_app, redis_clien
         assert (row.actor_email, row.ip, row.target, row.after) == ("boss@example.com", "10.9.8.7", "cw:live",
                                                                    {"keys_removed": 1})
     assert not redis_client.exists("cw:live:ticker:demo:BTC/USDT")
+
+
+def test_freshness_table_lists_every_series(dash_app, pg_app):
+    from app.extensions import db
+    from app.market import store
+    from callbacks.admin_system import _freshness
+
+    with pg_app.app_context():
+        store.get_or_create_series(db.session.connection(), "demo", "ZZZ/USDT", "1h")
+        db.session.commit()
+        table = str(_freshness())
+    assert "ZZZ/USDT" in table and "no bars" in table and "admin-system-freshness-table" in table
