@@ -67,7 +67,6 @@ def layout(**_query):
         html.H3([html.I(className="bi bi-shield-lock me-2"), "Administration"]),
         html.Div(id=MODE, className="text-muted mb-3"),
         controls_card(),
-        system_card(),
         dbc.Card([
             dbc.CardHeader("Users"),
             dbc.CardBody([users_tools(), html.Div(id=USERS_MSG, className="mb-2"), html.Div(id=USERS)]),
@@ -88,5 +87,6 @@ def layout(**_query):
                 dcc.Interval(id=PING_POLL, interval=500, disabled=True),
             ]),
         ], className="mb-3"),
+        system_card(),
         audit_card(),
     ])

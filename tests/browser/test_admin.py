@@ -4,12 +4,19 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _click(duo, css):
-    """Click once the page has settled: the Admin page's tables render after it loads and move what is below."""
-    duo.wait_for_element("#admin-audit-rows, #admin-audit-empty", timeout=20)
+def _settled(duo, css):
+    """The element, in view, once the page has settled: the Admin page's tables render after it loads and
+    move what is below them."""
+    for rendered in ("#admin-users-table", "#admin-audit-rows, #admin-audit-empty", "#admin-system-figures",
+                     "#admin-models-table, #admin-models-empty", "#admin-system-state"):
+        duo.wait_for_element(rendered, timeout=20)
     element = duo.find_element(css)
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
+    return element
+
+
+def _click(duo, css):
+    duo.driver.execute_script("arguments[0].click();", _settled(duo, css))
 
 
 def test_trader_gets_403_content_on_admin_page(signed_in):
@@ -33,11 +40,12 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browse
 
     duo = signed_in("admin@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-models-empty", "No models yet", timeout=20)
+    _settled(duo, "#admin-train-timeframe")
     duo.select_dcc_dropdown("#admin-train-timeframe", value="5m")
     epochs = duo.find_element("#admin-train-epochs")
     epochs.clear()
     epochs.send_keys("2")
-    duo.find_element("#admin-train-button").click()
+    _click(duo, "#admin-train-button")
     duo.wait_for_contains_text("#admin-train-result", "BTC/USDT 5m v1", timeout=180)
     result = duo.find_element("#admin-train-result").text
     # what the page says is what the promotion rule decided on the stored out-of-sample metrics
@@ -53,10 +61,10 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browse
     assert "base rate" in table and ("beats baselines" if beats else "no edge") in table
     assert ("champion" in table) == promoted
     if not promoted:                     # not promoted by the rule: an admin can override
-        duo.find_element("#admin-models-table button").click()
+        _click(duo, "#admin-models-table button")
         duo.wait_for_contains_text("#admin-models-alert", "v1 is now the champion", timeout=20)
         duo.wait_for_contains_text("#admin-models-table", "champion", timeout=10)
-    duo.find_element("#admin-models-table button").click()       # the champion's "Roll back"
+    _click(duo, "#admin-models-table button")       # the champion's "Roll back"
     duo.wait_for_contains_text("#admin-models-alert", "no earlier champion", timeout=20)
 
 
