@@ -3,4 +3,5 @@
 Importing this package registers them in Dash's process-wide registry; the process's one Dash app
 (``app.create_app``) takes them on its first request.
 """
-from callbacks import admin, admin_models, alerts, backtests, market, portfolio, signals  # noqa: F401 - registers the callbacks
+from callbacks import (admin, admin_audit, admin_controls, admin_models, admin_system, admin_users, alerts,  # noqa: F401
+                       backtests, market, portfolio, shell, signals)  # registers the callbacks

@@ -2,36 +2,54 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 from flask_login import current_user
 
 import app.hot as hot
 from app.auth.roles import require_admin
-from app.auth.users import UserError, activate_user, deactivate_user, list_users
+from app.auth.users import UserError, activate_user, deactivate_user, search_users
+from app.extensions import db
+from app.models.user import ROLES
+from app.extensions import client_ip
 from app.hot import feeds as feed_health
 from callbacks import inputs
 from pages.admin import FEEDS, FEEDS_POLL, MODE, PING_BTN, PING_JOB, PING_OUT, PING_POLL, USERS, USERS_MSG
+from pages._admin_users import ACTIVATE, DEACTIVATE, DELETE, RESET, ROLE_CHOICE, SET_ROLE
 from workers.queues import enqueue, fetch_job, runner
 
-# Separate, idempotent actions: a replayed "deactivate" request never re-activates.
-ACTIVATE, DEACTIVATE = "admin-user-activate", "admin-user-deactivate"
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "never"
 
 
-def users_table():
+def users_table(text: str | None = None, role: str | None = None):
     rows = []
-    for u in list_users():
+    for r in search_users(text or None, role or None):
+        u, me = r.user, r.user.id == current_user.id
         rows.append(html.Tr([
-            html.Td(u.id), html.Td(u.email), html.Td(dbc.Badge(u.role, color="primary" if u.is_admin else "secondary")),
+            html.Td(u.id), html.Td(u.email),
+            html.Td(dbc.InputGroup([
+                dcc.Dropdown(id={"type": ROLE_CHOICE, "index": u.id}, options=list(ROLES), value=u.role,
+                             clearable=False, disabled=me, style={"minWidth": "7rem"}),
+                dbc.Button("Set", id={"type": SET_ROLE, "index": u.id}, size="sm", color="outline-info",
+                           disabled=me),
+            ], size="sm")),
             html.Td(dbc.Badge("active" if u.active else "inactive", color="success" if u.active else "dark")),
-            html.Td(f"{u.created_at:%Y-%m-%d %H:%M}"),
-            html.Td(f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "never"),
-            html.Td(dbc.Button("Deactivate" if u.active else "Activate", size="sm",
-                               color="outline-danger" if u.active else "outline-success",
-                               id={"type": DEACTIVATE if u.active else ACTIVATE, "index": u.id},
-                               disabled=u.id == current_user.id)),
+            html.Td(_when(u.created_at)), html.Td(_when(u.last_login_at)), html.Td(_when(r.last_activity_at)),
+            html.Td([
+                dbc.Button("Deactivate" if u.active else "Activate", size="sm",
+                           color="outline-danger" if u.active else "outline-success",
+                           id={"type": DEACTIVATE if u.active else ACTIVATE, "index": u.id}, disabled=me),
+                dbc.Button("Reset password", size="sm", color="outline-warning", className="ms-1",
+                           id={"type": RESET, "index": u.id}),
+                dbc.Button("Delete", size="sm", color="outline-danger", className="ms-1",
+                           id={"type": DELETE, "index": u.id}, disabled=me),
+            ], className="text-nowrap"),
         ]))
-    head = html.Thead(html.Tr([html.Th(h) for h in ("id", "e-mail", "role", "status", "created", "last login", "")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("id", "e-mail", "role", "status", "created", "last login",
+                                                    "last activity", "")]))
+    db.session.rollback()  # end the read transaction
     return dbc.Table([head, html.Tbody(rows)], hover=True, size="sm", id="admin-users-table")
 
 
@@ -54,7 +72,7 @@ def set_user_active(activate_clicks, deactivate_clicks):
         return no_update, no_update
     action = activate_user if ctx.triggered_id["type"] == ACTIVATE else deactivate_user
     try:
-        user, changed = action(inputs.user_target(ctx.triggered_id, (ACTIVATE, DEACTIVATE)), current_user)
+        user, changed = action(inputs.user_target(ctx.triggered_id, (ACTIVATE, DEACTIVATE)), current_user, ip=client_ip())
     except (UserError, TypeError, ValueError) as exc:
         return no_update, dbc.Alert(str(exc), color="danger")
     state = "activated" if user.active else "deactivated"

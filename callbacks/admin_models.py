@@ -6,6 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
 
+import app.hot as hot
+from app.audit.log import record
+from app.auth.actor import current_actor
 from app.auth.roles import require_admin
 from app.extensions import db
 from app.mlops import service
@@ -116,12 +119,17 @@ def change_champion(promote_clicks, rollback_clicks):
     reg = service.registry(current_app.config["CW_SETTINGS"])
     parts = inputs.model_target(ctx.triggered_id, (PROMOTE, ROLLBACK))
     try:
+        before = reg.champion(parts[0], parts[1])
         if ctx.triggered_id["type"] == PROMOTE:
             chosen = reg.promote(parts[0], parts[1], int(parts[2]))
-            message = f"{parts[0]} {parts[1]}: v{chosen.version} is now the champion."
+            action, message = "model.promote", f"{parts[0]} {parts[1]}: v{chosen.version} is now the champion."
         else:
             chosen = reg.rollback(parts[0], parts[1])
+            action = "model.rollback"
             message = f"{parts[0]} {parts[1]}: rolled back, v{chosen.version} is the champion again."
     except ValueError as exc:
         return no_update, dbc.Alert(str(exc), color="danger", id="admin-models-alert")
+    record(db.session, action, current_actor(), target=f"{parts[0]} {parts[1]}",
+           before={"champion": None if before is None else before.version}, after={"champion": chosen.version})
+    db.session.commit()
     return models_table(), dbc.Alert(message, color="success", duration=6000, id="admin-models-alert")

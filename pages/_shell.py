@@ -11,6 +11,22 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from pages._input_errors import message_bar
+import app.hot as hot
+
+STOP_BANNER, STOP_POLL = "shell-stop-banner", "shell-stop-poll"
+STOP_POLL_MS = 5_000  # one Redis GET per signed-in page every 5 s
+
+
+def stop_banner(stop: dict | None):
+    """The emergency-stop banner every signed-in user sees while a stop is in force (None otherwise)."""
+    if stop is None:
+        return None
+    why = f": {stop['reason']}" if stop.get("reason") else ""
+    return dbc.Alert([html.I(className="bi bi-exclamation-octagon-fill me-2"),
+                      html.Strong("Emergency stop in force"),
+                      f" since {stop['at']} (by {stop['by']}){why}. Jobs, the schedule and alerts are paused; "
+                      "pages show the last stored data."],
+                     color="danger", className="mb-3", id="shell-stop-alert")
 
 
 def _nav_links():
@@ -52,4 +68,7 @@ def layout():
     )
     alerts_bell = [dcc.Interval(id="shell-alert-tick", interval=5000), dcc.Store(id="shell-alert-seen"),
                    html.Div(id="shell-alert-toast")]  # the unread badge and toast (callbacks/alerts.py)
-    return html.Div([navbar, message_bar(), *alerts_bell, dbc.Container(dash.page_container, fluid=True)])
+    banner = html.Div(stop_banner(hot.system_state().stopped()), id=STOP_BANNER)
+    return html.Div([navbar, message_bar(), *alerts_bell,
+                     dbc.Container([banner, dcc.Interval(id=STOP_POLL, interval=STOP_POLL_MS), dash.page_container],
+                                   fluid=True)])

@@ -8,6 +8,10 @@ from dash import dcc, html
 from flask import current_app
 
 from app.auth.roles import current_is_admin
+from pages._admin_audit import audit_card
+from pages._admin_controls import controls_card
+from pages._admin_system import system_card
+from pages._admin_users import users_tools
 
 dash.register_page(__name__, path="/admin", name="Admin", title="Admin · Candlewise")
 
@@ -62,9 +66,10 @@ def layout(**_query):
     return html.Div([
         html.H3([html.I(className="bi bi-shield-lock me-2"), "Administration"]),
         html.Div(id=MODE, className="text-muted mb-3"),
+        controls_card(),
         dbc.Card([
             dbc.CardHeader("Users"),
-            dbc.CardBody([html.Div(id=USERS), html.Div(id=USERS_MSG, className="mt-2")]),
+            dbc.CardBody([users_tools(), html.Div(id=USERS_MSG, className="mb-2"), html.Div(id=USERS)]),
         ], className="mb-3"),
         dbc.Card([
             dbc.CardHeader("Market data feeds"),
@@ -81,5 +86,7 @@ def layout(**_query):
                 dcc.Store(id=PING_JOB),
                 dcc.Interval(id=PING_POLL, interval=500, disabled=True),
             ]),
-        ]),
+        ], className="mb-3"),
+        system_card(),
+        audit_card(),
     ])

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from croniter import croniter
 
+import app.hot as hot
 from app.extensions import db
 from app.market import store
 from app.market.sources.demo import DEMO_EXCHANGE
@@ -42,7 +43,11 @@ def default_exchange(settings: Settings) -> str:
 
 def enqueue_refreshes(settings: Settings, timeframes, exchange: str | None = None) -> list[dict]:
     """One ``refresh`` job per watch-list symbol and timeframe, through the normal ``enqueue`` (the
-    ingest queue's limits and ``Retry`` apply to scheduled refreshes too)."""
+    ingest queue's limits and ``Retry`` apply to scheduled refreshes too). Nothing while an emergency
+    stop is in force (``workers.control``)."""
+    if (stop := hot.system_state(settings).stopped()) is not None:
+        log.info("emergency stop in force (by %s): no refreshes enqueued", stop["by"])
+        return []
     exchange = exchange or default_exchange(settings)
     jobs = []
     for tf in timeframes:

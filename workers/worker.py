@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 
 from rq import Worker as RQWorker
+from rq.suspension import is_suspended
 
 from app.ops.metric_store import MetricStore, RedisMetricStore
 from app.ops.metrics import record_job
@@ -39,6 +40,23 @@ class Worker(RQWorker):
         for queue in self.queue_names():
             for name in JOB_MODULES.get(queue, ()):
                 importlib.import_module(name)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """RQ checks its suspension only before it blocks waiting for a job, so a job enqueued after an
+        emergency stop would still wake a waiting worker; put such a job back and wait for resume."""
+        while True:
+            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            if result is None or not is_suspended(self.connection):
+                return result
+            job, queue = result
+            with self.connection.pipeline() as pipe:
+                pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+                pipe.lpush(queue.key, job.id)
+                pipe.execute()
+            self.log.info("Worker %s: suspended while waiting; put job %s back on %s", self.name, job.id, queue.name)
+            self.check_for_suspension(False)
+            if self._stop_requested:
+                return None
 
     def _metric_store(self) -> MetricStore:
         store = getattr(self, "_cw_metric_store", None)

@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def init_app(server: Flask) -> None:
-    from app.api import downloads
+    from app.api import audit, downloads
 
     server.register_blueprint(downloads.bp)
+    server.register_blueprint(audit.bp)

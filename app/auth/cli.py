@@ -22,7 +22,7 @@ def users() -> None:
               help="Password (prompted when omitted; at least 10 characters and not easy to guess).")
 def create(email: str, admin: bool, password: str) -> None:
     try:
-        user = create_user(email, password, role="admin" if admin else "trader")
+        user = create_user(email, password, role="admin" if admin else "trader", audit=True)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role} {user.email} (id {user.id})")

@@ -7,6 +7,8 @@ e-mail as a known word.
 """
 from __future__ import annotations
 
+import secrets
+
 from werkzeug.security import check_password_hash
 from zxcvbn import zxcvbn
 
@@ -48,3 +50,8 @@ def password_problem(password, *, email: str | None = None) -> str | None:
 def burn_a_hash(password: str) -> None:
     """Do the work of one password check for an account that does not exist (the answer is always no)."""
     check_password_hash(DUMMY_HASH, password if isinstance(password, str) else "")
+
+
+def generate_password() -> str:
+    """A random password an admin hands over once (160 bits from ``secrets``; passes the policy)."""
+    return secrets.token_urlsafe(20)

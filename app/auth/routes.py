@@ -13,10 +13,11 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 
+from app.audit.log import Actor, record
 from app.auth import sessions, throttle
 from app.auth.guard import safe_next
 from app.auth.users import authenticate
-from app.extensions import client_ip, limiter
+from app.extensions import client_ip, db, limiter
 from app.theme import ICONS_CSS, THEME_CSS
 
 bp = Blueprint("auth", __name__, template_folder="../templates")
@@ -84,6 +85,9 @@ def login_submit():
                                        "Sign in from a browser you have used before, or try again in {wait} s.")
     result = authenticate(email, password)
     if result.user is None:
+        record(db.session, "sign_in.failure", Actor(email.strip()[:254] or "anonymous", None, client_ip()),
+               after={"reason": result.error})
+        db.session.commit()
         guard.failed(keys.delay_key)
         if keys.budget_key:
             guard.spend_budget(keys.budget_key, budget)
@@ -92,6 +96,7 @@ def login_submit():
         guard.reset(keys.delay_key)  # a known device that got it right starts afresh
     sessions.revoke_session(session.get("_user_id"))  # the browser's previous session, if any
     session.clear()  # a new session: nothing set before sign-in carries over
+    record(db.session, "sign_in.success", Actor.of(result.user, client_ip()), target=result.user.email)
     sessions.start_session(result.user, user_agent=request.headers.get("User-Agent"), ip=client_ip())
     login_user(result.user)
     response = redirect(safe_next(request.args.get("next")))

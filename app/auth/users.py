@@ -1,12 +1,21 @@
-"""User management as plain functions: create, authenticate, list, change."""
+"""User management as plain functions: create, authenticate, search, change, delete.
+
+Every change an admin (or the CLI) makes is recorded in the audit log in the same transaction;
+the last active admin can never be deactivated, demoted or deleted."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from app.auth.passwords import burn_a_hash, password_problem
+from sqlalchemy import delete, func, select
+
+from app.audit.log import Actor, record
+from app.auth.passwords import burn_a_hash, generate_password, password_problem
 from app.auth.sessions import revoke_all_sessions
 from app.extensions import db
+from app.models.backtest import Backtest, BacktestTrade
+from app.models.session import UserSession
 from app.models.user import ROLES, User, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -25,7 +34,9 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def create_user(email: str, password: str, role: str = "trader", active: bool = True) -> User:
+def create_user(email: str, password: str, role: str = "trader", active: bool = True, *,
+                acting: User | None = None, ip: str | None = None, audit: bool = False) -> User:
+    """Create a user (policy-checked password). ``audit`` records who created them (the Admin page, the CLI)."""
     email = normalize_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
@@ -35,6 +46,10 @@ def create_user(email: str, password: str, role: str = "trader", active: bool = 
     user = User(email=email, role=role, active=active)
     user.set_password(password)
     db.session.add(user)
+    if audit:
+        db.session.flush()
+        record(db.session, "user.create", Actor.of(acting, ip), target=user.email,
+               after={"id": user.id, "role": role, "active": active})
     db.session.commit()
     return user
 
@@ -46,14 +61,16 @@ def check_password(password, email: str | None = None) -> None:
         raise UserError(problem)
 
 
-def change_password(user_id: int, new_password: str) -> User:
+def change_password(user_id: int, new_password: str, *, acting: User | None = None, ip: str | None = None) -> User:
     """Set a new password (policy checked) and end every session of the user."""
     user = db.session.get(User, user_id)
     if user is None:
         raise UserError(f"no user with id {user_id}")
     check_password(new_password, user.email)
     user.set_password(new_password)
-    revoke_all_sessions(user.id)
+    ended = revoke_all_sessions(user.id)
+    record(db.session, "user.password_reset", Actor.of(acting, ip), target=user.email,
+           after={"sessions_ended": ended})
     db.session.commit()
     return user
 
@@ -89,6 +106,33 @@ def list_users() -> list[User]:
     return list(db.session.scalars(db.select(User).order_by(User.id)))
 
 
+@dataclass(frozen=True)
+class UserRow:
+    """A user as the Admin page lists them: the row and their latest request in any session."""
+
+    user: User
+    last_activity_at: datetime | None
+
+
+def search_users(text: str | None = None, role: str | None = None, limit: int = 500) -> list[UserRow]:
+    """Users whose e-mail contains ``text`` (and of ``role``), with their last activity; one query."""
+    if text is not None and (not isinstance(text, str) or len(text) > 254):
+        raise UserError("search must be text of at most 254 characters")
+    if role is not None and role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    last_seen = (select(UserSession.user_id, func.max(UserSession.last_seen_at).label("seen"))
+                 .group_by(UserSession.user_id).subquery())
+    q = select(User, last_seen.c.seen).outerjoin(last_seen, last_seen.c.user_id == User.id)
+    if text and text.strip():
+        q = q.where(User.email.ilike(f"%{text.strip().lower()}%"))
+    if role is not None:
+        q = q.where(User.role == role)
+    rows = db.session.execute(q.order_by(User.id).limit(limit)).all()
+    # SQLite hands the aggregate back without the column type (naive UTC); give it its zone again
+    return [UserRow(u, None if seen is None else seen if seen.tzinfo else seen.replace(tzinfo=timezone.utc))
+            for u, seen in rows]
+
+
 def _other_user(user_id: int, acting: User | None, action: str) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -98,32 +142,96 @@ def _other_user(user_id: int, acting: User | None, action: str) -> User:
     return user
 
 
-def deactivate_user(user_id: int, acting: User | None) -> tuple[User, bool]:
+def _keep_an_admin(user_id: int, action: str) -> None:
+    """Refuse to deactivate, demote or delete the last active admin (whoever asks, the CLI included)."""
+    user = db.session.get(User, user_id)
+    if user is None or not (user.is_admin and user.active):
+        return
+    others = db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id))
+    if not others:
+        raise UserError(f"{user.email} is the last active admin and cannot be {action}; "
+                        "make another user an admin first")
+
+
+def deactivate_user(user_id: int, acting: User | None, *, ip: str | None = None) -> tuple[User, bool]:
     """Deactivate (idempotent) and end every session; returns (user, changed). An admin cannot lock themselves out."""
+    _keep_an_admin(user_id, "deactivated")
     user = _other_user(user_id, acting, "deactivate")
     changed = bool(user.active)
     user.active = False
-    revoke_all_sessions(user.id)
+    ended = revoke_all_sessions(user.id)
+    if changed:
+        record(db.session, "user.deactivate", Actor.of(acting, ip), target=user.email,
+               before={"active": True}, after={"active": False, "sessions_ended": ended})
     db.session.commit()
     return user, changed
 
 
-def activate_user(user_id: int, acting: User | None) -> tuple[User, bool]:
+def activate_user(user_id: int, acting: User | None, *, ip: str | None = None) -> tuple[User, bool]:
     """Activate (idempotent); returns (user, changed)."""
     user = _other_user(user_id, acting, "activate")
     changed = not user.active
     user.active = True
+    if changed:
+        record(db.session, "user.activate", Actor.of(acting, ip), target=user.email,
+               before={"active": False}, after={"active": True})
     db.session.commit()
     return user, changed
 
 
-def set_role(user_id: int, role: str, acting: User | None) -> User:
+def set_role(user_id: int, role: str, acting: User | None, *, ip: str | None = None) -> User:
     """Change a user's role and end every session, so the new role applies from the next sign-in."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role != "admin":
+        _keep_an_admin(user_id, "demoted")
     user = _other_user(user_id, acting, "change the role of")
     if user.role != role:
+        before = user.role
         user.role = role
-        revoke_all_sessions(user.id)
+        ended = revoke_all_sessions(user.id)
+        record(db.session, "user.role", Actor.of(acting, ip), target=user.email,
+               before={"role": before}, after={"role": role, "sessions_ended": ended})
     db.session.commit()
     return user
+
+
+def create_with_password(email: str, role: str, acting: User | None, *, ip: str | None = None) -> tuple[User, str]:
+    """Create an active user with a generated password, returned once for the admin to hand over."""
+    password = generate_password()
+    return create_user(email, password, role=role, acting=acting, ip=ip, audit=True), password
+
+
+def reset_password(user_id: int, acting: User | None, *, ip: str | None = None) -> tuple[User, str]:
+    """Give a user a new generated password (returned once) and end every session they have."""
+    password = generate_password()
+    return change_password(user_id, password, acting=acting, ip=ip), password
+
+
+def owned_counts(user_id: int) -> dict[str, int]:
+    """What deleting the user also deletes, by kind (shown in the confirmation and recorded in the audit)."""
+    backtests = db.session.scalar(select(func.count()).select_from(Backtest).where(Backtest.user_id == user_id))
+    trades = db.session.scalar(select(func.count()).select_from(BacktestTrade).join(
+        Backtest, Backtest.id == BacktestTrade.backtest_id).where(Backtest.user_id == user_id))
+    sessions_ = db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id))
+    return {"backtests": backtests or 0, "backtest_trades": trades or 0, "sessions": sessions_ or 0}
+
+
+def delete_user(user_id: int, acting: User | None, *, ip: str | None = None) -> dict[str, int]:
+    """Delete a user and everything they own: their backtests (with trades) and sessions.
+
+    Audit rows about them stay (they name the e-mail, not a foreign key). Returns what was deleted.
+    """
+    _keep_an_admin(user_id, "deleted")
+    user = _other_user(user_id, acting, "delete")
+    counts = owned_counts(user.id)
+    runs = select(Backtest.id).where(Backtest.user_id == user.id)
+    db.session.execute(delete(BacktestTrade).where(BacktestTrade.backtest_id.in_(runs)))
+    db.session.execute(delete(Backtest).where(Backtest.user_id == user.id))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    record(db.session, "user.delete", Actor.of(acting, ip), target=user.email,
+           before={"id": user.id, "role": user.role, "active": user.active}, after={"deleted": counts})
+    db.session.delete(user)
+    db.session.commit()
+    return counts

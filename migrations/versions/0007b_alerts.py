@@ -2,7 +2,7 @@
 (unique per event and channel), alert_attempts and notification_settings (webhook secret encrypted).
 
 Revision ID: 0007b_alerts
-Revises: 0006_viewer_role
+Revises: 0007a_admin
 Create Date: 2026-12-02
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0007b_alerts'
-down_revision = '0006_viewer_role'
+down_revision = '0007a_admin'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,21 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def _settled(duo, css):
+    """The element, in view, once the page has settled: the Admin page's tables render after it loads and
+    move what is below them."""
+    for rendered in ("#admin-users-table", "#admin-audit-rows, #admin-audit-empty", "#admin-system-figures",
+                     "#admin-models-table, #admin-models-empty", "#admin-system-state"):
+        duo.wait_for_element(rendered, timeout=20)
+    element = duo.find_element(css)
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    return element
+
+
+def _click(duo, css):
+    duo.driver.execute_script("arguments[0].click();", _settled(duo, css))
+
+
 def test_trader_gets_403_content_on_admin_page(signed_in):
     duo = signed_in("trader@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-forbidden", "403", timeout=20)
@@ -14,7 +29,7 @@ def test_admin_sees_users_and_pings_a_worker(signed_in):
     duo = signed_in("admin@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-users-table", "trader@example.com", timeout=20)
     duo.wait_for_contains_text("#admin-mode", "Embedded mode", timeout=10)
-    duo.find_element("#admin-ping-button").click()
+    _click(duo, "#admin-ping-button")
     duo.wait_for_contains_text("#admin-ping-result", "pong from pid", timeout=20)
     assert "inprocess runner" in duo.find_element("#admin-ping-result").text
 
@@ -25,11 +40,12 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browse
 
     duo = signed_in("admin@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-models-empty", "No models yet", timeout=20)
+    _settled(duo, "#admin-train-timeframe")
     duo.select_dcc_dropdown("#admin-train-timeframe", value="5m")
     epochs = duo.find_element("#admin-train-epochs")
     epochs.clear()
     epochs.send_keys("2")
-    duo.find_element("#admin-train-button").click()
+    _click(duo, "#admin-train-button")
     duo.wait_for_contains_text("#admin-train-result", "BTC/USDT 5m v1", timeout=180)
     result = duo.find_element("#admin-train-result").text
     # what the page says is what the promotion rule decided on the stored out-of-sample metrics
@@ -45,8 +61,42 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browse
     assert "base rate" in table and ("beats baselines" if beats else "no edge") in table
     assert ("champion" in table) == promoted
     if not promoted:                     # not promoted by the rule: an admin can override
-        duo.find_element("#admin-models-table button").click()
+        _click(duo, "#admin-models-table button")
         duo.wait_for_contains_text("#admin-models-alert", "v1 is now the champion", timeout=20)
         duo.wait_for_contains_text("#admin-models-table", "champion", timeout=10)
-    duo.find_element("#admin-models-table button").click()       # the champion's "Roll back"
+    _click(duo, "#admin-models-table button")       # the champion's "Roll back"
     duo.wait_for_contains_text("#admin-models-alert", "no earlier champion", timeout=20)
+
+
+def _confirm(duo):
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(duo.driver, 10).until(EC.alert_is_present())
+    duo.driver.switch_to.alert.accept()
+
+
+def test_emergency_stop_banner_appears_and_disappears(signed_in, browser_app):
+    import app.hot as hot
+
+    duo = signed_in("admin@example.com", path="/admin")
+    duo.wait_for_contains_text("#admin-system-state", "running", timeout=20)
+    assert not duo.driver.find_elements("css selector", "#shell-stop-alert")
+    try:
+        duo.find_element("#admin-stop-reason").send_keys("exchange outage")
+        _click(duo, "#admin-stop-button")
+        _confirm(duo)
+        duo.wait_for_contains_text("#shell-stop-alert", "Emergency stop in force", timeout=20)
+        assert "exchange outage" in duo.find_element("#shell-stop-alert").text
+        duo.wait_for_contains_text("#admin-system-state", "stopped", timeout=10)
+        duo.driver.get(f"{duo.server.url}/signals")  # every page carries the banner while the stop lasts
+        duo.wait_for_contains_text("#shell-stop-alert", "exchange outage", timeout=20)
+        duo.driver.get(f"{duo.server.url}/admin")
+        duo.wait_for_contains_text("#admin-system-state", "stopped", timeout=20)
+        _click(duo, "#admin-resume-button")
+        _confirm(duo)
+        duo.wait_for_contains_text("#admin-system-state", "running", timeout=20)
+        duo.wait_for_no_elements("#shell-stop-alert", timeout=10)
+    finally:
+        with browser_app.server.app_context():
+            hot.system_state().resume()

@@ -1,0 +1,151 @@
+"""Admin page, system panel: figures by interval; requeue or delete a failed job; clear a cache area
+after confirmation (audited). Each callback calls ``require_admin()`` first."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from flask import current_app
+
+import app.hot as hot
+from app.audit.log import record
+from app.auth.actor import current_actor
+from app.auth.roles import require_admin
+from app.extensions import db
+from app.hot.cache_admin import clear
+from app.market import store
+from app.market.freshness import series_freshness
+from app.models.user import utcnow
+from app.ops import system_stats
+from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_FAILED, SYS_FRESH, SYS_MSG,
+                                 SYS_POLL, SYS_QUEUES, SYS_STATS, SYS_WORKERS)
+from workers import inspect
+
+
+def _table(head, rows, tid):
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)], size="sm", id=tid)
+
+
+def _stats(settings):
+    p = system_stats.process()
+    d = system_stats.database(db.session)
+    db.session.rollback()
+    parts = [f"web process {p['pid']}: CPU {p['cpu_percent']:.0f}%, {p['rss_mb']} MB, {p['threads']} threads",
+             f"database ({d['backend']}): {d['size_mb']} MB"
+             + (f", {d['connections']} connections" if d["connections"] is not None else "")]
+    if not settings.embedded:
+        r = system_stats.redis_info(hot.redis_connection(settings.redis_url))
+        rate = "—" if r["hit_rate"] is None else f"{100 * r['hit_rate']:.1f}%"
+        parts.append(f"Redis: {r['used_memory_mb']} MB, hit rate {rate}, {r['clients']} clients")
+    return html.Ul([html.Li(t) for t in parts], id="admin-system-figures", className="small mb-0")
+
+
+def _age(seconds):
+    if seconds is None:
+        return "—"
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _freshness():
+    rows = series_freshness(store.list_series(db.session.connection()), utcnow())
+    db.session.rollback()
+    if not rows:
+        return html.P("No series stored yet.", className="text-muted small")
+    body = [html.Tr([html.Td(f.exchange), html.Td(f.symbol), html.Td(f.timeframe),
+                     html.Td(f"{f.last_bar:%Y-%m-%d %H:%M}" if f.last_bar is not None else "no bars"),
+                     html.Td(_age(f.age_s)),
+                     html.Td(dbc.Badge("—" if f.bars_behind is None else f.bars_behind,
+                                       color="danger" if f.stale else "success"))]) for f in rows]
+    return _table(("exchange", "symbol", "tf", "last bar (UTC)", "age", "closed bars missing"), body,
+                  "admin-system-freshness-table")
+
+
+def _failed_rows(jobs):
+    return [html.Tr([
+        html.Td(j.queue), html.Td(j.func), html.Td(j.ended_at or "—"),
+        html.Td(html.Details([html.Summary((j.traceback.strip().splitlines() or ["?"])[-1][:120]),
+                              html.Pre(j.traceback, className="small")])),
+        html.Td([dbc.Button("Requeue", size="sm", color="outline-info", id={"type": REQUEUE, "index": f"{j.queue}|{j.id}"}),
+                 dbc.Button("Delete", size="sm", color="outline-danger", className="ms-1",
+                            id={"type": DROP, "index": f"{j.queue}|{j.id}"})], className="text-nowrap"),
+    ]) for j in jobs]
+
+
+def _jobs(settings):
+    if settings.embedded:
+        note = html.P("Embedded mode: jobs run on in-process threads (no RQ queues).", className="text-muted small")
+        return note, note, note
+    conn = hot.redis_connection(settings.redis_url)
+    queues = _table(("queue", "queued", "running", "failed"),
+                    [html.Tr([html.Td(q.name), html.Td(q.queued), html.Td(q.started), html.Td(q.failed)])
+                     for q in inspect.queues(conn)], "admin-system-queues-table")
+    ws = inspect.workers(conn)
+    workers = (_table(("worker", "state", "queues", "current job"),
+                      [html.Tr([html.Td(w.name), html.Td(w.state), html.Td(", ".join(w.queues)),
+                                html.Td(w.current_job or "—")]) for w in ws], "admin-system-workers-table")
+               if ws else html.P("No RQ worker is running.", className="text-warning small"))
+    failed = inspect.failed_jobs(conn)
+    failed_view = (_table(("queue", "job", "ended", "error", ""), _failed_rows(failed), "admin-system-failed-table")
+                   if failed else html.P("No failed jobs.", className="text-muted small"))
+    return queues, workers, failed_view
+
+
+@callback(Output(SYS_STATS, "children"), Output(SYS_QUEUES, "children"), Output(SYS_WORKERS, "children"),
+          Output(SYS_FAILED, "children"), Output(SYS_FRESH, "children"), Input(SYS_POLL, "n_intervals"))
+def refresh(_n):
+    require_admin()
+    settings = current_app.config["CW_SETTINGS"]
+    return (_stats(settings), *_jobs(settings), _freshness())
+
+
+@callback(Output(SYS_FAILED, "children", allow_duplicate=True), Output(SYS_MSG, "children"),
+          Input({"type": REQUEUE, "index": ALL}, "n_clicks"), Input({"type": DROP, "index": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+def failed_action(_requeue, _drop):
+    require_admin()
+    trig = ctx.triggered_id
+    if not isinstance(trig, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update, no_update
+    settings = current_app.config["CW_SETTINGS"]
+    queue, _, job_id = str(trig.get("index", "")).partition("|")
+    if settings.embedded:
+        return no_update, dbc.Alert("Embedded mode has no failed-job registry.", color="secondary")
+    conn = hot.redis_connection(settings.redis_url)
+    requeue = trig["type"] == REQUEUE
+    try:
+        (inspect.requeue if requeue else inspect.delete)(conn, queue, job_id)
+    except ValueError as exc:
+        return no_update, dbc.Alert(str(exc), color="danger", id="admin-system-alert")
+    record(db.session, "job.requeue" if requeue else "job.delete", current_actor(), target=f"{queue} {job_id}")
+    db.session.commit()
+    _q, _w, failed = _jobs(settings)
+    return failed, dbc.Alert(f"Job {job_id} {'requeued' if requeue else 'deleted'}.", color="success",
+                             id="admin-system-alert", duration=5000)
+
+
+@callback(Output(CONFIRM_CACHE, "displayed"), Output(CONFIRM_CACHE, "message"), Input(CACHE_BTN, "n_clicks"),
+          State(CACHE_AREA, "value"), prevent_initial_call=True)
+def ask_clear(n, area):
+    require_admin()
+    if not n:
+        return False, no_update
+    return True, f"Clear every key of the cache area {area!r}? Pages read the database until jobs refill it."
+
+
+@callback(Output(SYS_MSG, "children", allow_duplicate=True), Input(CONFIRM_CACHE, "submit_n_clicks"),
+          State(CACHE_AREA, "value"), prevent_initial_call=True)
+def clear_cache(n, area):
+    require_admin()
+    if not n:
+        return no_update
+    settings = current_app.config["CW_SETTINGS"]
+    if settings.embedded:
+        return dbc.Alert("Embedded mode keeps no Redis cache to clear.", color="secondary", id="admin-system-alert")
+    try:
+        removed = clear(hot.redis_connection(settings.redis_url), settings.redis_prefix, area)
+    except ValueError as exc:
+        return dbc.Alert(str(exc), color="danger", id="admin-system-alert")
+    record(db.session, "cache.clear", current_actor(), target=f"{settings.redis_prefix}:{area}",
+           after={"keys_removed": removed})
+    db.session.commit()
+    return dbc.Alert(f"Cleared {removed} key(s) under {settings.redis_prefix}:{area}.", color="success",
+                     id="admin-system-alert")

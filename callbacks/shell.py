@@ -1,0 +1,13 @@
+"""The shell's emergency-stop banner, refreshed by interval (one hot-state read per tick) for every
+signed-in user; the Admin page's stop/resume callbacks also set it at once."""
+from __future__ import annotations
+
+from dash import Input, Output, callback
+
+import app.hot as hot
+from pages._shell import STOP_BANNER, STOP_POLL, stop_banner
+
+
+@callback(Output(STOP_BANNER, "children"), Input(STOP_POLL, "n_intervals"), prevent_initial_call=True)
+def refresh_stop_banner(_n):
+    return stop_banner(hot.system_state().stopped())
