@@ -109,6 +109,15 @@ def integer(value: Any, field: str, *, minimum: int | None = None, maximum: int 
     return value
 
 
+def boolean(value: Any, field: str, *, optional: bool = True) -> bool:
+    """A switch or checkbox: ``True`` or ``False`` (``None`` is false when ``optional``); never text or a number."""
+    if value is None and optional:
+        return False
+    if not isinstance(value, bool):
+        raise InvalidInput(field, f"{field} must be true or false, got {_kind(value)}.")
+    return value
+
+
 def record_id(value: Any, field: str, *, optional: bool = False) -> int | None:
     """A database id: a whole number from 1 to the largest BIGINT."""
     return integer(value, field, minimum=1, maximum=MAX_ID, optional=optional)
@@ -183,6 +192,10 @@ def Choice(label: str, options: Iterable[str], **more) -> Field:  # noqa: N802
 
 def Integer(label: str, **options) -> Field:  # noqa: N802
     return Field(label, integer, options)
+
+
+def Boolean(label: str, **options) -> Field:  # noqa: N802
+    return Field(label, boolean, options)
 
 
 def RecordId(label: str, **options) -> Field:  # noqa: N802

@@ -22,6 +22,7 @@ from app.alerts.secrets import fernet_key
 from app.auth.roles import require_writer
 from app.extensions import db
 from app.figures import alerts as views
+from callbacks import inputs
 from pages.alerts import (CHANNEL_LIST, CHART, COOLDOWN, DELETE, EDIT, EDIT_STORE, EDITING, EXPIRES, FORM_MSG, FREQUENCY, HISTORY,
                           KIND, LOADED, MARK_READ, NAME, NEW, PARAM, PARAMS, PAUSE, PAUSE_ALL, PREVIEW, QUIET_END,
                           QUIET_START, RULES, RULES_MSG, S_CHAT, S_EMAIL, S_FORMAT, S_HOOK, S_MSG, S_QE, S_QS, S_SAVE,
@@ -71,15 +72,16 @@ def _error(exc: AlertInputError, what: str = "Not saved"):
                      color="danger", id="al-error")
 
 
-def _form(name, symbol, timeframe, kind, param_values, param_ids, channels, frequency, cooldown, qs, qe, expires):
-    return {"name": name, "symbol": symbol, "timeframe": timeframe, "kind": kind,
-            "params": {i["index"]: v for i, v in zip(param_ids, param_values)}, "channels": channels or [],
+def _form(name, symbol, timeframe, kind, params, channels, frequency, cooldown, qs, qe, expires):
+    return {"name": name, "symbol": symbol, "timeframe": timeframe, "kind": kind, "params": params,
+            "channels": channels or [],
             "frequency": frequency, "cooldown_s": cooldown, "quiet_start": qs, "quiet_end": qe, "expires_at": expires}
 
 
 @callback(Output(PARAMS, "children"), Input(KIND, "value"), Input(EDIT_STORE, "data"), prevent_initial_call=True)
 def kind_changed(kind, editing):
     """The parameter inputs of the chosen kind (with the edited rule's values when it is that kind)."""
+    kind, editing = inputs.AL_KIND(kind, editing)
     if kind not in KINDS:
         return no_update
     values = editing["params"] if editing and editing.get("kind") == kind else None
@@ -96,11 +98,13 @@ _FORM_STATE = (State(NAME, "value"), State(SYMBOL, "value"), State(TIMEFRAME, "v
           Output(EDIT_STORE, "data", allow_duplicate=True),
           Input(SAVE, "n_clicks"), *_FORM_STATE, State(EDIT_STORE, "data"), State(VERSION, "data"),
           prevent_initial_call=True)
-def save(_n, *args):
+def save(_n, name, symbol, timeframe, kind, param_values, param_ids, channels, frequency, cooldown, qs, qe, expires,
+         editing, version):
     require_writer()  # viewers see alerts, they do not create them
-    *fields, editing, version = args
+    _n, *fields, editing, version = inputs.AL_SAVE(_n, name, symbol, timeframe, kind, (param_values, param_ids),
+                                                   channels, frequency, cooldown, qs, qe, expires, editing, version)
     form = _form(*fields)
-    rule_id = editing.get("id") if editing else None
+    rule_id = editing["id"] if editing else None
     try:
         rule = rules.save_rule(db.session, _user_id(), form, exchange=_exchange(), symbols=_symbols(),
                                has_champion=_has_champion, rule_id=rule_id)
@@ -119,14 +123,15 @@ def save(_n, *args):
           Input(EDIT, "n_clicks"), Input(NEW, "n_clicks"), State(RULES, "selected_rows"), State(RULES, "data"),
           prevent_initial_call=True)
 def edit(_e, _n, selected, data):
-    if ctx.triggered_id == NEW:
+    if ctx.triggered_id == NEW:  # a blank form: reads nothing the browser sent, changes nothing stored
         return ("", no_update, no_update, "price_cross_up", {"kind": "price_cross_up", "params": {}}, ["inapp"],
                 "once_per_bar", "0", "", "", "", "", None)
     require_writer()
-    if not selected or not data:
+    _e, _n, rule_id = inputs.AL_RULE_PICK(_e, _n, (selected, data))
+    if rule_id is None:
         return (*[no_update] * 12, dbc.Alert("Select a rule in the list first.", color="warning", duration=3000))
     try:
-        rule = rules.own_rule(db.session, _user_id(), data[selected[0]]["id"])
+        rule = rules.own_rule(db.session, _user_id(), rule_id)
     except AlertInputError as exc:
         return (*[no_update] * 12, _error(exc, "Cannot edit"))
     f = rules.rule_form(rule)
@@ -141,9 +146,9 @@ def edit(_e, _n, selected, data):
           State(VERSION, "data"), prevent_initial_call=True)
 def pause_or_delete(_p, _d, selected, data, version):
     require_writer()
-    if not selected or not data:
+    _p, _d, rule_id, version = inputs.AL_RULE_ACTION(_p, _d, (selected, data), version)
+    if rule_id is None:
         return dbc.Alert("Select a rule in the list first.", color="warning", duration=3000), no_update
-    rule_id = data[selected[0]]["id"]
     try:
         if ctx.triggered_id == DELETE:
             rules.delete_rule(db.session, _user_id(), rule_id)
@@ -161,9 +166,12 @@ def pause_or_delete(_p, _d, selected, data, version):
 
 @callback(Output(CHART, "figure"), Output(FORM_MSG, "children", allow_duplicate=True),
           Input(PREVIEW, "n_clicks"), *_FORM_STATE, prevent_initial_call=True)
-def show_preview(_n, *fields):
+def show_preview(_n, name, symbol, timeframe, kind, param_values, param_ids, channels, frequency, cooldown, qs, qe,
+                 expires):
     from app.alerts.validate import validate_rule
 
+    _n, *fields = inputs.AL_PREVIEW(_n, name, symbol, timeframe, kind, (param_values, param_ids), channels, frequency,
+                                    cooldown, qs, qe, expires)
     symbols = _symbols()
     try:
         clean = validate_rule(_form(*fields), symbols=symbols)
@@ -202,6 +210,7 @@ def list_rules(_v, _n, _seen):
           Input(SEARCH, "value"), Input(STATUS_FILTER, "value"), Input(MARK_READ, "n_clicks"))
 def list_events(_v, _n, _seen, search, status, _read):
     """The history; it refreshes when the bell saw a new event (``SEEN``) as well as on the page's tick."""
+    _v, _n, _seen, search, status, _read = inputs.AL_EVENTS(_v, _n, _seen, search, status, _read)
     uid = _user_id()
     if ctx.triggered_id == MARK_READ:
         history.mark_read(db.session, uid)  # the user's own notifications: viewers may mark theirs read
@@ -228,8 +237,10 @@ def load_settings(_loaded):
           State(PAUSE_ALL, "value"), prevent_initial_call=True)
 def save_settings(_n, tz, qs, qe, chat, email, hook, fmt, secret, paused):
     require_writer()
+    _n, tz, qs, qe, chat, email, hook, fmt, secret, paused = inputs.AL_SETTINGS(_n, tz, qs, qe, chat, email, hook, fmt,
+                                                                                secret, paused)
     form = {"timezone": tz, "quiet_start": qs, "quiet_end": qe, "telegram_chat_id": chat, "email": email,
-            "webhook_url": hook, "webhook_format": fmt, "webhook_secret": secret, "alerts_paused": bool(paused)}
+            "webhook_url": hook, "webhook_format": fmt, "webhook_secret": secret, "alerts_paused": paused}
     try:
         rules.save_settings(db.session, _user_id(), form, key=_key(), allow_loopback=_settings().alerts_allow_loopback)
         db.session.commit()
@@ -242,7 +253,8 @@ def save_settings(_n, tz, qs, qe, chat, email, hook, fmt, secret, paused):
 @callback(Output(S_MSG, "children", allow_duplicate=True), Input(PAUSE_ALL, "value"), prevent_initial_call=True)
 def pause_all(paused):
     require_writer()
-    rules.set_alerts_paused(db.session, _user_id(), bool(paused))
+    paused = inputs.AL_PAUSE_ALL(paused)
+    rules.set_alerts_paused(db.session, _user_id(), paused)
     db.session.commit()
     return dbc.Alert("Your alerts are paused." if paused else "Your alerts are on.", color="info", duration=3000)
 
@@ -253,9 +265,10 @@ def test_send(clicks):
     from app.alerts.channels import Message, dispatch
 
     require_writer()
-    if not ctx.triggered_id or not any(clicks or []):
+    clicks = inputs.AL_TEST_SEND(clicks)
+    if not ctx.triggered_id or not any(clicks):
         return no_update
-    channel = ctx.triggered_id["index"]
+    channel = inputs.test_channel(ctx.triggered_id)
     row = rules.get_settings(db.session, _user_id())
     db.session.commit()
     msg = Message("Candlewise test notification", f"Test of the {channel} channel from the Alerts page.",
@@ -272,6 +285,7 @@ def bell(_n, seen):
     """The navbar's unread badge, and a toast for an event newer than the last one this tab showed."""
     if not current_user.is_authenticated:
         return "", None, no_update
+    _n, seen = inputs.AL_BELL(_n, seen)
     n, newest = history.unread(db.session, _user_id())
     db.session.commit()
     badge = str(n) if n else ""

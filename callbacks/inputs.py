@@ -7,16 +7,28 @@ default) instead of a 500.
 """
 from __future__ import annotations
 
+import math
 import re
 
-from app.validation import (Ignored, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId, RecordIds, Schema,
-                            Text, integer, listing, mapping, record_id, record_ids, text, triggered)
+from app.validation import (Boolean, Choice, Ignored, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId,
+                            RecordIds, Schema, Text, choice, integer, listing, mapping, record_id, record_ids, text,
+                            triggered)
 from pages.admin import MODELS_MSG as ADMIN_MODELS_MSG
 from pages.admin import PING_OUT as ADMIN_PING_OUT
 from pages.admin import TRAIN_OUT as ADMIN_TRAIN_OUT
 from pages.admin import USERS_MSG as ADMIN_USERS_MSG
 from pages.backtests import FORM_MSG as BT_FORM_MSG
+from pages.alerts import FORM_MSG as AL_FORM_MSG
+from pages.alerts import PARAM as AL_PARAM
+from pages.alerts import RULES_MSG as AL_RULES_MSG
+from pages.alerts import S_MSG as AL_SETTINGS_MSG
+from pages.alerts import TEST as AL_TEST
 from pages.backtests import PARAM as BT_PARAM
+from pages.portfolio import IMPORT_MSG as PF_IMPORT_MSG
+from pages.portfolio import OR_MSG as PF_ORDER_MSG
+from pages.portfolio import PS_MSG as PF_PAPER_MSG
+from pages.portfolio import RECON as PF_RECON
+from pages.portfolio import TX_MSG as PF_TX_MSG
 
 SYMBOL_MAX = 40  # "BASE/QUOTE" of ASCII letters and digits (app.market.symbols); the catalog checks the rest
 MODEL_KEY = re.compile(r"[A-Za-z0-9/._-]{1,40}\|[0-9a-z]{1,4}(\|\d{1,9})?")
@@ -48,6 +60,59 @@ def _symbol(label: str) -> Field:
 
 def _timeframe(label: str = "Timeframe") -> Field:
     return Text(label, max_len=8, optional=True)
+
+
+def _version() -> Field:
+    """A page's change counter (a ``dcc.Store`` the page bumps after each write)."""
+    return Integer("Page version", minimum=0, optional=True)
+
+
+def _what(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _form_value(value, field, *, max_len: int = 40):
+    """A number as a form field holds it: text (the domain's parser reads it and names what is wrong) or a
+    finite number; never true/false, a list or a mapping. Returned as sent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return text(value, field, max_len=max_len)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(field, f"{field} must be a number or text, got {_what(value)}.")
+    if not math.isfinite(value):
+        raise InvalidInput(field, f"{field} must be finite, got {value}.")
+    return value
+
+
+def FormValue(label: str, **options) -> Field:  # noqa: N802 - reads as a field type in a schema
+    return Field(label, _form_value, options)
+
+
+def _texts(value, field, *, max_items: int, max_len: int) -> list[str]:
+    """A list of short texts (a checklist's values)."""
+    return [text(v, f"{field}[{k}]", max_len=max_len) for k, v in enumerate(listing(value, field, max_items=max_items))]
+
+
+def _selected(value, field, *, row: bool = False):
+    """A DataTable's selection, sent as the pair ``(selected_rows, data)``: the selected row's ``id`` (or,
+    with ``row``, the whole row); ``None`` when no row is selected or the selection is past the data."""
+    selected, data = value
+    picked = listing(selected, f"{field} selection", max_items=10_000)
+    if not picked:
+        return None
+    k = integer(picked[0], f"{field} selection", minimum=0)
+    rows = listing(data, f"{field} table", max_items=100_000)
+    if k >= len(rows):
+        return None
+    chosen = mapping(rows[k], f"{field} row", optional=False)
+    return chosen if row else record_id(chosen.get("id"), f"{field} id")
+
+
+def Selection(label: str, **options) -> Field:  # noqa: N802
+    return Field(label, _selected, options)
 
 
 # -- market and signals --------------------------------------------------------------------------
@@ -144,3 +209,117 @@ def model_target(trigger, types) -> list[str]:
     except InvalidInput as exc:
         raise _shown_in(ADMIN_MODELS_MSG, exc) from None
 
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+def _edited_rule(value, field) -> dict | None:
+    """The rule being edited as the page stored it: ``{"id": n, "kind": .., "params": {..}}`` (None: a new rule)."""
+    if value is None:
+        return None
+    stored = mapping(value, field)
+    return {"id": record_id(stored.get("id"), f"{field} id", optional=True),
+            "kind": text(stored.get("kind"), f"{field} condition", max_len=40, optional=True),
+            "params": mapping(stored.get("params"), f"{field} parameters")}
+
+
+def _rule_params(value, field) -> dict:
+    """The condition's parameter fields, sent as the pair ``(values, ids)``: ``{name: value}``; each id must
+    be one of the page's own."""
+    values, ids = value
+    values = listing(values, field, max_items=20)
+    ids = listing(ids, f"{field} ids", max_items=20)
+    if len(values) != len(ids):
+        raise InvalidInput(field, f"{field}: values and fields do not match.")
+    params = {}
+    for k, (pid, raw) in enumerate(zip(ids, values)):
+        _, name = triggered(pid, f"{field} {k + 1}", (AL_PARAM,))
+        name = text(name, f"{field} {k + 1} name", max_len=40)
+        params[name] = _form_value(raw, f"Parameter {name}")
+    return params
+
+
+_RULE_FORM = dict(
+    name=Text("Name", optional=True), symbol=_symbol("Symbol"), timeframe=_timeframe(),
+    kind=Text("Condition", max_len=40, optional=True), params=Field("Condition parameters", _rule_params, {}),
+    channels=Field("Channels", _texts, {"max_items": 10, "max_len": 20}),
+    frequency=Text("Frequency", max_len=40, optional=True), cooldown=Integer("Cooldown (s)", optional=True),
+    quiet_start=Text("Quiet from", max_len=10, optional=True), quiet_end=Text("Quiet until", max_len=10, optional=True),
+    expires=Text("Expires", max_len=40, optional=True))
+
+AL_KIND = PageSchema(AL_FORM_MSG, kind=Text("Condition", max_len=40, optional=True),
+                     editing=Field("Edited rule", _edited_rule, {}))
+AL_SAVE = PageSchema(AL_FORM_MSG, save=Ignored("save"), **_RULE_FORM, editing=Field("Edited rule", _edited_rule, {}),
+                     version=_version())
+AL_PREVIEW = PageSchema(AL_FORM_MSG, preview=Ignored("preview"), **_RULE_FORM)
+AL_RULE_PICK = PageSchema(AL_RULES_MSG, edit=Ignored("edit"), new=Ignored("new"), rule=Selection("Rule"))
+AL_RULE_ACTION = PageSchema(AL_RULES_MSG, pause=Ignored("pause"), delete=Ignored("delete"), rule=Selection("Rule"),
+                            version=_version())
+AL_EVENTS = PageSchema(version=Ignored("version"), tick=Ignored("refresh"), seen=Ignored("seen"),
+                       search=Text("Search", optional=True), status=Text("Delivery status", max_len=20, optional=True),
+                       read=Ignored("mark read"))
+AL_SETTINGS = PageSchema(AL_SETTINGS_MSG, save=Ignored("save"), timezone=Text("Time zone", max_len=64, optional=True),
+                         quiet_start=Text("Quiet from", max_len=10, optional=True),
+                         quiet_end=Text("Quiet until", max_len=10, optional=True),
+                         chat=Text("Telegram chat id", max_len=40, optional=True),
+                         email=Text("E-mail", max_len=254, optional=True),
+                         webhook=Text("Webhook URL", max_len=2_000, optional=True),
+                         format=Text("Format", max_len=20, optional=True),
+                         secret=Text("Webhook secret", max_len=256, optional=True), paused=Boolean("Pause my alerts"))
+AL_PAUSE_ALL = PageSchema(AL_SETTINGS_MSG, paused=Boolean("Pause my alerts"))
+AL_TEST_SEND = PageSchema(AL_SETTINGS_MSG, clicks=Clicks("Test buttons"))
+AL_BELL = PageSchema(tick=Ignored("refresh"), seen=Integer("Last alert seen", minimum=0, optional=True))
+TEST_CHANNELS = ("telegram", "email", "webhook")
+
+
+def test_channel(trigger) -> str:
+    """The channel of the test button that fired."""
+    try:
+        _, channel = triggered(trigger, "Channel", (AL_TEST,))
+        return choice(channel, "Channel", TEST_CHANNELS)
+    except InvalidInput as exc:
+        raise _shown_in(AL_SETTINGS_MSG, exc) from None
+
+
+# -- portfolio ------------------------------------------------------------------------------------
+
+def _method() -> Field:
+    return Choice("Cost method", ("fifo", "average"), optional=True)
+
+
+def _portfolio() -> Field:
+    return Text("Portfolio", max_len=40, optional=True)
+
+
+UPLOAD_MAX = 1 << 30  # the request body limit (MAX_REQUEST_BYTES, 413 above it) is what bounds an upload
+
+PF_REFRESH = PageSchema(tick=Ignored("refresh"), version=Ignored("version"), method=_method(),
+                        benchmark=Boolean("Benchmark"), portfolio=_portfolio())
+PF_TX_PICK = PageSchema(PF_TX_MSG, transaction=Selection("Transaction", row=True))
+PF_TX_WRITE = PageSchema(PF_TX_MSG, add=Ignored("add"), update=Ignored("update"), delete=Ignored("delete"),
+                         kind=Text("Kind", max_len=20, optional=True), asset=_symbol("Asset"),
+                         quantity=FormValue("Quantity"), price=FormValue("Price"), fee=FormValue("Fee"),
+                         time=Text("Time (UTC)", max_len=40, optional=True), note=Text("Note", optional=True),
+                         transaction=Selection("Transaction"), version=_version(), portfolio=_portfolio())
+PF_IMPORT = PageSchema(PF_IMPORT_MSG, contents=Text("Upload", max_len=UPLOAD_MAX, optional=True),
+                       filename=Text("File name", max_len=255, optional=True), partial=Boolean("Partial import"),
+                       version=_version(), portfolio=_portfolio())
+PF_EXPORT = PageSchema(transactions=Ignored("export"), positions=Ignored("export"), method=_method(),
+                       portfolio=_portfolio())
+PF_PAPER_START = PageSchema(PF_PAPER_MSG, add=Ignored("start"), symbol=_symbol("Symbol"), timeframe=_timeframe(),
+                            strategy=Text("Strategy", max_len=60, optional=True),
+                            params=Text("Parameters", optional=True), cash=FormValue("Virtual cash"),
+                            stop=FormValue("Stop-loss (%)"), start=Text("Start (UTC)", max_len=40, optional=True),
+                            version=_version())
+PF_PAPER_TOGGLE = PageSchema(PF_PAPER_MSG, toggle=Ignored("toggle"), strategy=Selection("Paper strategy"),
+                             version=_version())
+PF_FILLS = PageSchema(PF_PAPER_MSG, strategy=Selection("Paper strategy"), table=Ignored("table"))
+PF_RECONCILE = PageSchema(PF_RECON, reconcile=Ignored("reconcile"), strategy=Selection("Paper strategy"),
+                          since=Text("Span from", max_len=40, optional=True),
+                          until=Text("Span to", max_len=40, optional=True))
+PF_ORDER = PageSchema(PF_ORDER_MSG, place=Ignored("place"), symbol=_symbol("Symbol"), timeframe=_timeframe("Bars"),
+                      side=Text("Side", max_len=10, optional=True), type=Text("Type", max_len=10, optional=True),
+                      quantity=FormValue("Quantity"), price=FormValue("Limit / stop price"),
+                      tif=Text("Time in force", max_len=10, optional=True), version=_version())
+PF_ORDER_CANCEL = PageSchema(PF_ORDER_MSG, cancel=Ignored("cancel"), order=Selection("Paper order"),
+                             version=_version())

@@ -27,6 +27,7 @@ from app.mlops.service import registry
 from app.portfolio import overview, paper, stepper, store
 from app.portfolio.transactions import (TransactionError, TransactionFileError, make_transaction, parse_csv,
                                         parse_time, to_csv)
+from callbacks import inputs
 from pages.portfolio import PORTFOLIO, PORTFOLIO_LIST, RECON_FROM, RECON_TO
 from pages.portfolio import (OR_ACCOUNT, OR_CANCEL, OR_MSG, OR_PLACE, OR_PRICE, OR_QTY, OR_SIDE, OR_SYMBOL,
                              OR_TABLE, OR_TF, OR_TIF, OR_TYPE)
@@ -67,6 +68,7 @@ def _error(text: str, id_: str):
           Input(REFRESH, "n_intervals"), Input(TX_VERSION, "data"), Input(METHOD, "value"), Input(BENCH, "value"),
           Input(PORTFOLIO, "value"))
 def refresh(_n, _version, method, with_benchmark, portfolio):
+    _n, _version, method, with_benchmark, portfolio = inputs.PF_REFRESH(_n, _version, method, with_benchmark, portfolio)
     user_id = _user_id()
     cat = _catalog()
     try:
@@ -78,7 +80,7 @@ def refresh(_n, _version, method, with_benchmark, portfolio):
     note = ""
     try:
         equity, bench = overview.history(db.session, view["transactions"], cat.exchange, cat.timeframes,
-                                         bool(with_benchmark))
+                                         with_benchmark)
     except ValueError as exc:
         equity, bench, note = overview.history(db.session, [], {}, {})[0], None, f"Equity history: {exc}"
     papers = overview.paper_rows(db.session, user_id)
@@ -98,10 +100,15 @@ def refresh(_n, _version, method, with_benchmark, portfolio):
           Output(TX_FEE, "value"), Output(TX_TIME, "value"), Output(TX_NOTE, "value"),
           Input(TX_TABLE, "selected_rows"), State(TX_TABLE, "data"), prevent_initial_call=True)
 def load_selected(selected, data):
-    if not selected or not data or selected[0] >= len(data):
+    r = inputs.PF_TX_PICK((selected, data))
+    if r is None:
         return (no_update,) * 7
-    r = data[selected[0]]
-    return r["kind"], r["asset"], str(r["quantity"]), str(r["price"]), str(r["fee"]), r["time"], r["note"]
+    return tuple(_text(r.get(key)) for key in ("kind", "asset", "quantity", "price", "fee", "time", "note"))
+
+
+def _text(value) -> str:
+    """A table cell as a form field's text (a number as the table shows it, anything else as it is written)."""
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 @callback(Output(TX_MSG, "children"), Output(TX_VERSION, "data"),
@@ -113,9 +120,11 @@ def load_selected(selected, data):
 def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time, note, selected, data, version,
                       portfolio):
     require_writer()    # viewers see the portfolio, they do not change it
+    (_add, _update, _delete, kind, asset, qty, price, fee, time, note, selected_id, version,
+     portfolio) = inputs.PF_TX_WRITE(_add, _update, _delete, kind, asset, qty, price, fee, time, note, (selected, data),
+                                     version, portfolio)
     user_id = _user_id()
     action = ctx.triggered_id
-    selected_id = data[selected[0]]["id"] if selected and data and selected[0] < len(data) else None
     if action in (TX_UPDATE, TX_DELETE) and selected_id is None:
         return _error("Select a transaction in the table first.", "pf-tx-error"), no_update
     try:
@@ -144,6 +153,7 @@ def write_transaction(_add, _update, _delete, kind, asset, qty, price, fee, time
           State(TX_VERSION, "data"), State(PORTFOLIO, "value"), prevent_initial_call=True)
 def import_csv(contents, filename, partial, version, portfolio):
     require_writer()
+    contents, filename, partial, version, portfolio = inputs.PF_IMPORT(contents, filename, partial, version, portfolio)
     user_id = _user_id()
     if not contents:
         return no_update, no_update
@@ -154,7 +164,7 @@ def import_csv(contents, filename, partial, version, portfolio):
     try:
         name = store.portfolio_name(portfolio)
         rows, errors = parse_csv(raw, known_assets=_catalog().symbols,
-                                 existing=store.transactions(db.session, user_id, name), partial=bool(partial))
+                                 existing=store.transactions(db.session, user_id, name), partial=partial)
         store.add_transactions(db.session, user_id, rows, portfolio=name)
         db.session.commit()
     except TransactionFileError as exc:
@@ -178,6 +188,7 @@ def _error_list(title, errors):
 @callback(Output(DOWNLOAD, "data"), Input(EXPORT_TX, "n_clicks"), Input(EXPORT_POS, "n_clicks"),
           State(METHOD, "value"), State(PORTFOLIO, "value"), prevent_initial_call=True)
 def export(_tx, _pos, method, portfolio):
+    _tx, _pos, method, portfolio = inputs.PF_EXPORT(_tx, _pos, method, portfolio)
     user_id = _user_id()
     try:
         name = store.portfolio_name(portfolio)
@@ -238,6 +249,8 @@ def _number(label: str, value, optional: bool = False) -> float | None:
           State(TX_VERSION, "data"), prevent_initial_call=True)
 def start_paper(_n, symbol, timeframe, strategy, params, cash, stop, start, version):
     require_writer()
+    _n, symbol, timeframe, strategy, params, cash, stop, start, version = inputs.PF_PAPER_START(
+        _n, symbol, timeframe, strategy, params, cash, stop, start, version)
     user_id = _user_id()
     cat = _catalog()
     try:
@@ -270,19 +283,13 @@ def start_paper(_n, symbol, timeframe, strategy, params, cash, stop, start, vers
                       "closed bar.", color="success", duration=6000, className="py-1 small"), (version or 0) + 1)
 
 
-def _selected_strategy(selected, data):
-    if not selected or not data or selected[0] >= len(data):
-        return None
-    return int(data[selected[0]]["id"])
-
-
 @callback(Output(PS_MSG, "children", allow_duplicate=True), Output(TX_VERSION, "data", allow_duplicate=True),
           Input(PS_TOGGLE, "n_clicks"), State(PS_TABLE, "selected_rows"), State(PS_TABLE, "data"),
           State(TX_VERSION, "data"), prevent_initial_call=True)
 def toggle_paper(_n, selected, data, version):
     require_writer()
+    _n, sid, version = inputs.PF_PAPER_TOGGLE(_n, (selected, data), version)
     user_id = _user_id()
-    sid = _selected_strategy(selected, data)
     if sid is None:
         return _error("Select a paper strategy first.", "pf-ps-error"), no_update
     try:
@@ -300,7 +307,7 @@ def toggle_paper(_n, selected, data, version):
 @callback(Output(PS_FILLS, "data"), Input(PS_TABLE, "selected_rows"), Input(PS_TABLE, "data"),
           State(PS_TABLE, "data"))
 def show_fills(selected, _data, data):
-    sid = _selected_strategy(selected, data)
+    sid, _data = inputs.PF_FILLS((selected, data), _data)
     if sid is None:
         return []
     try:
@@ -317,7 +324,7 @@ def show_fills(selected, _data, data):
 def reconcile(_n, selected, data, since, until):
     from dash import dash_table
 
-    sid = _selected_strategy(selected, data)
+    _n, sid, since, until = inputs.PF_RECONCILE(_n, (selected, data), since, until)
     if sid is None:
         return _error("Select a paper strategy first.", "pf-recon-error")
     try:
@@ -366,6 +373,8 @@ def place_order(_n, symbol, timeframe, side, type_, qty, price, tif, version):
     from app.portfolio.orders import Order
 
     require_writer()
+    _n, symbol, timeframe, side, type_, qty, price, tif, version = inputs.PF_ORDER(_n, symbol, timeframe, side, type_,
+                                                                                   qty, price, tif, version)
     user_id = _user_id()
     cat = _catalog()
     try:
@@ -392,10 +401,10 @@ def place_order(_n, symbol, timeframe, side, type_, qty, price, tif, version):
           State(TX_VERSION, "data"), prevent_initial_call=True)
 def cancel_order(_n, selected, data, version):
     require_writer()
+    _n, oid, version = inputs.PF_ORDER_CANCEL(_n, (selected, data), version)
     user_id = _user_id()
-    if not selected or not data or selected[0] >= len(data):
+    if oid is None:
         return _error("Select an open order first.", "pf-order-error"), no_update
-    oid = int(data[selected[0]]["id"])
     try:
         store.cancel_order(db.session, user_id, oid)
         db.session.commit()

@@ -120,7 +120,10 @@ def parse_time(value, field: str = "time") -> datetime:
         if ts is pd.NaT:
             raise TransactionError(field, f"is not a date/time: {text!r}")
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
+    try:
+        return ts.to_pydatetime()
+    except ValueError:  # a Timestamp Python's datetime cannot hold, e.g. year 0 from "-0"
+        raise TransactionError(field, f"is out of range: {str(value)[:40]!r}") from None
 
 
 def make_transaction(*, time, kind, asset="", quantity, price=None, fee=None, note="",

@@ -24,6 +24,10 @@ READ_CALLBACKS = {
     "callbacks.alerts.load_settings", "callbacks.alerts.bell",
     # marks the signed-in user's own notifications read (viewers included); changes nothing else
     "callbacks.alerts.list_events",
+    # the user's own holdings, transactions, exports, paper fills and orders (reconcile re-runs the backtest
+    # over stored bars and compares; it stores nothing)
+    "callbacks.portfolio.refresh", "callbacks.portfolio.load_selected", "callbacks.portfolio.export",
+    "callbacks.portfolio.show_fills", "callbacks.portfolio.reconcile", "callbacks.portfolio.refresh_orders",
     "dash.dash.Dash.enable_pages.<locals>.router_sync.<locals>.update",  # Dash's own page router
 }
 

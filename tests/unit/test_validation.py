@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from app.validation import (MAX_ID, Choice, Integer, InvalidInput, Schema, Text, choice, clicks, integer, job_id,
-                            listing, mapping, record_id, record_ids, text, triggered)
+from app.validation import (MAX_ID, Choice, Integer, InvalidInput, Schema, Text, boolean, choice, clicks, integer,
+                            job_id, listing, mapping, record_id, record_ids, text, triggered)
 
 
 def refused(parse, value, *args, **kwargs) -> str:
@@ -50,6 +50,13 @@ def test_finding_11_choice_does_not_unwrap_a_list_holding_an_option():
 ])
 def test_finding_11_integer_is_strict(value, message):
     assert refused(integer, value, "Max epochs", minimum=1, maximum=200) == message
+
+
+def test_boolean_is_a_switch_value_only():
+    assert boolean(True, "Pause") is True and boolean(False, "Pause") is False and boolean(None, "Pause") is False
+    for value, kind in (("maybe", "text"), ("false", "text"), (1, "a number"), (0, "a number"), ([True], "a list")):
+        assert refused(boolean, value, "Pause") == f"Pause must be true or false, got {kind}."
+    assert refused(boolean, None, "Pause", optional=False) == "Pause must be true or false, got nothing."
 
 
 def test_integer_accepts_ints_integral_floats_and_digit_text():

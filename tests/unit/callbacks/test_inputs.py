@@ -61,6 +61,67 @@ def test_finding_11_admin_ids_and_epochs():
     assert refusal(inputs.ADMIN_PING_POLL, 1, {"id": "x"}).message == "Ping job must be text, got a mapping."
 
 
+def test_alerts_schemas_refuse_type_confused_values_and_pass_the_form():
+    from callbacks import inputs
+
+    ids = [{"type": "al-param", "index": "level"}]
+    form = ("BTC over 100k", "BTC/USDT", "1h", "price_cross_up", (["100000"], ids), ["inapp"], "once_per_bar", "0",
+            "", "", "")
+    saved = inputs.AL_SAVE(1, *form, {"id": 4, "kind": "price_cross_up", "params": {}}, 2)
+    assert saved[5] == {"level": "100000"} and saved[8] == 0 and saved[-2]["id"] == 4 and saved[-1] == 2
+    assert inputs.AL_SAVE(1, *form, None, None)[-2:] == (None, None)
+    err = refusal(inputs.AL_SAVE, 1, *form, None, ["1"])
+    assert err.message == "Page version must be a whole number, got a list." and err.show_in == "al-form-msg"
+    assert refusal(inputs.AL_SAVE, 1, *form, "x", 0).message == "Edited rule must be a mapping, got text."
+    assert refusal(inputs.AL_PREVIEW, 1, *form[:5], {"x": 1}, *form[6:]).message == \
+        "Channels must be a list, got a mapping."
+    bad_params = (["1", "2"], ids)
+    assert "do not match" in refusal(inputs.AL_PREVIEW, 1, *form[:4], bad_params, *form[5:]).message
+    assert refusal(inputs.AL_PREVIEW, 1, *form[:4], ([True], ids), *form[5:]).message == \
+        "Parameter level must be a number or text, got true/false."
+    assert "not one of this page's" in refusal(inputs.AL_PREVIEW, 1, *form[:4], (["1"], [None]), *form[5:]).message
+    assert refusal(inputs.AL_KIND, ["price_cross_up"], None).message == "Condition must be text, got a list."
+    assert inputs.AL_RULE_PICK(1, None, ([0], [{"id": 9}])) == (1, None, 9)
+    assert inputs.AL_RULE_PICK(1, None, ([3], [{"id": 9}]))[2] is None  # a selection past the data: none
+    err = refusal(inputs.AL_RULE_ACTION, 1, None, ([0], [{"id": "abc"}]), 0)
+    assert err.message == "Rule id must be a whole number, got 'abc'." and err.show_in == "al-rules-msg"
+    assert refusal(inputs.AL_PAUSE_ALL, "maybe").message == "Pause my alerts must be true or false, got text."
+    assert refusal(inputs.AL_BELL, 3, [1]).message == "Last alert seen must be a whole number, got a list."
+    assert inputs.test_channel({"type": "al-test", "index": "email"}) == "email"
+    err = refusal(inputs.test_channel, {"type": "al-test", "index": "sms"})
+    assert "Channel must be one of telegram, email, webhook" in err.message and err.show_in == "al-s-msg"
+
+
+def test_portfolio_schemas_refuse_type_confused_values_and_pass_the_form():
+    from callbacks import inputs
+
+    table = [{"id": 5, "kind": "buy", "quantity": 1.5}]
+    assert inputs.PF_TX_PICK(([0], table)) == table[0]
+    assert inputs.PF_TX_PICK((None, table)) is None and inputs.PF_TX_PICK(([0], [])) is None
+    assert refusal(inputs.PF_TX_PICK, ([0], [["x"]])).message == "Transaction row must be a mapping, got a list."
+    assert refusal(inputs.PF_TX_PICK, ([True], table)).message == \
+        "Transaction selection must be a whole number, got True."
+    tx = ("buy", "BTC/USDT", "1", 100, "0", "2026-01-01", "first")
+    assert inputs.PF_TX_WRITE(1, None, None, *tx, ([0], table), 3, "main")[3:] == (*tx, 5, 3, "main")
+    for value, message in ((True, "Quantity must be a number or text, got true/false."),
+                           (float("inf"), "Quantity must be finite, got inf."),
+                           (["1"], "Quantity must be a number or text, got a list.")):
+        err = refusal(inputs.PF_TX_WRITE, 1, None, None, "buy", "BTC/USDT", value, 1, 0, "2026-01-01", "",
+                      (None, None), 0, "main")
+        assert err.message == message and err.show_in == "pf-tx-msg"
+    assert refusal(inputs.PF_REFRESH, 1, 0, "lifo", True, "main").message.startswith("Cost method must be one of")
+    assert refusal(inputs.PF_REFRESH, 1, 0, "fifo", "yes", "main").message == \
+        "Benchmark must be true or false, got text."
+    assert inputs.PF_IMPORT(None, None, None, None, None) == (None, None, False, None, None)
+    assert refusal(inputs.PF_PAPER_START, 1, {"s": 1}, "1h", "ma_cross", "", "10000", "", "", 0).message == \
+        "Symbol must be text, got a mapping."
+    assert inputs.PF_PAPER_TOGGLE(1, ([0], [{"id": 7}]), 0) == (1, 7, 0)
+    assert refusal(inputs.PF_RECONCILE, 1, ([0], [{"id": True}]), "", "").show_in == "pf-recon"
+    assert refusal(inputs.PF_ORDER, 1, "BTC/USDT", "1h", ["buy"], "market", "1", "", "gtc", 0).message == \
+        "Side must be text, got a list."
+    assert refusal(inputs.PF_ORDER_CANCEL, 1, ([0], [{"id": -1}]), 0).show_in == "pf-order-msg"
+
+
 def test_the_handler_shows_refusals_and_re_raises_everything_else(monkeypatch):
     from pages import _input_errors
 

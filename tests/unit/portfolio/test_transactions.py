@@ -26,6 +26,7 @@ def test_valid_buy_is_utc_and_typed():
 @pytest.mark.parametrize("kw, field", [
     ({"quantity": "-1"}, "quantity"), ({"quantity": "0"}, "quantity"), ({"quantity": "abc"}, "quantity"),
     ({"asset": "DOGE/USDT"}, "asset"), ({"time": "2027-01-01"}, "time"), ({"time": "yesterday"}, "time"),
+    ({"time": "-0"}, "time"),  # year 0: a Timestamp that Python's datetime cannot hold
     ({"kind": "gift"}, "kind"), ({"price": ""}, "price"), ({"fee": "-1"}, "fee"), ({"note": "x" * 201}, "note"),
     ({"kind": "deposit", "asset": "BTC/USDT"}, "asset"), ({"kind": "deposit", "asset": "", "price": "2"}, "price"),
 ])
