@@ -11,6 +11,7 @@ from dash import Input, Output, callback, html
 from app.audit.query import AuditFilter, search
 from app.auth.roles import require_admin
 from app.extensions import db
+from callbacks import inputs
 from pages._admin_audit import AUDIT_ACTION, AUDIT_EXPORT, AUDIT_REFRESH, AUDIT_TABLE, AUDIT_TEXT
 
 
@@ -36,8 +37,9 @@ def audit_table(filt: AuditFilter):
           Input(AUDIT_ACTION, "value"), Input(AUDIT_TEXT, "value"), Input(AUDIT_REFRESH, "n_clicks"))
 def show_audit(action, text, _n):
     require_admin()
+    action, text, _n = inputs.ADMIN_AUDIT(action, text, _n)
     try:
-        filt = AuditFilter(action=action or None, text=(text or "").strip() or None)
+        filt = AuditFilter(action=action, text=(text or "").strip() or None)
     except ValueError as exc:
         return dbc.Alert(str(exc), color="danger"), "/admin/audit.csv"
     query = urlencode({k: v for k, v in (("action", filt.action), ("text", filt.text)) if v})

@@ -13,6 +13,7 @@ from app.audit.log import record
 from app.auth.actor import current_actor
 from app.auth.roles import require_admin
 from app.extensions import db
+from callbacks import inputs
 from pages._admin_controls import (CONFIRM_RESUME, CONFIRM_STOP, CONTROLS_MSG, CONTROLS_STATUS, RESUME_BTN,
                                    STOP_BTN, STOP_REASON)
 from pages._shell import STOP_BANNER, stop_banner
@@ -37,12 +38,14 @@ def show_status(_):
 @callback(Output(CONFIRM_STOP, "displayed"), Input(STOP_BTN, "n_clicks"), prevent_initial_call=True)
 def ask_stop(n):
     require_admin()
+    n = inputs.ADMIN_ASK_STOP(n)
     return bool(n)
 
 
 @callback(Output(CONFIRM_RESUME, "displayed"), Input(RESUME_BTN, "n_clicks"), prevent_initial_call=True)
 def ask_resume(n):
     require_admin()
+    n = inputs.ADMIN_ASK_RESUME(n)
     return bool(n)
 
 
@@ -51,12 +54,13 @@ def ask_resume(n):
           Input(CONFIRM_STOP, "submit_n_clicks"), State(STOP_REASON, "value"), prevent_initial_call=True)
 def stop(n, reason):
     require_admin()
+    n, reason = inputs.ADMIN_STOP(n, reason)
     if not n:
         return no_update, no_update, no_update
     settings = current_app.config["CW_SETTINGS"]
     before = hot.system_state(settings).stopped()
     try:
-        doc = control.emergency_stop(settings, current_user.email, reason if isinstance(reason, str) else "")
+        doc = control.emergency_stop(settings, current_user.email, reason or "")
     except ValueError as exc:
         return no_update, dbc.Alert(str(exc), color="danger", id="admin-controls-alert"), no_update
     record(db.session, "system.stop", current_actor(), target="system", before={"stop": before}, after={"stop": doc})
@@ -71,6 +75,7 @@ def stop(n, reason):
           Input(CONFIRM_RESUME, "submit_n_clicks"), prevent_initial_call=True)
 def resume(n):
     require_admin()
+    n = inputs.ADMIN_RESUME(n)
     if not n:
         return no_update, no_update, no_update
     settings = current_app.config["CW_SETTINGS"]

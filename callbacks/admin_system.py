@@ -16,6 +16,7 @@ from app.market import store
 from app.market.freshness import series_freshness
 from app.models.user import utcnow
 from app.ops import system_stats
+from callbacks import inputs
 from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_FAILED, SYS_FRESH, SYS_MSG,
                                  SYS_POLL, SYS_QUEUES, SYS_STATS, SYS_WORKERS)
 from workers import inspect
@@ -102,15 +103,15 @@ def refresh(_n):
           prevent_initial_call=True)
 def failed_action(_requeue, _drop):
     require_admin()
-    trig = ctx.triggered_id
-    if not isinstance(trig, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
+    _requeue, _drop = inputs.ADMIN_FAILED_JOB(_requeue, _drop)
+    if ctx.triggered_id is None or not ctx.triggered or not ctx.triggered[0].get("value"):
         return no_update, no_update
+    kind, queue, job_id = inputs.failed_job_target(ctx.triggered_id, (REQUEUE, DROP))
     settings = current_app.config["CW_SETTINGS"]
-    queue, _, job_id = str(trig.get("index", "")).partition("|")
     if settings.embedded:
         return no_update, dbc.Alert("Embedded mode has no failed-job registry.", color="secondary")
     conn = hot.redis_connection(settings.redis_url)
-    requeue = trig["type"] == REQUEUE
+    requeue = kind == REQUEUE
     try:
         (inspect.requeue if requeue else inspect.delete)(conn, queue, job_id)
     except ValueError as exc:
@@ -126,6 +127,7 @@ def failed_action(_requeue, _drop):
           State(CACHE_AREA, "value"), prevent_initial_call=True)
 def ask_clear(n, area):
     require_admin()
+    n, area = inputs.ADMIN_ASK_CLEAR(n, area)
     if not n:
         return False, no_update
     return True, f"Clear every key of the cache area {area!r}? Pages read the database until jobs refill it."
@@ -135,6 +137,7 @@ def ask_clear(n, area):
           State(CACHE_AREA, "value"), prevent_initial_call=True)
 def clear_cache(n, area):
     require_admin()
+    n, area = inputs.ADMIN_CLEAR_CACHE(n, area)
     if not n:
         return no_update
     settings = current_app.config["CW_SETTINGS"]

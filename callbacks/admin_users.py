@@ -15,19 +15,29 @@ from app.auth.roles import require_admin
 from app.auth.users import UserError, create_with_password, delete_user, owned_counts, reset_password, set_role
 from app.extensions import client_ip, db
 from app.models.user import User
+from callbacks import inputs
 from pages._admin_users import (CONFIRM_DELETE, CREATE_BTN, DELETE, NEW_EMAIL, NEW_ROLE, PENDING_DELETE, RESET, ROLE_CHOICE,
                                 ROLE_FILTER, SEARCH, SET_ROLE)
 from callbacks.admin import users_table
 from pages.admin import USERS, USERS_MSG
 
 
-def _clicked() -> int | None:
-    """The user id of the pattern-matching button that was really clicked, or None."""
-    trig = ctx.triggered_id
-    if not isinstance(trig, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
+def _clicked(kind: str) -> int | None:
+    """The user id of the ``kind`` button that was really clicked, or None (a re-render, no click).
+    An id that is not one of the page's answers with the field's message (``inputs.user_target``)."""
+    if ctx.triggered_id is None or not ctx.triggered or not ctx.triggered[0].get("value"):
         return None
-    index = trig.get("index")
-    return index if isinstance(index, int) and not isinstance(index, bool) else None
+    return inputs.user_target(ctx.triggered_id, (kind,))
+
+
+def owned_summary(n: dict[str, int]) -> str:
+    """What goes with a user (``app.auth.users.owned_counts``), as the confirmation and the answer say it."""
+    return (f"{n['backtests']} backtest(s) with {n['backtest_trades']} trade(s), "
+            f"{n['alert_rules']} alert rule(s) with {n['alert_events']} event(s), {n['alert_deliveries']} "
+            f"delivery(ies) and {n['alert_attempts']} delivery attempt(s), "
+            f"{'their' if n['notification_settings'] else 'no'} notification settings, "
+            f"{n['portfolio_transactions']} portfolio transaction(s), {n['paper_strategies']} paper strategy(ies) "
+            f"with {n['paper_fills']} fill(s), {n['paper_orders']} paper order(s) and {n['sessions']} session(s)")
 
 
 def _failed(exc: Exception):
@@ -43,6 +53,7 @@ def _done(text, filters, **extra):
           Input(SEARCH, "value"), Input(ROLE_FILTER, "value"), prevent_initial_call=True)
 def filter_users(text, role):
     require_admin()
+    text, role = inputs.ADMIN_USERS_FILTER(text, role)
     try:
         return users_table(text, role), None
     except UserError as exc:
@@ -54,11 +65,11 @@ def filter_users(text, role):
           State(SEARCH, "value"), State(ROLE_FILTER, "value"), prevent_initial_call=True)
 def create(n, email, role, text, role_filter):
     require_admin()
+    n, email, role, text, role_filter = inputs.ADMIN_USER_CREATE(n, email, role, text, role_filter)
     if not n:
         return no_update, no_update
     try:
-        user, password = create_with_password(email if isinstance(email, str) else "", role, current_user,
-                                              ip=client_ip())
+        user, password = create_with_password(email or "", role, current_user, ip=client_ip())
     except UserError as exc:
         return _failed(exc)
     return _done([f"Created {user.role} {user.email}. Their password, shown only this once: ",
@@ -69,12 +80,14 @@ def create(n, email, role, text, role_filter):
 @callback(Output(USERS, "children", allow_duplicate=True), Output(USERS_MSG, "children", allow_duplicate=True),
           Input({"type": SET_ROLE, "index": ALL}, "n_clicks"), State({"type": ROLE_CHOICE, "index": ALL}, "value"),
           State(SEARCH, "value"), State(ROLE_FILTER, "value"), prevent_initial_call=True)
-def change_role(_clicks, _roles, text, role_filter):
+def change_role(_clicks, roles, text, role_filter):
     require_admin()
-    uid = _clicked()
+    _clicks, roles, text, role_filter = inputs.ADMIN_SET_ROLE(_clicks, roles, text, role_filter)
+    uid = _clicked(SET_ROLE)
     if uid is None:
         return no_update, no_update
-    chosen = next((s["value"] for s in ctx.states_list[0] if s["id"].get("index") == uid), None)
+    rows = [s["id"].get("index") for s in ctx.states_list[0]]  # the dropdowns' ids, in the order of ``roles``
+    chosen = next((r for i, r in zip(rows, roles) if type(i) is int and i == uid), None)
     try:
         user = set_role(uid, chosen, current_user, ip=client_ip())
     except UserError as exc:
@@ -87,7 +100,8 @@ def change_role(_clicks, _roles, text, role_filter):
           prevent_initial_call=True)
 def reset(_clicks, text, role_filter):
     require_admin()
-    uid = _clicked()
+    _clicks, text, role_filter = inputs.ADMIN_RESET(_clicks, text, role_filter)
+    uid = _clicked(RESET)
     if uid is None:
         return no_update, no_update
     try:
@@ -103,14 +117,15 @@ def reset(_clicks, text, role_filter):
           Input({"type": DELETE, "index": ALL}, "n_clicks"), prevent_initial_call=True)
 def ask_delete(_clicks):
     require_admin()
-    uid = _clicked()
+    _clicks = inputs.ADMIN_ASK_DELETE(_clicks)
+    uid = _clicked(DELETE)
     user = db.session.get(User, uid) if uid is not None else None
     if user is None:
         return no_update, False, no_update
     n = owned_counts(user.id)
     db.session.rollback()
-    return (f"Delete {user.email}? Their {n['backtests']} backtest(s) with {n['backtest_trades']} trade(s) and "
-            f"{n['sessions']} session(s) are deleted with them; audit rows about them are kept.", True, uid)
+    return (f"Delete {user.email}? Deleted with them: {owned_summary(n)}. Audit rows about them are kept.",
+            True, uid)
 
 
 @callback(Output(USERS, "children", allow_duplicate=True), Output(USERS_MSG, "children", allow_duplicate=True),
@@ -118,7 +133,8 @@ def ask_delete(_clicks):
           State(SEARCH, "value"), State(ROLE_FILTER, "value"), prevent_initial_call=True)
 def confirm_delete(n, uid, text, role_filter):
     require_admin()
-    if not n or not isinstance(uid, int) or isinstance(uid, bool):
+    n, uid, text, role_filter = inputs.ADMIN_CONFIRM_DELETE(n, uid, text, role_filter)
+    if not n or uid is None:
         return no_update, no_update
     try:
         target = db.session.get(User, uid)
@@ -126,5 +142,4 @@ def confirm_delete(n, uid, text, role_filter):
         counts = delete_user(uid, current_user, ip=client_ip())
     except UserError as exc:
         return _failed(exc)
-    return _done(f"Deleted {email} with {counts['backtests']} backtest(s) and {counts['sessions']} session(s).",
-                 (text, role_filter), duration=8000)
+    return _done(f"Deleted {email} with {owned_summary(counts)}.", (text, role_filter), duration=8000)

@@ -184,6 +184,75 @@ ADMIN_TRAIN = PageSchema(ADMIN_TRAIN_OUT, clicks=Ignored("train"), symbol=Text("
 ADMIN_PING_POLL = PageSchema(ADMIN_PING_OUT, tick=Ignored("poll"), job=JobId("Ping job"))
 ADMIN_TRAIN_POLL = PageSchema(ADMIN_TRAIN_OUT, tick=Ignored("poll"), job=JobId("Training job"))
 
+# -- admin: users, emergency stop, system panel, audit log ------------------------------------------
+# (own imports here, so this block stays one piece of the file)
+
+from app.hot.cache_admin import CLEARABLE  # noqa: E402
+from app.models.user import ROLES  # noqa: E402
+from app.validation import Choice, job_id  # noqa: E402
+from pages._admin_audit import AUDIT_TABLE as ADMIN_AUDIT_TABLE  # noqa: E402
+from pages._admin_controls import CONTROLS_MSG as ADMIN_CONTROLS_MSG  # noqa: E402
+from pages._admin_system import SYS_MSG as ADMIN_SYS_MSG  # noqa: E402
+
+EMAIL_MAX = 254
+ROLE_MAX = 16  # the role's text; the domain (app.auth.users) says which roles exist
+STOP_REASON_MAX = 500  # as app.hot.system keeps it
+
+
+def _count(label: str) -> Field:
+    """A single button's ``n_clicks`` (or a dialog's ``submit_n_clicks``): a count, None before the first."""
+    return Integer(label, minimum=0, optional=True)
+
+
+def _role_choices(value, field):
+    """The role dropdowns of the users table (one per row): a list of role texts (None when cleared)."""
+    items = listing(value, field, max_items=10_000)
+    return [text(v, f"{field}[{k}]", max_len=ROLE_MAX, optional=True) for k, v in enumerate(items)]
+
+
+def _user_filters(**fields: Field) -> dict:
+    """``fields`` followed by the users table's search text and role filter (every users callback re-renders it)."""
+    return {**fields, "text": Text("Search", max_len=EMAIL_MAX, optional=True),
+            "role_filter": Choice("Role filter", ROLES, optional=True)}
+
+
+ADMIN_USERS_FILTER = PageSchema(ADMIN_USERS_MSG, **_user_filters())
+ADMIN_USER_CREATE = PageSchema(ADMIN_USERS_MSG, **_user_filters(
+    clicks=_count("Create user"), email=Text("E-mail", max_len=EMAIL_MAX, optional=True),
+    role=Text("Role", max_len=ROLE_MAX, optional=True)))
+ADMIN_SET_ROLE = PageSchema(ADMIN_USERS_MSG, **_user_filters(
+    clicks=Clicks("Set role buttons"), roles=Field("Roles", _role_choices, {})))
+ADMIN_RESET = PageSchema(ADMIN_USERS_MSG, **_user_filters(clicks=Clicks("Reset password buttons")))
+ADMIN_ASK_DELETE = PageSchema(ADMIN_USERS_MSG, clicks=Clicks("Delete buttons"))
+ADMIN_CONFIRM_DELETE = PageSchema(ADMIN_USERS_MSG, **_user_filters(
+    clicks=_count("Delete confirmation"), user=RecordId("User id", optional=True)))
+
+ADMIN_ASK_STOP = PageSchema(ADMIN_CONTROLS_MSG, clicks=_count("Emergency stop"))
+ADMIN_ASK_RESUME = PageSchema(ADMIN_CONTROLS_MSG, clicks=_count("Resume"))
+ADMIN_STOP = PageSchema(ADMIN_CONTROLS_MSG, clicks=_count("Stop confirmation"),
+                        reason=Text("Reason", max_len=STOP_REASON_MAX, optional=True))
+ADMIN_RESUME = PageSchema(ADMIN_CONTROLS_MSG, clicks=_count("Resume confirmation"))
+
+ADMIN_FAILED_JOB = PageSchema(ADMIN_SYS_MSG, requeue=Clicks("Requeue buttons"), drop=Clicks("Delete buttons"))
+ADMIN_ASK_CLEAR = PageSchema(ADMIN_SYS_MSG, clicks=_count("Clear cache"), area=Choice("Cache area", CLEARABLE))
+ADMIN_CLEAR_CACHE = PageSchema(ADMIN_SYS_MSG, clicks=_count("Clear cache confirmation"),
+                               area=Choice("Cache area", CLEARABLE, optional=True))
+
+ADMIN_AUDIT = PageSchema(ADMIN_AUDIT_TABLE, action=Text("Action", max_len=60, optional=True),
+                         text=Text("Actor or target", max_len=EMAIL_MAX, optional=True), refresh=Ignored("refresh"))
+
+
+def failed_job_target(trigger, types) -> tuple[str, str, str]:
+    """``(button type, queue, job id)`` of the requeue/delete button that fired (index ``"queue|job id"``)."""
+    try:
+        kind, index = triggered(trigger, "Failed job", types)
+        queue, sep, job = text(index, "Failed job", max_len=160).partition("|")
+        if not sep:
+            raise InvalidInput("Failed job", f"Failed job {index[:40]!r} is not a job of this page.")
+        return kind, text(queue, "Queue", max_len=40), job_id(job, "Job id", optional=False)
+    except InvalidInput as exc:
+        raise _shown_in(ADMIN_SYS_MSG, exc) from None
+
 
 def user_target(trigger, types) -> int:
     """The user id of the activate/deactivate button that fired."""

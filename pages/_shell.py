@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask import current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -17,15 +18,25 @@ STOP_BANNER, STOP_POLL = "shell-stop-banner", "shell-stop-poll"
 STOP_POLL_MS = 5_000  # one Redis GET per signed-in page every 5 s
 
 
+def stop_effects(embedded: bool) -> str:
+    """What a stop pauses, as the banner says it: the schedule (``workers.schedule``), alert delivery
+    (``workers.alerts``: deliveries stay pending until the resume), paper strategies and paper orders
+    (``workers.paper``) and, with RQ, every worker (``workers.control``); embedded mode has no RQ workers."""
+    workers = ("" if embedded else
+               " Workers start no new job (queued backtests and training wait; a running job finishes).")
+    return ("Market data is not refreshed, alerts are not sent (they go out after the resume), paper strategies "
+            f"and paper orders do not trade.{workers} Pages show the last stored data.")
+
+
 def stop_banner(stop: dict | None):
     """The emergency-stop banner every signed-in user sees while a stop is in force (None otherwise)."""
     if stop is None:
         return None
     why = f": {stop['reason']}" if stop.get("reason") else ""
+    embedded = current_app.config["CW_SETTINGS"].embedded
     return dbc.Alert([html.I(className="bi bi-exclamation-octagon-fill me-2"),
                       html.Strong("Emergency stop in force"),
-                      f" since {stop['at']} (by {stop['by']}){why}. Jobs, the schedule and alerts are paused; "
-                      "pages show the last stored data."],
+                      f" since {stop['at']} (by {stop['by']}){why}. {stop_effects(embedded)}"],
                      color="danger", className="mb-3", id="shell-stop-alert")
 
 

@@ -8,13 +8,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from app.audit.log import Actor, record
 from app.auth.passwords import burn_a_hash, generate_password, password_problem
 from app.auth.sessions import revoke_all_sessions
 from app.extensions import db
+from app.models.alert import AlertAttempt, AlertDelivery, AlertEvent, AlertRule, NotificationSettings
 from app.models.backtest import Backtest, BacktestTrade
+from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
 from app.models.session import UserSession
 from app.models.user import ROLES, User, utcnow
 
@@ -209,27 +211,55 @@ def reset_password(user_id: int, acting: User | None, *, ip: str | None = None) 
     return change_password(user_id, password, acting=acting, ip=ip), password
 
 
+def _owned(user_id: int) -> dict:
+    """Each kind of row a user owns, as ``{kind: (model, where clause)}``, children before their parents.
+
+    Every one of these tables has a foreign key to ``users`` (directly or through its parent) with
+    ON DELETE CASCADE, which SQLite enforces only with foreign keys switched on: deletion removes
+    them explicitly, in this order, on either database.
+    """
+    rules = select(AlertRule.id).where(AlertRule.user_id == user_id)
+    events = select(AlertEvent.id).where(or_(AlertEvent.user_id == user_id, AlertEvent.rule_id.in_(rules)))
+    deliveries = select(AlertDelivery.id).where(AlertDelivery.event_id.in_(events))
+    strategies = select(PaperStrategy.id).where(PaperStrategy.user_id == user_id)
+    runs = select(Backtest.id).where(Backtest.user_id == user_id)
+    return {
+        "alert_attempts": (AlertAttempt, AlertAttempt.delivery_id.in_(deliveries)),
+        "alert_deliveries": (AlertDelivery, AlertDelivery.event_id.in_(events)),
+        "alert_events": (AlertEvent, AlertEvent.id.in_(events)),
+        "alert_rules": (AlertRule, AlertRule.user_id == user_id),
+        "notification_settings": (NotificationSettings, NotificationSettings.user_id == user_id),
+        "paper_fills": (PaperFill, PaperFill.strategy_id.in_(strategies)),
+        "paper_strategies": (PaperStrategy, PaperStrategy.user_id == user_id),
+        "paper_orders": (PaperOrder, PaperOrder.user_id == user_id),
+        "portfolio_transactions": (PortfolioTransaction, PortfolioTransaction.user_id == user_id),
+        "backtest_trades": (BacktestTrade, BacktestTrade.backtest_id.in_(runs)),
+        "backtests": (Backtest, Backtest.user_id == user_id),
+        "sessions": (UserSession, UserSession.user_id == user_id),
+    }
+
+
 def owned_counts(user_id: int) -> dict[str, int]:
-    """What deleting the user also deletes, by kind (shown in the confirmation and recorded in the audit)."""
-    backtests = db.session.scalar(select(func.count()).select_from(Backtest).where(Backtest.user_id == user_id))
-    trades = db.session.scalar(select(func.count()).select_from(BacktestTrade).join(
-        Backtest, Backtest.id == BacktestTrade.backtest_id).where(Backtest.user_id == user_id))
-    sessions_ = db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id))
-    return {"backtests": backtests or 0, "backtest_trades": trades or 0, "sessions": sessions_ or 0}
+    """What deleting the user also deletes, by kind (shown in the confirmation and recorded in the audit); one query."""
+    owned = _owned(user_id)
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(model).where(where).scalar_subquery().label(kind)
+        for kind, (model, where) in owned.items()))).one()
+    return {kind: counts._mapping[kind] or 0 for kind in owned}
 
 
 def delete_user(user_id: int, acting: User | None, *, ip: str | None = None) -> dict[str, int]:
-    """Delete a user and everything they own: their backtests (with trades) and sessions.
+    """Delete a user and everything they own (see :func:`_owned`): alert rules with their events,
+    deliveries and attempts, notification settings, portfolio transactions, paper strategies with
+    their fills, paper orders, backtests with their trades, and sessions.
 
     Audit rows about them stay (they name the e-mail, not a foreign key). Returns what was deleted.
     """
     _keep_an_admin(user_id, "deleted")
     user = _other_user(user_id, acting, "delete")
     counts = owned_counts(user.id)
-    runs = select(Backtest.id).where(Backtest.user_id == user.id)
-    db.session.execute(delete(BacktestTrade).where(BacktestTrade.backtest_id.in_(runs)))
-    db.session.execute(delete(Backtest).where(Backtest.user_id == user.id))
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    for model, where in _owned(user.id).values():  # children first: no row is left pointing at a deleted one
+        db.session.execute(delete(model).where(where))
     record(db.session, "user.delete", Actor.of(acting, ip), target=user.email,
            before={"id": user.id, "role": user.role, "active": user.active}, after={"deleted": counts})
     db.session.delete(user)

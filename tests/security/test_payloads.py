@@ -201,3 +201,29 @@ def test_finding_11_training_epochs_true_is_refused(callbacks, as_role):
               dep(spec, "admin-train-timeframe", "value"): "1h", dep(spec, "admin-train-epochs", "value"): True}
     _refused_with(post(as_role["admin"], body(spec, values)), "admin-train-output",
                   "Max epochs must be a whole number, got True.")
+
+
+def test_admin_sections_answer_with_the_field_message(web, callbacks, as_role):
+    """The users, emergency-stop, system and audit sections refuse a wrong type with the field's
+    message in the section's own message slot and change nothing."""
+    import app.hot as hot
+
+    names = by_name(callbacks)
+    stop = names["callbacks.admin_controls.stop"].spec
+    _refused_with(post(as_role["admin"], body(stop, {dep(stop, "admin-confirm-stop", "submit_n_clicks"): 1,
+                                                     dep(stop, "admin-stop-reason", "value"): ["outage"]})),
+                  "admin-controls-msg", "Reason must be text, got a list.")
+    with web.server.app_context():
+        assert not hot.system_state().is_stopped()
+    confirm = names["callbacks.admin_users.confirm_delete"].spec
+    _refused_with(post(as_role["admin"], body(confirm, {dep(confirm, "admin-user-confirm-delete", "submit_n_clicks"): 1,
+                                                        dep(confirm, "admin-user-pending-delete", "data"): True})),
+                  "admin-users-msg", "User id must be a whole number, got True.")
+    failed = names["callbacks.admin_system.failed_action"].spec
+    requeue = dep(failed, "admin-failed-requeue", "n_clicks")
+    _refused_with(post(as_role["admin"], body(failed, {requeue: 1}, trigger=requeue, index="no-separator")),
+                  "admin-system-msg", "is not a job of this page")
+    audit = names["callbacks.admin_audit.show_audit"].spec
+    text_dep = dep(audit, "admin-audit-text", "value")
+    _refused_with(post(as_role["admin"], body(audit, {text_dep: {"actor": "x"}}, trigger=text_dep)),
+                  "admin-audit-table", "Actor or target must be text, got a mapping.")

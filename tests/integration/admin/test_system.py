@@ -16,7 +16,8 @@ def test_system_callbacks_are_refused_to_non_admins(dash_server, make_dash_user,
     calls = [
         dash_post_by_input(client, "admin-system-poll", values={"admin-system-poll.n_intervals": 1}),
         dash_post_by_input(client, "admin-cache-clear", values={"admin-cache-clear.n_clicks": 1,
-                                                                "admin-cache-area.value": "live"}),
+                                                                "admin-cache-area.value": "live"},
+                           changed=["admin-cache-clear.n_clicks"]),
         dash_post_by_input(client, "admin-confirm-cache", values={"admin-confirm-cache.submit_n_clicks": 1,
                                                                   "admin-cache-area.value": "live"},
                            changed=["admin-confirm-cache.submit_n_clicks"]),
@@ -37,7 +38,8 @@ def test_admin_sees_the_figures_and_confirms_a_cache_clear(dash_server, make_das
     fresh = json.dumps(out["response"]["admin-system-freshness"])
     assert "No series stored yet" in fresh or "admin-system-freshness-table" in fresh
     ask = dash_post_by_input(client, "admin-cache-clear", values={"admin-cache-clear.n_clicks": 1,
-                                                                 "admin-cache-area.value": "live"}).get_json()
+                                                                 "admin-cache-area.value": "live"},
+                             changed=["admin-cache-clear.n_clicks"]).get_json()
     assert ask["response"]["admin-confirm-cache"]["displayed"] is True
     assert "'live'" in ask["response"]["admin-confirm-cache"]["message"]
     done = dash_post_by_input(client, "admin-confirm-cache", values={"admin-confirm-cache.submit_n_clicks": 1,

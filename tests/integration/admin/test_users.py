@@ -42,6 +42,36 @@ def _backtest(user_id, trades=2):
     return run.id
 
 
+def _alerts_and_portfolio(user_id):
+    """An alert rule with an event, its delivery and an attempt, notification settings, a portfolio
+    transaction, a paper strategy with a fill and a paper order, all the user's."""
+    from app.extensions import db
+    from app.models.alert import AlertAttempt, AlertDelivery, AlertEvent, AlertRule, NotificationSettings
+    from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
+
+    rule = AlertRule(user_id=user_id, name="cross", exchange="demo", symbol="BTC/USDT", timeframe="1h",
+                     kind="price_above", params={"level": 1}, channels=["inapp"])
+    strategy = PaperStrategy(user_id=user_id, exchange="demo", symbol="BTC/USDT", timeframe="1h", strategy="ma_cross",
+                             params={}, config={}, start_at=T0, warmup_from=T0)
+    db.session.add_all([rule, strategy, NotificationSettings(user_id=user_id),
+                        PortfolioTransaction(user_id=user_id, kind="deposit", asset="USDT", quantity=100.0, price=1.0,
+                                             time=T0),
+                        PaperOrder(user_id=user_id, exchange="demo", symbol="BTC/USDT", timeframe="1h", side="buy",
+                                   type="market", qty=1.0, tif="gtc", placed_at=T0, config={})])
+    db.session.flush()
+    event = AlertEvent(rule_id=rule.id, user_id=user_id, exchange="demo", symbol="BTC/USDT", timeframe="1h",
+                       bar_time=T0, message="BTC/USDT above 1")
+    db.session.add_all([event, PaperFill(strategy_id=strategy.id, trade_no=0, leg="entry", side="buy", qty=1.0,
+                                         price=1.0, fee=0.0, time=T0, reason="signal")])
+    db.session.flush()
+    delivery = AlertDelivery(event_id=event.id, channel="inapp", status="sent")
+    db.session.add(delivery)
+    db.session.flush()
+    db.session.add(AlertAttempt(delivery_id=delivery.id, status="sent"))
+    db.session.commit()
+    return rule.id, strategy.id
+
+
 def test_the_last_active_admin_cannot_be_deactivated_demoted_or_deleted(server, make_user):
     from app.auth.users import UserError, deactivate_user, delete_user, set_role
     from app.extensions import db
@@ -112,11 +142,16 @@ def test_reset_password_ends_sessions_and_replaces_the_password(server, client, 
     assert login(server.test_client(), "t@example.com", password).status_code == 302
 
 
-def test_delete_removes_their_backtests_and_sessions_and_keeps_the_audit(server, client, make_user):
+def test_delete_removes_everything_they_own_and_keeps_the_audit(server, client, make_user):
     from app.auth.users import delete_user, owned_counts, search_users
     from app.extensions import db
     from app.models import Backtest, BacktestTrade, User, UserSession
+    from app.models.alert import AlertAttempt, AlertDelivery, AlertEvent, AlertRule, NotificationSettings
     from app.models.audit import AuditEvent
+    from app.models.portfolio import PaperFill, PaperOrder, PaperStrategy, PortfolioTransaction
+
+    owned_models = (AlertAttempt, AlertDelivery, AlertEvent, AlertRule, NotificationSettings, PaperFill, PaperOrder,
+                    PaperStrategy, PortfolioTransaction, BacktestTrade, Backtest, UserSession)
 
     admin = make_user("a@example.com", role="admin")
     uid = make_user("t@example.com")
@@ -124,16 +159,32 @@ def test_delete_removes_their_backtests_and_sessions_and_keeps_the_audit(server,
     login(client, "t@example.com")
     with server.app_context():
         _backtest(uid, trades=3)
+        rule, strategy = _alerts_and_portfolio(uid)
         kept = _backtest(other, trades=1)
+        other_rule, other_strategy = _alerts_and_portfolio(other)
+        totals = {m: _count(m) for m in owned_models}
         [row] = search_users("t@exa")
         assert row.user.id == uid and row.last_activity_at is not None
         assert row.last_activity_at.tzinfo is not None and row.user.last_login_at is not None
-        assert owned_counts(uid) == {"backtests": 1, "backtest_trades": 3, "sessions": 1}
+        expected = {"alert_attempts": 1, "alert_deliveries": 1, "alert_events": 1, "alert_rules": 1,
+                    "notification_settings": 1, "paper_fills": 1, "paper_strategies": 1, "paper_orders": 1,
+                    "portfolio_transactions": 1, "backtest_trades": 3, "backtests": 1, "sessions": 1}
+        assert owned_counts(uid) == expected
         counts = delete_user(uid, db.session.get(User, admin), ip="10.0.0.1")
-        assert counts == {"backtests": 1, "backtest_trades": 3, "sessions": 1}
+        assert counts == expected
         assert db.session.get(User, uid) is None
         assert _count(Backtest, user_id=uid) == 0 and _count(UserSession, user_id=uid) == 0
         assert _count(Backtest, id=kept) == 1 and _count(BacktestTrade, backtest_id=kept) == 1
+        # the alert rule with its event (and delivery, attempt), the settings, the transaction, the paper
+        # strategy with its fill and the order are gone; the other user's are all still there
+        assert _count(AlertRule, id=rule) == 0 and _count(AlertEvent, rule_id=rule) == 0
+        assert _count(PaperStrategy, id=strategy) == 0 and _count(PaperFill, strategy_id=strategy) == 0
+        for model in (AlertRule, AlertEvent, NotificationSettings, PortfolioTransaction, PaperStrategy, PaperOrder):
+            assert _count(model, user_id=uid) == 0, model.__name__
+        assert {m: _count(m) for m in owned_models} == {
+            m: totals[m] - (3 if m is BacktestTrade else 1) for m in owned_models}
+        assert _count(AlertEvent, rule_id=other_rule) == 1 and _count(PaperFill, strategy_id=other_strategy) == 1
+        assert _count(NotificationSettings, user_id=other) == 1 and _count(PaperOrder, user_id=other) == 1
         audit = db.session.scalar(select(AuditEvent).filter_by(action="user.delete"))
         assert audit.target == "t@example.com" and audit.after == {"deleted": counts}
         assert db.session.scalar(select(AuditEvent).filter_by(action="sign_in.success")).actor_email == "t@example.com"
