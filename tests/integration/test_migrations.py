@@ -7,7 +7,7 @@ from tests.conftest import make_settings
 pytestmark = pytest.mark.integration
 
 EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions",
-            "user_sessions"}
+            "user_sessions", "api_tokens"}
 
 
 def _roundtrip(database_url: str) -> None:
