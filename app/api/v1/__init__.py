@@ -16,7 +16,7 @@ API_VERSION = "1.0"
 
 
 def init_app(server: Flask) -> ProblemApi:
-    from app.api.v1 import docs, me
+    from app.api.v1 import backtests, candles, docs, markets, me, predictions, signals
 
     server.config.update(
         API_TITLE="Candlewise API",
@@ -32,7 +32,7 @@ def init_app(server: Flask) -> ProblemApi:
         },
     )
     api = ProblemApi(server)
-    for module in (me,):
+    for module in (me, markets, candles, signals, predictions, backtests):
         api.register_blueprint(module.blp)
     server.register_blueprint(docs.bp)
     server.extensions["cw_api"] = api

@@ -5,20 +5,23 @@ import uuid
 
 import pytest
 
-from tests.conftest import dispose, make_settings, migrate_app
+
+@pytest.fixture
+def api_app(pg_app):
+    """The server (no Dash) on its own PostgreSQL database and the run's Redis (RQ, rate limits)."""
+    return pg_app
 
 
 @pytest.fixture
-def api_app(fresh_pg_url, redis_url):
-    """The server (no Dash) on its own PostgreSQL database and the run's Redis, 5 API requests per minute."""
-    from app.server import create_server
+def seeded(api_app):
+    """Demo candles (3 days, every timeframe) stored in the API app's database."""
+    from app.extensions import db
+    from app.market.seed import seed_demo
 
-    server = create_server(make_settings(database_url=fresh_pg_url, redis_url=redis_url,
-                                         redis_prefix=f"cwapi{uuid.uuid4().hex[:6]}",
-                                         api_rate_limit="1000 per minute"))
-    migrate_app(server)
-    yield server
-    dispose(server)
+    with api_app.app_context():
+        seed_demo(db.session.connection(), api_app.config["CW_SETTINGS"])
+        db.session.commit()
+    return api_app
 
 
 @pytest.fixture
