@@ -20,9 +20,10 @@ from app.extensions import db
 blp = resource_blueprint("backtests", __name__, "/api/v1/backtests", "Backtests: submit, status, results, reports")
 REPORT_NAMES = ("trades.csv", "result.json", "report.xlsx", "tearsheet.html")
 # which request field a validation message is about (the messages name the field by its label)
-LABEL_FIELDS = (("symbol", "symbols"), ("unknown symbol", "symbols"), ("no market data", "symbols"),
-                ("no '", "timeframe"), ("start", "start"), ("end", "end"), ("strateg", "strategy"),
-                ("parameter", "params"), ("the request", "json"))
+# (the first rule whose words the message holds wins)
+LABEL_FIELDS = (("unknown symbol", "symbols"), ("symbol", "symbols"), ("no market data", "symbols"),
+                ("candles for", "timeframe"), ("start date", "start"), ("end date", "end"),
+                ("strateg", "strategy"), ("parameter", "params"), ("combination", "params"))
 
 
 def url_of(backtest_id: int) -> str:
@@ -50,9 +51,9 @@ def field_of(message: str) -> str:
     for key, f in FIELDS.items():
         if text.startswith(f.label.lower()):
             return f"json.{key}"
-    for prefix, key in LABEL_FIELDS:
-        if text.startswith(prefix):
-            return f"json.{key}" if key != "json" else "json"
+    for words, key in LABEL_FIELDS:
+        if words in text:
+            return f"json.{key}"
     return "json"
 
 
