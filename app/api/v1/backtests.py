@@ -77,7 +77,6 @@ def list_backtests(args):
 @blp.post("")
 @blp.arguments(BacktestRequestSchema, location="json")
 @blp.response(202, SubmittedSchema)
-@blp.alt_response(422, schema=None, description="Invalid request: one error per field")
 @require("trade")
 def submit(form):
     """Queue one run or a batch (lists of parameter values, several symbols or strategies, or walk-forward)."""

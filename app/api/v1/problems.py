@@ -7,6 +7,8 @@ own handling (Dash pages, the login form and downloads keep their responses). Va
 """
 from __future__ import annotations
 
+import http
+
 import marshmallow as ma
 from flask import json, request
 from flask_smorest import Api
@@ -87,7 +89,20 @@ def to_problem(error):
 
 
 class ProblemApi(Api):
+    """flask-smorest's Api, with errors as RFC 9457 problems in the responses and in the document."""
+
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """The default responses flask-smorest references (``DEFAULT_ERROR``, ``UNPROCESSABLE_ENTITY``, ...),
+        documented with the ``application/problem+json`` media type the errors are sent with."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_TYPE: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {"description": "Default error response", "content": {
+            PROBLEM_TYPE: {"schema": self.ERROR_SCHEMA}}}, lazy=True)
 
     def handle_http_exception(self, error):
         if not is_api_path(request.path):
