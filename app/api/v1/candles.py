@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+import numpy as np
 import pandas as pd
 from flask import json
 from flask_smorest import abort
@@ -21,7 +22,6 @@ from app.extensions import db
 from app.market import store
 
 blp = resource_blueprint("candles", __name__, "/api/v1/candles", "OHLCV candles of one stored series")
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S+00:00"
 
 
 def encode_cursor(symbol: str, timeframe: str, end: pd.Timestamp) -> str:
@@ -44,10 +44,19 @@ def decode_cursor(cursor: str, symbol: str, timeframe: str) -> pd.Timestamp:
     return end
 
 
-def _records(frame: pd.DataFrame) -> str:
+def _times(index: pd.DatetimeIndex) -> np.ndarray:
+    """ISO-8601 UTC strings of bar times (numpy's formatter: several times faster than ``strftime``)."""
+    return np.char.add(np.datetime_as_string(index.tz_convert("UTC").tz_localize(None).values, unit="s"), "+00:00")
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.reset_index()
-    out["time"] = out["time"].dt.strftime(TIME_FORMAT)
-    return out.to_json(orient="records", double_precision=15)
+    out["time"] = _times(frame.index)
+    return out
+
+
+def _records(frame: pd.DataFrame) -> str:
+    return _table(frame).to_json(orient="records", double_precision=15)
 
 
 @blp.get("")
@@ -78,9 +87,7 @@ def candles(args):
         frame = frame.iloc[1:]
         next_cursor = encode_cursor(symbol, timeframe, frame.index[0])
     if args["format"] == "csv":
-        csv = frame.reset_index()
-        csv["time"] = csv["time"].dt.strftime(TIME_FORMAT)
-        response = conditional(csv.to_csv(index=False).encode("utf-8"), "text/csv")
+        response = conditional(_table(frame).to_csv(index=False).encode("utf-8"), "text/csv")
         if next_cursor:
             response.headers["X-Next-Cursor"] = next_cursor
         return response
