@@ -1,7 +1,8 @@
 """Backtest jobs: submit (insert rows, enqueue), run one, fan a batch out.
 
-``submit(session, user_id, form)`` is what the page calls: it validates and inserts the rows
-(``app.backtest.submit``) and enqueues one ``run`` job, or one ``batch`` job for several rows.
+``submit(session, user_id, form)`` is what the page calls (it lives in ``workers.submission``): it
+validates and inserts the rows (``app.backtest.submit``) and enqueues one ``run`` job, or one
+``batch`` job for several rows.
 ``run(backtest_id)`` executes one stored request on the ``backtests`` queue; its progress goes to
 the row and ``job.meta`` together (:func:`_progress`, the one progress writer), so the page reads
 one source. ``batch(batch_id)`` enqueues one ``run`` job per queued row of the batch (symbols x
@@ -9,42 +10,19 @@ strategies x parameters) and returns their job ids without waiting for them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.backtest import execute, results
-from app.backtest.submit import create_runs, run_job_id
+from app.backtest.submit import run_job_id
 from app.extensions import db
 from app.mlops.service import registry
 from app.models.backtest import Backtest
 from workers.context import with_app_context
 from workers.progress import report
 from workers.queues import enqueue, fetch_job
-
-
-@dataclass(frozen=True)
-class Submitted:
-    ids: list[int]
-    batch_id: str | None
-    job_id: str  # the run job (one run) or the batch fan-out job
-
-
-def submit(session: Session, user_id: int, form: dict) -> Submitted:
-    """Validate, insert the rows, commit, enqueue. Nothing is written or enqueued on bad input."""
-
-
-    rows, batch_id = create_runs(session, user_id, form, registry(current_app.config["CW_SETTINGS"]))
-    ids = [r.id for r in rows]
-    if batch_id is None:
-        job = enqueue("backtests", "workers.backtests.run", ids[0], job_id=run_job_id(ids[0]),
-                      meta={"backtest_id": ids[0], "progress": 0.0, "phase": "queued"})
-    else:
-        job = enqueue("backtests", "workers.backtests.batch", batch_id, job_id=f"backtest-batch-{batch_id}",
-                      meta={"batch_id": batch_id, "progress": 0.0, "phase": "queued"})
-    return Submitted(ids, batch_id, job.id)
+from workers.submission import Submitted, submit  # noqa: F401 - the page and the API call workers.backtests.submit
 
 
 def _progress(session: Session, backtest_id: int):

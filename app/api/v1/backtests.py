@@ -1,6 +1,6 @@
 """``/api/v1/backtests``: submit runs (``trade`` scope), poll status and progress, read results, download reports.
 
-Submitting goes through ``workers.backtests.submit``, the call the Backtests page makes: the same
+Submitting goes through ``workers.submission.submit`` (``workers.backtests.submit``), the call the Backtests page makes: the same
 ``app.backtest.requests`` validation, caps and catalog checks, nothing written or enqueued on bad
 input. Reads are the owner's only: another user's run is a 404, like an unknown id.
 """
@@ -81,7 +81,7 @@ def list_backtests(args):
 def submit(form):
     """Queue one run or a batch (lists of parameter values, several symbols or strategies, or walk-forward)."""
     from app.backtest.requests import InvalidRequest
-    from workers import backtests as jobs
+    from workers import submission as jobs
 
     form = {k: v for k, v in form.items() if v is not None}
     try:
