@@ -85,7 +85,11 @@ def load(n_requests: int, clients: int, make_session, call) -> list[float]:
         mine = []
         for _ in range(per):
             t0 = time.perf_counter()
-            status, size = call(session)
+            try:
+                status, size = call(session)
+            except requests.RequestException as exc:
+                errors.append(repr(exc))
+                continue
             mine.append((time.perf_counter() - t0) * 1000)
             if status != 200 or size == 0:
                 errors.append(f"status {status}")
@@ -126,7 +130,8 @@ def main() -> None:
     try:
         token = prepare(database_url, env)
         proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8",
-                                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:server"],
+                                 "--keep-alive", "75", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                                 "wsgi:server"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
