@@ -18,7 +18,9 @@ from app.api.v1.schemas import (BacktestListQuerySchema, BacktestListSchema, Bac
 from app.extensions import db
 
 blp = resource_blueprint("backtests", __name__, "/api/v1/backtests", "Backtests: submit, status, results, reports")
-REPORT_NAMES = ("trades.csv", "result.json", "report.xlsx", "tearsheet.html")
+from app.api.downloads import REPORTS  # noqa: E402 - the one list of report downloads (name -> mimetype)
+
+REPORT_NAMES = tuple(REPORTS)
 # which request field a validation message is about (the messages name the field by its label)
 # (the first rule whose words the message holds wins)
 LABEL_FIELDS = (("unknown symbol", "symbols"), ("symbol", "symbols"), ("no market data", "symbols"),
@@ -96,7 +98,7 @@ def submit(form):
             202, {"Location": url})
 
 
-@blp.get("/<int:backtest_id>")
+@blp.get("/<int(min=1, max=2147483647):backtest_id>")  # a database integer; others match no route (404)
 @blp.response(200, BacktestSchema)
 @require("read")
 def get_backtest(backtest_id: int):
@@ -112,16 +114,14 @@ def get_backtest(backtest_id: int):
     return out
 
 
-@blp.get("/<int:backtest_id>/reports/<name>")
+@blp.get("/<int(min=1, max=2147483647):backtest_id>/reports/<name>")
 @blp.response(200, description="The report file", content_type="application/octet-stream")
-@blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}},
-                                        "application/json": {"schema": {"type": "object"}},
-                                        "text/html": {"schema": {"type": "string"}},
-                                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-                                            {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.doc(responses={"200": {"content": {
+    mimetype: {"schema": {"type": "object"} if mimetype == "application/json" else {"type": "string"}}
+    for mimetype, _suffix in REPORTS.values()}}})
 @require("read")
 def report(backtest_id: int, name: str):
-    """A report of a finished run: ``trades.csv``, ``result.json``, ``report.xlsx`` or ``tearsheet.html``."""
+    """A report of a finished run, one of the site's downloads (``trades.csv``, ``result.json``, ``report.xlsx``, ...)."""
     from app.api.downloads import render_report
     from app.backtest.results import RunNotFound
 

@@ -171,11 +171,6 @@ class BacktestListSchema(Schema):
     backtests = ma.fields.List(ma.fields.Nested(BacktestSchema), required=True)
 
 
-class ReportPathSchema(Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.OneOf(
-        ["trades.csv", "result.json", "report.xlsx", "tearsheet.html"]))
-
-
 # The submit body. ``app.backtest.requests.FIELDS`` is the one declaration of the form's fields, but
 # importing it loads the backtest engine (numba), which a server without jobs must not; so the
 # numeric fields' names and ranges are repeated here and a test checks they equal FIELDS. Types are
