@@ -128,6 +128,8 @@ class Settings:
     login_delay_max_s: int = 60           # cap of the per-account delay (1 s, 2 s, 4 s, ... up to this)
     session_idle_minutes: int = 720       # a server-side session unused this long is ended
     session_cookie_secure: bool = False
+    # /api/v1: requests per personal token (Flask-Limiter syntax); 429 with Retry-After beyond it
+    api_rate_limit: str = "300 per minute"
     # Hardening (app.ops.security)
     max_request_bytes: int = 1024 * 1024  # larger request bodies are refused with 413
     create_demo_users: bool = True
@@ -181,7 +183,8 @@ class Settings:
             raise ValueError(f"MARKET_DATA_SOURCE must be one of {', '.join(MARKET_SOURCES)}, "
                              f"got {self.market_source!r}")
         for name, limit in (("LOGIN_LIMIT_ACCOUNT", self.login_limit_account), ("LOGIN_LIMIT_IP", self.login_limit_ip),
-                            ("LOGIN_LIMIT_ACCOUNT_TOTAL", self.login_limit_account_total)):
+                            ("LOGIN_LIMIT_ACCOUNT_TOTAL", self.login_limit_account_total),
+                            ("API_RATE_LIMIT", self.api_rate_limit)):
             _rate_limit(name, limit)
         _positive("LOGIN_DELAY_MAX_S", self.login_delay_max_s, 1, 86400)
         _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
@@ -276,6 +279,7 @@ class Settings:
             login_limit_account=e.get("LOGIN_LIMIT_ACCOUNT") or d.login_limit_account,
             login_limit_ip=e.get("LOGIN_LIMIT_IP") or d.login_limit_ip,
             login_limit_account_total=e.get("LOGIN_LIMIT_ACCOUNT_TOTAL") or d.login_limit_account_total,
+            api_rate_limit=e.get("API_RATE_LIMIT") or d.api_rate_limit,
             login_delay_max_s=_int("LOGIN_DELAY_MAX_S", e.get("LOGIN_DELAY_MAX_S"), d.login_delay_max_s),
             session_idle_minutes=_int("SESSION_IDLE_MINUTES", e.get("SESSION_IDLE_MINUTES"), d.session_idle_minutes),
             max_request_bytes=_int("MAX_REQUEST_BYTES", e.get("MAX_REQUEST_BYTES"), d.max_request_bytes),

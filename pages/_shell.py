@@ -52,6 +52,9 @@ def _nav_links():
                                 href="/alerts", active="exact", id="nav-alerts")),
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-wallet2 me-1"), "Portfolio"], href="/portfolio",
                                 active="exact", id="nav-portfolio")),
+        # a plain Flask page (app/api/token_page.py), so a full page load rather than Dash's router
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-key me-1"), "API tokens"], href="/account/tokens",
+                                external_link=True, id="nav-tokens")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],

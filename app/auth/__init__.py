@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 
-from app.auth import cli, guard, routes, sessions
+from app.auth import cli, guard, routes, sessions, token_cli
 from app.extensions import login_manager
 
 
@@ -22,3 +22,4 @@ def init_app(server: Flask) -> None:
     guard.init_app(server)
     server.register_blueprint(routes.bp)
     server.cli.add_command(cli.users)
+    server.cli.add_command(token_cli.tokens_cli)

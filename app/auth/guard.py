@@ -16,7 +16,8 @@ from app.extensions import db
 PUBLIC_EXACT = frozenset({"/login", "/healthz", "/readyz", "/metrics", "/_favicon.ico", "/favicon.ico"})
 # Static files only: JS bundles, assets, Bootstrap CSS/fonts. Dash's data routes
 # (/_dash-layout, /_dash-dependencies, /_dash-update-component, /_reload-hash) are NOT public.
-PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/theme/")
+# /api/v1/ authenticates with its own bearer tokens (app.api.v1.auth) and never with the session cookie.
+PUBLIC_PREFIXES = ("/_dash-component-suites/", "/assets/", "/theme/", "/api/v1/")
 
 
 def is_public(path: str) -> bool:

@@ -1,0 +1,228 @@
+"""Benchmark: ``GET /api/v1/candles`` (10,000 bars of one series, JSON) under gunicorn with 20 concurrent
+clients on loopback, against the same series through the Dash callback path (the Market chart).
+
+Run from the repo root (PostgreSQL on 127.0.0.1:5432):
+
+    .venv/bin/python bench/api.py [--requests 400] [--clients 20]
+
+A throwaway database (``cw_bench_api_<random>``, through the admin URL in ``BENCH_PG_URL``, default
+``postgresql://postgres@127.0.0.1:5432/test``) gets the migrations, one 1m series of 10,000 bars, a
+trader with a read token and a signed-in session. ``gunicorn wsgi:server`` (the whole web app, Dash
+included; 2 workers x 8 threads, as deployed) serves it in embedded mode. Each client thread keeps one
+HTTP connection and sends its share of the requests back to back; latency is measured per request on
+the client (send to last byte). The Dash path is ``POST /_dash-update-component`` for the chart
+callback, which reads the latest 300 bars (its own limit) and returns the plotly figure.
+Prints ``RESULT api_candles_p95_ms <ms> ms`` (target under 50 ms) and the Dash path's numbers.
+The database is dropped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+N_BARS = 10_000
+SYMBOL, TIMEFRAME = "BTC/USDT", "1m"
+PASSWORD = "correct-horse-battery-staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(database_url: str, env: dict) -> str:
+    """Migrate, store the series, create the user and the token; returns the token."""
+    from flask_migrate import upgrade
+
+    from app.auth.tokens import create_token
+    from app.auth.users import create_user
+    from app.extensions import db
+    from app.market import store
+    from app.server import create_server
+    from app.settings import Settings
+    from tests.fakes.candles import make_candles
+
+    server = create_server(Settings.from_env(env))
+    with server.app_context():
+        upgrade()
+        conn = db.session.connection()
+        sid = store.get_or_create_series(conn, "binance", SYMBOL, TIMEFRAME)
+        store.bulk_upsert_candles(conn, sid, make_candles(N_BARS, start="2026-01-01T00:00:00Z", price=40_000.0))
+        db.session.commit()
+        user = create_user("bench@example.com", PASSWORD)
+        _row, token = create_token(db.session, user, "bench", ["read"], 1)
+        db.session.remove()
+        db.engine.dispose()
+    return token
+
+
+def load(n_requests: int, clients: int, make_session, call) -> list[float]:
+    """Latencies (ms) of ``n_requests`` calls spread over ``clients`` threads, each with its own session."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per = n_requests // clients
+    errors: list[str] = []
+
+    def worker():
+        session = make_session()
+        mine = []
+        for _ in range(per):
+            t0 = time.perf_counter()
+            try:
+                status, size = call(session)
+            except requests.RequestException as exc:
+                errors.append(repr(exc))
+                continue
+            mine.append((time.perf_counter() - t0) * 1000)
+            if status != 200 or size == 0:
+                errors.append(f"status {status}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=20)
+    args = parser.parse_args()
+    admin_url = make_url(os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
+    name = f"cw_bench_api_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = admin_url.set(database=name).render_as_string(hide_password=False)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(DATABASE_URL=database_url, SECRET_KEY="bench-secret-key-0123456789", CANDLEWISE_ENV="development",
+               MARKET_DATA_SOURCE="demo", CREATE_DEMO_USERS="0", API_RATE_LIMIT="1000000 per minute",
+               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT), WATCHLIST=SYMBOL)
+    proc = None
+    try:
+        token = prepare(database_url, env)
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8",
+                                 "--keep-alive", "75", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                                 "wsgi:server"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(base + "/healthz", timeout=10).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("gunicorn did not start: " + (proc.stderr.read() if proc.poll() is not None else ""))
+            time.sleep(0.5)
+
+        candles_url = f"{base}/api/v1/candles"
+        params = {"symbol": SYMBOL, "timeframe": TIMEFRAME, "limit": N_BARS}
+
+        def api_session():
+            s = requests.Session()
+            s.headers["Authorization"] = f"Bearer {token}"
+            return s
+
+        def api_call(s):
+            r = s.get(candles_url, params=params, timeout=60)
+            return r.status_code, len(r.json()["candles"]) if r.status_code == 200 else 0
+
+        check = api_session().get(candles_url, params=params, timeout=60).json()
+        assert len(check["candles"]) == N_BARS, len(check["candles"])
+
+        def dash_session():
+            s = requests.Session()
+            page = s.get(base + "/login", timeout=30).text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            r = s.post(base + "/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf_token": csrf},
+                       headers={"Origin": base}, allow_redirects=False, timeout=30)
+            assert r.status_code == 302, r.status_code
+            s.headers.update({"Origin": base, "Content-Type": "application/json"})
+            return s
+
+        outputs = [("market-chart", "figure"), ("market-source-badge", "children"), ("market-status", "children"),
+                   ("market-error", "children"), ("market-error", "is_open")]
+        payload = json.dumps({
+            "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": "market-symbol", "property": "value", "value": SYMBOL},
+                       {"id": "market-timeframe", "property": "value", "value": TIMEFRAME},
+                       {"id": "market-interval", "property": "n_intervals", "value": 0}],
+            "changedPropIds": ["market-symbol.value"], "state": []})
+
+        def dash_call(s):
+            r = s.post(base + "/_dash-update-component", data=payload, timeout=60)
+            return r.status_code, len(r.content)
+
+        s = dash_session()
+        first = s.post(base + "/_dash-update-component", data=payload, timeout=60)
+        if first.status_code != 200 or "candlestick" not in first.text:
+            proc.terminate()
+            raise SystemExit(f"Dash callback: {first.status_code} {first.text[:300]}\n{proc.stderr.read()[-3000:]}")
+
+        for _warm in range(2):  # every worker process and thread warmed up
+            load(args.clients * 2, args.clients, api_session, api_call)
+            load(args.clients * 2, args.clients, dash_session, dash_call)
+        results = {}
+        for label, mk, call in (("api", api_session, api_call), ("dash", dash_session, dash_call)):
+            t0 = time.perf_counter()
+            lat = load(args.requests, args.clients, mk, call)
+            wall = time.perf_counter() - t0
+            results[label] = (lat, wall)
+        api_lat, api_wall = results["api"]
+        dash_lat, dash_wall = results["dash"]
+        size_kb = len(requests.get(candles_url, params=params, headers={"Authorization": f"Bearer {token}"}).content) / 1024
+        print(f"GET /api/v1/candles ({N_BARS:,} bars, {size_kb:,.0f} KiB JSON), {len(api_lat)} requests, "
+              f"{args.clients} clients: p50 {pct(api_lat, 50):.1f} ms, p95 {pct(api_lat, 95):.1f} ms, "
+              f"{len(api_lat) / api_wall:.1f} req/s")
+        print(f"Dash chart callback (300 bars + figure), {len(dash_lat)} requests, {args.clients} clients: "
+              f"p50 {pct(dash_lat, 50):.1f} ms, p95 {pct(dash_lat, 95):.1f} ms, {len(dash_lat) / dash_wall:.1f} req/s")
+        print(f"RESULT api_candles_p50_ms {pct(api_lat, 50):.1f} ms")
+        print(f"RESULT api_candles_p95_ms {pct(api_lat, 95):.1f} ms")
+        print(f"RESULT dash_chart_callback_p95_ms {pct(dash_lat, 95):.1f} ms")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
+                              "AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
