@@ -1,14 +1,14 @@
 """Create api_tokens (personal bearer tokens for /api/v1, stored hashed).
 
 Revision ID: 0007d_api_tokens
-Revises: 0006_viewer_role
+Revises: 0007c_portfolio
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0007d_api_tokens"
-down_revision = "0006_viewer_role"
+down_revision = "0007c_portfolio"
 branch_labels = None
 depends_on = None
 
