@@ -168,7 +168,7 @@ def test_production_cookies_are_secure(tmp_path):
     from app.auth.users import create_user
     from app.settings import Settings
 
-    settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32,
+    settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32, "ALERTS_SECRET_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
                                   "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"})
     app = create_server(settings)
     migrate_app(app)

@@ -33,7 +33,7 @@ def L(**labels):
 def production_app(tmp_path, **env):
     from app.server import create_server
 
-    settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32,
+    settings = Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "p" * 32, "ALERTS_SECRET_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
                                   "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "MODEL_DIR": str(tmp_path),
                                   **env})
     app = create_server(settings)

@@ -20,7 +20,7 @@ def captured(tmp_path):
     from app.server import create_server
     from app.auth.users import create_user
 
-    app = create_server(Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "q" * 32,
+    app = create_server(Settings.from_env({"CANDLEWISE_ENV": "production", "SECRET_KEY": "q" * 32, "ALERTS_SECRET_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
                                         "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
                                         "MODEL_DIR": str(tmp_path / "models")}))
     migrate_app(app)
