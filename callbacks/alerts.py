@@ -20,6 +20,7 @@ from app.alerts.kinds import KINDS, describe
 from app.alerts.preview import preview
 from app.alerts.secrets import fernet_key
 from app.auth.roles import require_writer
+from app.auth.roles import signed_in_user_id as _user_id
 from app.extensions import db
 from app.figures import alerts as views
 from callbacks import inputs
@@ -30,12 +31,6 @@ from pages.alerts import (CHANNEL_LIST, CHART, COOLDOWN, DELETE, EDIT, EDIT_STOR
                           param_inputs)
 
 BADGE, TOAST, SHELL_TICK, SEEN = "nav-alerts-badge", "shell-alert-toast", "shell-alert-tick", "shell-alert-seen"
-
-
-def _user_id() -> int:
-    if not current_user.is_authenticated:  # the request guard refuses this earlier; never trust the client
-        raise PermissionError("sign in first")
-    return int(current_user.id)
 
 
 def _settings():

@@ -12,10 +12,10 @@ import json
 
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dash_table, dcc, html, no_update
-from flask_login import current_user
 
 from app.api.downloads import download_url
 from app.auth.roles import require_writer
+from app.auth.roles import signed_in_user_id as _user_id
 from app.backtest import results
 from app.backtest.metrics import monthly_returns
 from app.backtest.requests import InvalidRequest, strategy_choices
@@ -37,12 +37,6 @@ DOWNLOADS = (("trades.csv", "Trades CSV", "bi-filetype-csv"), ("result.json", "R
              ("report.xlsx", "XLSX workbook", "bi-file-earmark-excel"),
              ("tearsheet.html", "HTML tear sheet", "bi-file-earmark-richtext"),
              ("report.pdf", "PDF report", "bi-file-earmark-pdf"))
-
-
-def _user_id() -> int:
-    if not current_user.is_authenticated:  # the request guard refuses this earlier; never trust the client
-        raise PermissionError("sign in first")
-    return int(current_user.id)
 
 
 @callback(Output(PARAMS, "children"), Output(STRATEGY_INFO, "children"), Input(STRATEGY, "value"))

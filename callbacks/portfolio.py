@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
-from flask_login import current_user
 
 import app.hot as hot
 from app.auth.roles import require_writer
+from app.auth.roles import signed_in_user_id as _user_id
 from app.backtest.config import BacktestConfig
 from app.extensions import db
 from app.figures import portfolio as figures
@@ -37,12 +37,6 @@ from pages.portfolio import (ALLOCATION, BENCH, DOWNLOAD, EQUITY, EXPORT_POS, EX
                              PS_TOGGLE, RECON, RECON_COLUMNS, REFRESH, SUMMARY, TX_ADD, TX_ASSET, TX_DELETE, TX_FEE,
                              TX_KIND, TX_MSG, TX_NOTE, TX_PRICE, TX_QTY, TX_TABLE, TX_TIME, TX_UPDATE, TX_VERSION)
 from pages._ui import DARK_TABLE
-
-
-def _user_id() -> int:
-    if not current_user.is_authenticated:  # the request guard refuses this earlier; never trust the client
-        raise PermissionError("sign in first")
-    return int(current_user.id)
 
 
 def _settings():

@@ -32,3 +32,11 @@ def require_writer() -> None:
         abort(401)
     if not current_can_write():
         abort(403)
+
+
+def signed_in_user_id() -> int:
+    """The signed-in user's id, for callbacks that act on the user's own rows. The request guard refuses an
+    anonymous request earlier; this refuses again rather than trust that."""
+    if not current_user.is_authenticated:
+        raise PermissionError("sign in first")
+    return int(current_user.id)
