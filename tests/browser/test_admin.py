@@ -1,4 +1,6 @@
 """The admin page: 403 content for traders; users, a queue round trip and LSTM models for admins."""
+import time
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -13,6 +15,22 @@ def _settled(duo, css):
     element = duo.find_element(css)
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     return element
+
+
+def _select(duo, css, value, attempts=5):
+    """Choose ``value`` in a dropdown; the page may still move (a panel's interval refresh) between the
+    scroll and the click, so an intercepted click is tried again once the element is back in view."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    for attempt in range(attempts):
+        _settled(duo, css)
+        try:
+            duo.select_dcc_dropdown(css, value=value)
+            return
+        except ElementClickInterceptedException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 def _click(duo, css):
@@ -40,8 +58,7 @@ def test_admin_trains_an_lstm_version_and_manages_the_champion(signed_in, browse
 
     duo = signed_in("admin@example.com", path="/admin")
     duo.wait_for_contains_text("#admin-models-empty", "No models yet", timeout=20)
-    _settled(duo, "#admin-train-timeframe")
-    duo.select_dcc_dropdown("#admin-train-timeframe", value="5m")
+    _select(duo, "#admin-train-timeframe", "5m")
     epochs = duo.find_element("#admin-train-epochs")
     epochs.clear()
     epochs.send_keys("2")

@@ -53,6 +53,20 @@ ROUTES |= {
     "/admin/audit.csv": "admin",  # the audit log's CSV export (app.api.audit re-checks the role)
 }
 
+# The REST API: "token" = a bearer token only (no session cookie, no anonymous caller); its scopes and
+# roles are tested in tests/integration/api. Its description and docs page are public; the token page is
+# a signed-in Flask page.
+ROUTES |= {
+    "/api/v1/me": "token", "/api/v1/markets": "token", "/api/v1/markets/tickers": "token",
+    "/api/v1/candles": "token", "/api/v1/signals": "token", "/api/v1/signals/history": "token",
+    "/api/v1/predictions": "token", "/api/v1/backtests": "token",
+    "/api/v1/backtests/<int(min=1, max=2147483647):backtest_id>": "token",
+    "/api/v1/backtests/<int(min=1, max=2147483647):backtest_id>/reports/<name>": "token",
+    "/api/v1/openapi.json": "public", "/api/v1/docs": "public", "/api/v1/docs/assets/<name>": "public",
+    "/account/tokens": "signed-in", "/account/tokens/<int:token_id>/revoke": "signed-in",
+}
+SAMPLE_ARGS |= {"token_id": 1}
+
 
 def _call(client, cb):
     return client.post(UPDATE, data=json.dumps(body(cb.spec)), content_type="application/json")
@@ -149,6 +163,16 @@ def test_anonymous_is_refused_on_every_non_public_route(web, as_role):
         else:  # POST /logout without a session or token; GET /logout is not an action
             assert status in (302, 400, 401, 405), (method, url, status)
     assert len(answers) >= 10
+
+
+@pytest.mark.parametrize("role", [None, "viewer", "admin"])
+def test_api_routes_refuse_callers_without_a_token(web, as_role, role):
+    """Anonymous callers and session cookies (an admin's included) get 401 on every token route."""
+    requests = list(_requests(web, "token"))
+    assert len(requests) >= 10  # the check cannot pass vacuously
+    for method, url, _ in requests:
+        resp = as_role[role].open(url, method=method)
+        assert resp.status_code == 401, (role, method, url, resp.status_code)
 
 
 @pytest.mark.parametrize("role", ["viewer", "trader"])

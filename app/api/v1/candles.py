@@ -63,7 +63,9 @@ def _records(frame: pd.DataFrame) -> str:
 @blp.arguments(CandleQuerySchema, location="query")
 @blp.response(200, CandlePageSchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
-@blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}},
+@blp.doc(responses={"200": {"description": "OK",  # doc() replaces this answer: the JSON body is stated again
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CandlePage"}},
+                                        "text/csv": {"schema": {"type": "string"}}},
                             "headers": {"ETag": {"schema": {"type": "string"}}}}})
 @require("read")
 def candles(args):

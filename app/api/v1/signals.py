@@ -9,14 +9,20 @@ from app.api.v1.schemas import HistoryQuerySchema, SignalHistorySchema, SignalsS
 from app.extensions import db
 
 blp = resource_blueprint("signals", __name__, "/api/v1/signals", "Signal snapshots and score history")
-ETAG_DOC = {"responses": {"200": {"headers": {"ETag": {"schema": {"type": "string"}}}}}}
+def etag_doc(schema_name: str) -> dict:
+    """The 200 answer with its ETag header. flask-smorest's ``doc`` replaces the response it names rather
+    than merging into it, so the JSON body is stated again here."""
+    return {"responses": {"200": {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+        "headers": {"ETag": {"schema": {"type": "string"}}}}}}
 
 
 @blp.get("")
 @blp.arguments(SymbolQuerySchema, location="query")
 @blp.response(200, SignalsSchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
-@blp.doc(**ETAG_DOC)
+@blp.doc(**etag_doc("Signals"))
 @require("read")
 def current(args):
     """The latest snapshot per symbol (hot state first, then the database), or of one ``symbol``."""
@@ -33,7 +39,7 @@ def current(args):
 @blp.arguments(HistoryQuerySchema, location="query")
 @blp.response(200, SignalHistorySchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
-@blp.doc(**ETAG_DOC)
+@blp.doc(**etag_doc("SignalHistory"))
 @require("read")
 def history(args):
     """Stored scores of one symbol (every timeframe and the fused one), oldest first."""

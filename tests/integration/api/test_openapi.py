@@ -71,6 +71,15 @@ def test_every_api_route_is_documented(contract_app, spec):
     assert len(documented) >= 11
 
 
+def test_json_answers_are_documented_where_another_format_or_a_header_is(spec):
+    """``blp.doc`` replaces a response it names: the JSON body must still be in the document (a generated
+    request once got an undocumented application/json 200 from /candles)."""
+    for path in ("/api/v1/candles", "/api/v1/signals", "/api/v1/signals/history"):
+        content = spec["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content["application/json"]["schema"]["$ref"].startswith("#/components/schemas/"), path
+    assert "text/csv" in spec["paths"]["/api/v1/candles"]["get"]["responses"]["200"]["content"]
+
+
 def test_no_operation_is_reachable_without_a_token(contract_app, spec):
     client = contract_app.test_client()
     for path, ops in spec["paths"].items():

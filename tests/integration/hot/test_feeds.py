@@ -30,6 +30,10 @@ def test_failing_exchange_opens_breaker_and_is_recorded(app, settings):
             assert ok["written"] >= 290
             health = feed_health.read(hot.feed_store(settings), "cw", "binance")
             assert health.breaker_state == "closed" and health.last_ok and health.last_error is None
+            # the bars it wrote started the pipeline (analysis, alerts, paper) on the in-process runner; let
+            # it finish, so its SQLite writes cannot collide with the refreshes below ("database is locked")
+            from workers import queues
+            queues.runner().wait(timeout=120)
 
             ex.fail_next(10, 503)
             for _ in range(5):  # a new series (5m) always needs a request
