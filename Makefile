@@ -9,14 +9,16 @@ HOST ?= 127.0.0.1
 PORT ?= 8050
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help venv deps dev-deps migrate seed run serve worker cron test test-unit test-integration test-browser bench clean
+.PHONY: help venv deps dev-deps migrate seed run serve worker cron stream test test-unit test-fuzz test-integration test-browser test-faults bench clean
 
 help:
-	@echo "make run    - set up .venv, migrate, seed demo data, serve http://$(HOST):$(PORT) (+ workers when REDIS_URL is set)"
+	@echo "make run    - set up .venv, migrate, seed demo data, serve http://$(HOST):$(PORT) (+ workers and the stream when REDIS_URL is set)"
 	@echo "make test   - set up .venv with test tools and run the whole suite"
 	@echo "make serve  - only the web process (gunicorn) on http://$(HOST):$(PORT)"
 	@echo "make worker - start one RQ worker on every queue, at lower priority (needs REDIS_URL)"
 	@echo "make cron   - start RQ's cron scheduler for the ingest schedule (needs REDIS_URL)"
+	@echo "make stream - only the WebSocket stream on ws://127.0.0.1:8060/stream/v1 (needs REDIS_URL; make run starts it)"
+	@echo "make test-faults - kill and restart workers, Redis and PostgreSQL under load (tests/faults; part of make test)"
 	@echo "make bench  - run every benchmark in bench/"
 
 $(VENV)/.created:
@@ -56,11 +58,21 @@ worker: deps
 cron: deps
 	$(PY) -m workers.run cron
 
+stream: deps
+	$(PY) -m workers.run stream
+
 test: dev-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-faults: dev-deps
+	$(PY) -m pytest tests/faults -m faults $(PYTEST_ARGS)
+
 test-unit: dev-deps
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# property-based input fuzzing (bounded; CW_FUZZ_PROFILE=fuzz-deep for a longer hunt)
+test-fuzz: dev-deps
+	$(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
 
 bench: dev-deps
 	@set -e; for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done

@@ -12,6 +12,7 @@ import logging
 from flask import Flask, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.ops.outages import engine_options
 from app.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def create_server(settings: Settings | None = None) -> Flask:
     server.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.database_url),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.session_cookie_secure,
@@ -49,22 +50,35 @@ def create_server(settings: Settings | None = None) -> Flask:
     return server
 
 
+def _change_counters(server: Flask, settings: Settings) -> None:
+    """Every committed write through this server's engine bumps its tables' counters (app.hot.changes)."""
+    import app.hot as hot
+    from app.extensions import db
+    from app.hot.changes import ChangeCounters, install
+
+    with server.app_context():
+        counters = ChangeCounters(hot.kv_store(settings), prefix=settings.redis_prefix)
+        install(db.engine, lambda: counters)
+
+
 def _extensions(server: Flask, settings: Settings) -> None:
     import app.models  # noqa: F401 - registers every table on db.metadata
     from app import api, auth, theme
     from app.extensions import db, init_db, limiter, migrate
-    from app.ops import health, logs, metrics_endpoint, security
+    from app.ops import health, logs, metrics_endpoint, outages, security
 
     logs.configure_logging(json_logs=settings.json_logs, level=settings.log_level)
     if settings.sqlite_path is not None:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     init_db(server)
+    _change_counters(server, settings)
     migrate.init_app(server, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     limiter.init_app(server)
     logs.init_app(server)
     auth.init_app(server)
     security.init_app(server, settings)
     server.register_blueprint(health.bp)
+    outages.init_app(server)
     server.register_blueprint(theme.bp)
     api.init_app(server)
     metrics_endpoint.init_app(server, settings)
@@ -78,4 +92,5 @@ def _extensions(server: Flask, settings: Settings) -> None:
     server.cli.add_command(candles_cli)
     server.cli.add_command(ml_cli)
     server.cli.add_command(job_cli.demo_cli)
+    server.cli.add_command(job_cli.jobs_cli)
     workers.queues.init_app(server, settings)

@@ -78,6 +78,15 @@ def _int(name: str, value: str | None, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def _float(name: str, value: str | None, default: float) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
 def _pairs(value: str | None) -> tuple[tuple[str, str], ...]:
     """``"ETH/USDT=csv, BTC/USDT=kraken"`` -> ``(("ETH/USDT", "csv"), ("BTC/USDT", "kraken"))``."""
     out = []
@@ -130,6 +139,11 @@ class Settings:
     session_cookie_secure: bool = False
     # /api/v1: requests per personal token (Flask-Limiter syntax); 429 with Retry-After beyond it
     api_rate_limit: str = "300 per minute"
+    # Expensive actions per user (app.hot.action_limits; moving windows on the rate-limit storage): a single
+    # backtest submitted, a batch submitted (several runs at once), an LSTM training started
+    limit_backtest_submit: str = "60 per hour"
+    limit_backtest_batch: str = "20 per hour"
+    limit_model_training: str = "10 per hour"
     # Hardening (app.ops.security)
     max_request_bytes: int = 1024 * 1024  # larger request bodies are refused with 413
     create_demo_users: bool = True
@@ -139,6 +153,9 @@ class Settings:
     backtest_max_active_per_user: int = 2
     # ML: versioned LSTM models (ml.registry)
     model_dir: str = str(ROOT / "var" / "models")
+    # live A/B (app.mlops.live): scored live bars over which a champion's log loss is compared with the live
+    # base rate and the challenger's; behind either, it is flagged on the Admin page
+    ml_live_window: int = 200
     # UI
     refresh_ms: int = 5000
     # Operations (app/ops/metrics.py, app/ops/logs.py, deploy/gunicorn.conf.py, workers/run.py)
@@ -173,6 +190,15 @@ class Settings:
     smtp_from: str = "alerts@candlewise.local"
     smtp_starttls: bool = True
     webhook_timeout_s: float = 5.0
+    # The WebSocket stream (app/stream, its own process; production mode only): where it listens, the
+    # messages waiting per client before a slow client is disconnected, the heartbeat, the connection cap,
+    # and how often a connection's token is checked again (revoked/expired tokens are cut off)
+    stream_bind: str = "127.0.0.1:8060"
+    stream_queue_max: int = 256
+    stream_heartbeat_s: float = 20.0
+    stream_max_connections: int = 5000
+    stream_max_per_user: int = 20  # open connections of one user per stream process (more are closed with 4429)
+    stream_recheck_s: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -184,7 +210,10 @@ class Settings:
                              f"got {self.market_source!r}")
         for name, limit in (("LOGIN_LIMIT_ACCOUNT", self.login_limit_account), ("LOGIN_LIMIT_IP", self.login_limit_ip),
                             ("LOGIN_LIMIT_ACCOUNT_TOTAL", self.login_limit_account_total),
-                            ("API_RATE_LIMIT", self.api_rate_limit)):
+                            ("API_RATE_LIMIT", self.api_rate_limit),
+                            ("LIMIT_BACKTEST_SUBMIT", self.limit_backtest_submit),
+                            ("LIMIT_BACKTEST_BATCH", self.limit_backtest_batch),
+                            ("LIMIT_MODEL_TRAINING", self.limit_model_training)):
             _rate_limit(name, limit)
         _positive("LOGIN_DELAY_MAX_S", self.login_delay_max_s, 1, 86400)
         _positive("SESSION_IDLE_MINUTES", self.session_idle_minutes, 1, 60 * 24 * 90)
@@ -196,6 +225,7 @@ class Settings:
                 raise ValueError(f"DISPLAY_SERIES: expected SYMBOL=exchange pairs like ETH/USDT=csv, got {pair!r}")
         _positive("BACKTEST_MAX_QUEUED_PER_USER", self.backtest_max_queued_per_user, 1, 100_000)
         _positive("BACKTEST_MAX_ACTIVE_PER_USER", self.backtest_max_active_per_user, 1, 1000)
+        _positive("ML_LIVE_WINDOW", self.ml_live_window, 20, 100_000)
         for net in self.metrics_allow_networks:
             try:
                 ipaddress.ip_network(net, strict=False)
@@ -211,6 +241,14 @@ class Settings:
                             ("GUNICORN_KEEPALIVE", self.gunicorn_keepalive_s)):
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value!r}")
+        _positive("STREAM_QUEUE_MAX", self.stream_queue_max, 1, 100_000)
+        _positive("STREAM_MAX_CONNECTIONS", self.stream_max_connections, 1, 1_000_000)
+        _positive("STREAM_MAX_PER_USER", self.stream_max_per_user, 1, 100_000)
+        for name, value in (("STREAM_HEARTBEAT_S", self.stream_heartbeat_s), ("STREAM_RECHECK_S", self.stream_recheck_s)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= value <= 3600:
+                raise ValueError(f"{name} must be a number of seconds from 0.05 to 3600, got {value!r}")
+        if not re.fullmatch(r"[\w.\-\[\]:]*:\d{1,5}", self.stream_bind or ""):
+            raise ValueError(f"STREAM_BIND must be HOST:PORT like 0.0.0.0:8060, got {self.stream_bind!r}")
         if self.production:
             if not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < 16:
                 raise ValueError(
@@ -280,6 +318,9 @@ class Settings:
             login_limit_ip=e.get("LOGIN_LIMIT_IP") or d.login_limit_ip,
             login_limit_account_total=e.get("LOGIN_LIMIT_ACCOUNT_TOTAL") or d.login_limit_account_total,
             api_rate_limit=e.get("API_RATE_LIMIT") or d.api_rate_limit,
+            limit_backtest_submit=e.get("LIMIT_BACKTEST_SUBMIT") or d.limit_backtest_submit,
+            limit_backtest_batch=e.get("LIMIT_BACKTEST_BATCH") or d.limit_backtest_batch,
+            limit_model_training=e.get("LIMIT_MODEL_TRAINING") or d.limit_model_training,
             login_delay_max_s=_int("LOGIN_DELAY_MAX_S", e.get("LOGIN_DELAY_MAX_S"), d.login_delay_max_s),
             session_idle_minutes=_int("SESSION_IDLE_MINUTES", e.get("SESSION_IDLE_MINUTES"), d.session_idle_minutes),
             max_request_bytes=_int("MAX_REQUEST_BYTES", e.get("MAX_REQUEST_BYTES"), d.max_request_bytes),
@@ -291,6 +332,7 @@ class Settings:
             create_demo_users=_bool(e.get("CREATE_DEMO_USERS"), env != "production"),
             refresh_ms=int(e.get("REFRESH_MS", d.refresh_ms)),
             model_dir=e.get("MODEL_DIR", d.model_dir),
+            ml_live_window=_int("ML_LIVE_WINDOW", e.get("ML_LIVE_WINDOW"), d.ml_live_window),
             metrics_token=_secret(e, "METRICS_TOKEN"),
             metrics_allow_networks=_list(e.get("METRICS_ALLOW_NETWORKS"), d.metrics_allow_networks),
             prometheus_multiproc_dir=e.get("PROMETHEUS_MULTIPROC_DIR") or None,
@@ -314,4 +356,11 @@ class Settings:
             smtp_password=_secret(e, "SMTP_PASSWORD"),
             smtp_from=e.get("SMTP_FROM", d.smtp_from),
             smtp_starttls=_bool(e.get("SMTP_STARTTLS"), True),
+            stream_bind=e.get("STREAM_BIND") or d.stream_bind,
+            stream_queue_max=_int("STREAM_QUEUE_MAX", e.get("STREAM_QUEUE_MAX"), d.stream_queue_max),
+            stream_heartbeat_s=_float("STREAM_HEARTBEAT_S", e.get("STREAM_HEARTBEAT_S"), d.stream_heartbeat_s),
+            stream_max_connections=_int("STREAM_MAX_CONNECTIONS", e.get("STREAM_MAX_CONNECTIONS"),
+                                        d.stream_max_connections),
+            stream_max_per_user=_int("STREAM_MAX_PER_USER", e.get("STREAM_MAX_PER_USER"), d.stream_max_per_user),
+            stream_recheck_s=_float("STREAM_RECHECK_S", e.get("STREAM_RECHECK_S"), d.stream_recheck_s),
         )

@@ -23,6 +23,18 @@ MAX_ID = 2 ** 63 - 1  # the largest id a BIGINT primary key holds
 MAX_ITEMS = 100
 
 
+_YEAR_DIGITS = re.compile(r"\d{4}")
+
+
+def names_a_date(text: str) -> bool:
+    """Whether a date/time text names its calendar date (it has a four-digit year).
+
+    pandas and dateutil also read words against the wall clock (``"now"``, ``"today"``) and a bare time
+    of day (``"12:00"`` as today at noon): a file or a form imported another day would mean another time,
+    so the parsers of stored times refuse such text."""
+    return bool(_YEAR_DIGITS.search(text))
+
+
 class InvalidInput(ValueError):
     """A client value of the wrong type or out of range; ``str()`` is the message for the user."""
 

@@ -10,9 +10,17 @@ A throwaway database (``cw_bench_api_<random>``, through the admin URL in ``BENC
 trader with a read token and a signed-in session. ``gunicorn wsgi:server`` (the whole web app, Dash
 included; 2 workers x 8 threads, as deployed) serves it in embedded mode. Each client thread keeps one
 HTTP connection and sends its share of the requests back to back; latency is measured per request on
-the client (send to last byte). The Dash path is ``POST /_dash-update-component`` for the chart
+the client (send to last byte; the candles body is checked once before the run, not decoded per
+request). The Dash path is ``POST /_dash-update-component`` for the chart
 callback, which reads the latest 300 bars (its own limit) and returns the plotly figure.
-Prints ``RESULT api_candles_p95_ms <ms> ms`` (target under 50 ms) and the Dash path's numbers.
+Prints ``RESULT api_candles_p95_ms <ms> ms`` (target under 50 ms), the Dash path's numbers and
+``RESULT api_candles_304_p95_ms`` (the same request with the ETag of the client's copy: a 304).
+Then the push path: a stream process (``python -m workers.run stream`` on the Redis at ``BENCH_REDIS_URL``,
+default ``redis://127.0.0.1:6379/15``, under a random key prefix) serves one WebSocket client subscribed
+to ``market_data``. ``--bars`` times a new 1m bar is stored (committed) and published the way the ingest
+job does it (``app.hot.stream.Publisher.bars``); the client records when the bar arrives. The same-run
+reference is the polling path: a client polling ``GET /api/v1/candles?limit=1`` every ``--poll-ms`` for
+the same bars. Prints ``RESULT stream_bar_to_client_ms`` (p50) and ``RESULT poll_bar_to_client_ms`` (p50).
 The database is dropped at the end.
 """
 from __future__ import annotations
@@ -36,6 +44,10 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from market_payload import chart_payload  # noqa: E402
+
 N_BARS = 10_000
 SYMBOL, TIMEFRAME = "BTC/USDT", "1m"
 PASSWORD = "correct-horse-battery-staple"
@@ -106,14 +118,136 @@ def load(n_requests: int, clients: int, make_session, call) -> list[float]:
     return latencies
 
 
+def candles_call(session, url: str, params: dict) -> tuple[int, int]:
+    """One candles request, timed from send to its last byte (the body is checked once, before the run,
+    not decoded on every request: 20 client threads decoding 1.7 MB of JSON each would measure the
+    client's GIL, not the server)."""
+    r = session.get(url, params=params, timeout=60)
+    return r.status_code, len(r.content) if r.status_code == 200 else 0
+
+
+def conditional_polls(args, url: str, params: dict, make_session) -> None:
+    """The same candles request as a poller sends it: with the ETag of its copy (``If-None-Match``) -> 304."""
+    etag = make_session().get(url, params=params, timeout=60).headers["ETag"]
+
+    def call(session):
+        r = session.get(url, params=params, headers={"If-None-Match": etag}, timeout=60)
+        return (200 if r.status_code == 304 else r.status_code), 1
+
+    t0 = time.perf_counter()
+    lat = load(args.requests, args.clients, make_session, call)
+    wall = time.perf_counter() - t0
+    print(f"GET /api/v1/candles with If-None-Match (304), {len(lat)} requests, {args.clients} clients: "
+          f"p50 {pct(lat, 50):.1f} ms, p95 {pct(lat, 95):.1f} ms, {len(lat) / wall:.1f} req/s")
+    print(f"RESULT api_candles_304_p95_ms {pct(lat, 95):.1f} ms")
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def stream_latency(database_url: str, token: str, candles_url: str, env: dict, n_bars: int,
+                   poll_ms: int) -> tuple[list[float], list[float]]:
+    """(push latencies, polling latencies) in ms for ``n_bars`` new bars: store + publish -> seen by the client."""
+    import random
+
+    import pandas as pd
+    import redis
+    from websockets.sync.client import connect
+
+    from app.hot.stream import Publisher
+    from app.market import store
+
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix = f"bench{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    child = dict(env, REDIS_URL=redis_url, REDIS_PREFIX=prefix, STREAM_BIND=f"127.0.0.1:{port}",
+                 PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.Popen([sys.executable, "-m", "workers.run", "stream"], cwd=ROOT, env=child,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    engine = create_engine(database_url)
+    publisher = Publisher(redis.Redis.from_url(redis_url), prefix=prefix)
+    pushed, polled, stored = {}, {}, {}
+    stop = threading.Event()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/stream/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the stream did not start: " + (proc.stderr.read() if proc.poll() is not None else ""))
+            time.sleep(0.2)
+        with engine.connect() as conn:
+            sid = store.find_series(conn, "binance", SYMBOL, TIMEFRAME)
+            last = pd.Timestamp(store.last_candle_time(conn, sid))
+        with connect(f"ws://127.0.0.1:{port}/stream/v1", additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            ws.recv(timeout=10)  # welcome
+            ws.send(json.dumps({"type": "subscribe", "channels": ["market_data"], "symbols": [SYMBOL]}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "subscribed"
+
+            def read_stream():
+                while not stop.is_set():
+                    try:
+                        doc = json.loads(ws.recv(timeout=0.5))
+                    except TimeoutError:
+                        continue
+                    except Exception:
+                        return
+                    if doc["type"] == "event":
+                        at = time.perf_counter()
+                        for bar in doc["data"]["bars"]:
+                            pushed.setdefault(pd.Timestamp(bar["time"]), at)
+
+            def poll():  # every bar since the first new one, so two bars between polls are both seen
+                s = requests.Session()
+                s.headers["Authorization"] = f"Bearer {token}"
+                params = {"symbol": SYMBOL, "timeframe": TIMEFRAME, "limit": n_bars + 10,
+                          "start": (last + pd.Timedelta(minutes=1)).isoformat()}
+                while not stop.is_set():
+                    r = s.get(candles_url, params=params, timeout=30)
+                    at = time.perf_counter()
+                    for bar in r.json()["candles"]:
+                        polled.setdefault(pd.Timestamp(bar["time"]), at)
+                    stop.wait(poll_ms / 1000)
+
+            threads = [threading.Thread(target=read_stream), threading.Thread(target=poll)]
+            for t in threads:
+                t.start()
+            for i in range(n_bars):
+                t = last + pd.Timedelta(minutes=i + 1)
+                bar = pd.DataFrame({"open": [40_000.0], "high": [40_010.0], "low": [39_990.0], "close": [40_005.0],
+                                    "volume": [1.5]}, index=pd.DatetimeIndex([t], name="time"))
+                t0 = time.perf_counter()
+                with engine.begin() as conn:  # stored and committed, as the ingest job does before it publishes
+                    store.upsert_candles(conn, sid, bar)
+                publisher.bars("binance", SYMBOL, TIMEFRAME, bar)
+                stored[t] = t0
+                time.sleep(random.uniform(0.3, 0.7) * poll_ms / 1000)  # the polls' phase differs bar to bar
+            time.sleep(poll_ms / 1000 + 1)
+            stop.set()
+            for th in threads:
+                th.join(10)
+        missing = [t for t in stored if t not in pushed or t not in polled]
+        if missing:
+            raise SystemExit(f"{len(missing)} bars never reached a client, e.g. {missing[0]}")
+        return ([(pushed[t] - t0) * 1000 for t, t0 in stored.items()],
+                [(polled[t] - t0) * 1000 for t, t0 in stored.items()])
+    finally:
+        stop.set()
+        proc.terminate()
+        proc.wait(20)
+        engine.dispose()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--bars", type=int, default=20, help="bars stored and pushed for the stream latency")
+    parser.add_argument("--poll-ms", type=int, default=1000, help="the polling reference's interval")
     args = parser.parse_args()
     admin_url = make_url(os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
     name = f"cw_bench_api_{uuid.uuid4().hex[:8]}"
@@ -154,8 +288,7 @@ def main() -> None:
             return s
 
         def api_call(s):
-            r = s.get(candles_url, params=params, timeout=60)
-            return r.status_code, len(r.json()["candles"]) if r.status_code == 200 else 0
+            return candles_call(s, candles_url, params)
 
         check = api_session().get(candles_url, params=params, timeout=60).json()
         assert len(check["candles"]) == N_BARS, len(check["candles"])
@@ -170,15 +303,8 @@ def main() -> None:
             s.headers.update({"Origin": base, "Content-Type": "application/json"})
             return s
 
-        outputs = [("market-chart", "figure"), ("market-source-badge", "children"), ("market-status", "children"),
-                   ("market-error", "children"), ("market-error", "is_open")]
-        payload = json.dumps({
-            "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
-            "outputs": [{"id": i, "property": p} for i, p in outputs],
-            "inputs": [{"id": "market-symbol", "property": "value", "value": SYMBOL},
-                       {"id": "market-timeframe", "property": "value", "value": TIMEFRAME},
-                       {"id": "market-interval", "property": "n_intervals", "value": 0}],
-            "changedPropIds": ["market-symbol.value"], "state": []})
+        # a first view of the Market chart (candles and volume, as before the overlays): the full figure
+        payload = chart_payload(None, 0, SYMBOL, TIMEFRAME, {"overlays": [], "panes": ["volume"]})
 
         def dash_call(s):
             r = s.post(base + "/_dash-update-component", data=payload, timeout=60)
@@ -193,12 +319,14 @@ def main() -> None:
         for _warm in range(2):  # every worker process and thread warmed up
             load(args.clients * 2, args.clients, api_session, api_call)
             load(args.clients * 2, args.clients, dash_session, dash_call)
-        results = {}
-        for label, mk, call in (("api", api_session, api_call), ("dash", dash_session, dash_call)):
-            t0 = time.perf_counter()
-            lat = load(args.requests, args.clients, mk, call)
-            wall = time.perf_counter() - t0
-            results[label] = (lat, wall)
+        results = {label: ([], 0.0) for label in ("api", "dash")}
+        # in alternating halves, so a change in the shared machine's load falls on both paths alike
+        for _half in range(2):
+            for label, mk, call in (("api", api_session, api_call), ("dash", dash_session, dash_call)):
+                t0 = time.perf_counter()
+                lat = load(args.requests // 2, args.clients, mk, call)
+                wall = time.perf_counter() - t0
+                results[label] = (results[label][0] + lat, results[label][1] + wall)
         api_lat, api_wall = results["api"]
         dash_lat, dash_wall = results["dash"]
         size_kb = len(requests.get(candles_url, params=params, headers={"Authorization": f"Bearer {token}"}).content) / 1024
@@ -210,6 +338,14 @@ def main() -> None:
         print(f"RESULT api_candles_p50_ms {pct(api_lat, 50):.1f} ms")
         print(f"RESULT api_candles_p95_ms {pct(api_lat, 95):.1f} ms")
         print(f"RESULT dash_chart_callback_p95_ms {pct(dash_lat, 95):.1f} ms")
+        conditional_polls(args, candles_url, params, api_session)
+        stream_lat, poll_lat = stream_latency(database_url, token, candles_url, env, args.bars, args.poll_ms)
+        print(f"bar stored + published -> WebSocket client, {len(stream_lat)} bars: p50 {pct(stream_lat, 50):.1f} ms, "
+              f"p95 {pct(stream_lat, 95):.1f} ms; the same bars by polling every {args.poll_ms} ms: "
+              f"p50 {pct(poll_lat, 50):.1f} ms, p95 {pct(poll_lat, 95):.1f} ms")
+        print(f"RESULT stream_bar_to_client_ms {pct(stream_lat, 50):.1f} ms")
+        print(f"RESULT stream_bar_to_client_p95_ms {pct(stream_lat, 95):.1f} ms")
+        print(f"RESULT poll_bar_to_client_ms {pct(poll_lat, 50):.1f} ms")
     finally:
         if proc is not None:
             proc.terminate()

@@ -18,8 +18,9 @@ the demo market data, the first analysis on an RQ worker, one trader account; th
 Each simulated user logs in through ``/login`` (CSRF token, same-origin ``Origin``), fetches
 ``/_dash-dependencies`` and, like the browser, POSTs ``/_dash-update-component`` with the real payload
 (``output``/``outputs``/``inputs``/``state``/``changedPropIds``) for every callback its page fires on
-``dcc.Interval.n_intervals`` once per interval. Half the users are on Market, half on Signals; symbols
-and timeframes go round-robin. Each user keeps the props its responses set (as the browser's store
+``dcc.Interval.n_intervals`` once per interval, after the page's initial calls (its load, which builds
+the whole figure; timed and printed apart as "page load", not counted as interval ticks). Half the users
+are on Market, half on Signals; symbols and timeframes go round-robin. Each user keeps the props its responses set (as the browser's store
 does), so a ``dcc.Store`` the server wrote comes back as ``State`` on the next tick. Ticks are
 open-loop (every ``--interval-ms`` from a random phase); a tick whose previous request is still running
 fires as soon as it ends, and counts as offered but not served in time.
@@ -29,7 +30,16 @@ bytes per tick (one user's interval responses of one tick, as sent on the wire w
 ``Accept-Encoding: gzip``), host CPU, and the longest ``idle in transaction`` seen in
 ``pg_stat_activity`` (polled every 100 ms); then an 8-client back-to-back run on Market's
 ``update_chart`` (each client a user that keeps its own state, as a browser tab would). The last
-lines are the ``RESULT`` lines for this checkout (and ``RESULT ref_...`` for the reference).
+lines are the ``RESULT`` lines for this checkout (and ``RESULT ref_...`` for the reference): issue
+#18's (``interval_p95_ms_<N>_users``, ``update_chart_rps``, ``bytes_per_tick_median``,
+``idle_in_transaction_max_s``) and issue #16's (``interval_p95_ms``, ``error_rate``, ``memory_growth_mb``:
+web and worker resident memory at the start and end (gunicorn with its workers, the RQ worker without a
+work horse it may be running); sampled every
+``--memory-every`` seconds too, and ``memory_growth_after_first_minute_mb`` from the first sample at or
+after 60 s to the end, which tells a warm-up step from a steady climb).
+
+``--reliability`` is issue #16's run: 50 users for 3 minutes plus one backtest submitted through the REST
+API (a personal token with the ``trade`` scope) every ``--backtest-every`` seconds.
 """
 from __future__ import annotations
 
@@ -112,6 +122,10 @@ class Stack:
             PROMETHEUS_MULTIPROC_DIR=str(self.workdir / "prom"), LOG_LEVEL="WARNING",
         )
         env.setdefault("METRICS_TOKEN", secrets.token_urlsafe(24))
+        if "ALERTS_SECRET_KEY" not in env:  # production refuses to start without one
+            from cryptography.fernet import Fernet
+
+            env["ALERTS_SECRET_KEY"] = Fernet.generate_key().decode()
         return env
 
     def run(self, *args: str, input: str | None = None) -> str:
@@ -125,6 +139,7 @@ class Stack:
         log = open(self.workdir / f"{name}.log", "w")
         proc = subprocess.Popen([sys.executable, *args], cwd=self.checkout, env=self._env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+        proc.cw_name = name
         self.procs.append(proc)
         return proc
 
@@ -172,6 +187,89 @@ class Stack:
         self.procs.clear()
 
 
+    def rss_mb(self, name: str) -> float:
+        """Resident memory (MB) of a started process: gunicorn with its workers; the RQ worker without the
+        work horse it may be running (a fork that lives for one job and shares most of its pages with the
+        worker, so counting it would add a job's transient copy, not growth)."""
+        total = 0
+        for proc in self.procs:
+            if getattr(proc, "cw_name", None) == name and proc.poll() is None:
+                total += _tree_rss_kb(proc.pid, children=name != "worker")
+        return total / 1024
+
+    def api_token(self) -> str:
+        flask = ("-m", "flask", "--app", "wsgi:server")
+        out = self.run(*flask, "tokens", "create", "bench@example.com", "--name", "load", "--scope", "trade")
+        return out.strip().splitlines()[-1].strip()
+
+
+def _tree_rss_kb(pid: int, children: bool = True) -> int:
+    """VmRSS of ``pid`` and (``children``) its descendants, from /proc (Linux)."""
+    if not children:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                return next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except OSError:
+            return 0
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                kids.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(kids.get(p, []))
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except OSError:
+            pass
+    return total
+
+
+class MemorySampler(threading.Thread):
+    """Web + worker resident memory every ``every_s`` seconds, to tell a warm-up step from a steady climb."""
+
+    def __init__(self, stack: "Stack", every_s: float):
+        super().__init__(daemon=True)
+        self.stack, self.every_s, self.stop, self.samples = stack, every_s, threading.Event(), []
+        self.t0 = time.monotonic()
+
+    def run(self):
+        while True:
+            self.samples.append((time.monotonic() - self.t0, self.stack.rss_mb("web") + self.stack.rss_mb("worker")))
+            if self.stop.wait(self.every_s):
+                return
+
+
+class BacktestLoad(threading.Thread):
+    """``--reliability``: one backtest submitted through the REST API every ``every_s`` seconds."""
+
+    def __init__(self, base: str, token: str, every_s: float):
+        super().__init__(daemon=True)
+        self.base, self.token, self.every_s = base, token, every_s
+        self.stop, self.sent, self.errors = threading.Event(), 0, 0
+
+    def run(self):
+        form = {"symbols": ["BTC/USDT"], "timeframe": "1h", "start": "2000-01-01", "end": "2100-01-01",
+                "strategy": "rsi_reversion", "params": {"length": "14"}}
+        http = requests.Session()
+        while not self.stop.wait(self.every_s):
+            try:
+                r = http.post(f"{self.base}/api/v1/backtests", json=form, timeout=30,
+                              headers={"Authorization": f"Bearer {self.token}"})
+                ok = r.status_code == 202
+            except requests.RequestException:
+                ok = False
+            self.sent += 1
+            self.errors += not ok
+
+
 # ------------------------------------------------------------------ the simulated browser
 
 
@@ -208,11 +306,12 @@ class User:
         with self.lock:
             body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
                     "inputs": [value(i) for i in dep["inputs"]], "state": [value(s) for s in dep.get("state", [])],
-                    "changedPropIds": [changed]}
+                    "changedPropIds": [changed] if changed else []}
         return body
 
-    def fire(self, dep: dict, changed: str) -> tuple[float, int, int]:
-        """POST one callback; returns (seconds, wire bytes, HTTP status). Applies the response's props."""
+    def fire(self, dep: dict, changed: str | None) -> tuple[float, int, int]:
+        """POST one callback; returns (seconds, wire bytes, HTTP status). Applies the response's props.
+        ``changed`` None: the initial call Dash makes when the page loads (no changed prop)."""
         body = self.payload(dep, changed)
         t0 = time.perf_counter()
         r = self.http.post(f"{self.base}/_dash-update-component", data=json.dumps(body), stream=True, timeout=60)
@@ -283,6 +382,14 @@ def scenario(base: str, deps: list[dict], n_users: int, seconds: float, interval
         users.append(User(base, page, symbols[(i // 2) % len(symbols)], timeframes[(i // 2) % len(timeframes)]))
     for u in users:
         u.login()
+    # the page loads: like the browser, each user's page fires its callbacks once before any interval
+    # tick (the initial call builds the whole figure); timed apart from the ticks
+    loads: dict[str, list[float]] = {}
+    for u in users:
+        for dep in interval_callbacks(deps, u.page):
+            elapsed, _n, status = u.fire(dep, None)
+            if status in (200, 204):
+                loads.setdefault(callback_name(dep), []).append(elapsed)
     lat: dict[str, list[float]] = {}
     ticks: dict[tuple[int, int], int] = {}
     errors: dict[str, int] = {}
@@ -330,7 +437,7 @@ def scenario(base: str, deps: list[dict], n_users: int, seconds: float, interval
     cpu1 = cpu_times()
     busy = 1 - (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0])
     offered_rate = sum(len(interval_callbacks(deps, u.page)) for u in users) / interval_s
-    return {"lat": lat, "errors": errors, "served_rps": served / took, "offered_rps": offered_rate,
+    return {"lat": lat, "loads": loads, "errors": errors, "served_rps": served / took, "offered_rps": offered_rate,
             "bytes_per_tick": sorted(ticks.values()), "cpu": busy, "idle_s": idle.max_s, "idle_n": idle.max_count}
 
 
@@ -394,10 +501,31 @@ def measure(checkout: Path, label: str, args, admin_url: str, redis_base: str) -
         symbols = [s.strip() for s in args.symbols.split(",")]
         timeframes = [t.strip() for t in args.timeframes.split(",")]
         idle.start()
+        backtests = None
+        if args.reliability:
+            backtests = BacktestLoad(base, stack.api_token(), args.backtest_every)
+        mem0 = {"web": stack.rss_mb("web"), "worker": stack.rss_mb("worker")}
+        sampler = MemorySampler(stack, args.memory_every)
+        sampler.start()
+        if backtests is not None:
+            backtests.start()
         for n in args.users:
             res = scenario(base, deps, n, args.seconds, args.interval_ms / 1000, symbols, timeframes, idle)
             out["runs"][n] = res
             report(label, n, res)
+        if backtests is not None:
+            backtests.stop.set()
+            backtests.join(40)
+            out["backtests"] = {"sent": backtests.sent, "errors": backtests.errors}
+            print(f"[{label}] backtests submitted {backtests.sent}, errors {backtests.errors}", flush=True)
+        mem1 = {"web": stack.rss_mb("web"), "worker": stack.rss_mb("worker")}
+        sampler.stop.set()
+        sampler.join(5)
+        out["memory"] = {"start": mem0, "end": mem1, "samples": sampler.samples}
+        print(f"[{label}] memory MB: web {mem0['web']:.0f} -> {mem1['web']:.0f}, "
+              f"worker {mem0['worker']:.0f} -> {mem1['worker']:.0f}", flush=True)
+        print(f"[{label}] web + worker MB every {args.memory_every:.0f}s: "
+              + " ".join(f"{t:.0f}s:{m:.0f}" for t, m in sampler.samples), flush=True)
         b2b = back_to_back(base, deps, args.b2b_clients, args.b2b_seconds, symbols[0], timeframes[0])
         out["b2b"] = b2b
         print(f"[{label}] back-to-back update_chart, {args.b2b_clients} clients, {args.b2b_seconds:.0f}s: "
@@ -419,11 +547,14 @@ def measure(checkout: Path, label: str, args, admin_url: str, redis_base: str) -
 def report(label: str, n: int, res: dict) -> None:
     print(f"[{label}] {n} users: served {res['served_rps']:.2f} / offered {res['offered_rps']:.2f} req/s, "
           f"host CPU {100 * res['cpu']:.0f}%, bytes per tick median {statistics.median(res['bytes_per_tick'] or [0]):,.0f}"
-          f" (p95 {pct(res['bytes_per_tick'], 95):,.0f}), longest idle in transaction {res['idle_s']:.3f}s "
+          f" (p95 {pct(res['bytes_per_tick'], 95):,.0f}, max {max(res['bytes_per_tick'] or [0]):,.0f}), longest idle in transaction {res['idle_s']:.3f}s "
           f"(max {res['idle_n']} at once)", flush=True)
     for name, values in sorted(res["lat"].items()):
         print(f"    {name:32s} n={len(values):5d}  p50 {1000 * pct(values, 50):8.1f}  p95 {1000 * pct(values, 95):8.1f}"
               f"  p99 {1000 * pct(values, 99):8.1f} ms  errors {res['errors'].get(name, 0)}", flush=True)
+    for name, values in sorted(res.get("loads", {}).items()):
+        print(f"    page load: {name:21s} n={len(values):5d}  p50 {1000 * pct(values, 50):8.1f}  "
+              f"p95 {1000 * pct(values, 95):8.1f} ms", flush=True)
     for name, count in res["errors"].items():
         if name not in res["lat"]:
             print(f"    {name:32s} errors {count}", flush=True)
@@ -434,10 +565,26 @@ def results(prefix: str, out: dict) -> list[str]:
     res = out["runs"][n]
     p95 = max(pct(v, 95) for v in res["lat"].values()) if res["lat"] else float("nan")
     errors = sum(res["errors"].values())
+    offered = sum(len(v) for v in res["lat"].values()) + errors + out.get("backtests", {}).get("errors", 0)
+    sent = offered + out.get("backtests", {}).get("sent", 0)
+    all_errors = errors + out.get("backtests", {}).get("errors", 0)
+    mem = out["memory"]
+    growth = (mem["end"]["web"] + mem["end"]["worker"]) - (mem["start"]["web"] + mem["start"]["worker"])
     return [f"RESULT {prefix}interval_p95_ms_{n}_users {1000 * p95:.1f} ms (worst interval callback; errors {errors})",
             f"RESULT {prefix}update_chart_rps {out['b2b']['rps']:.1f} req/s",
             f"RESULT {prefix}bytes_per_tick_median {statistics.median(res['bytes_per_tick'] or [0]):.0f} bytes",
-            f"RESULT {prefix}idle_in_transaction_max_s {out['idle_s']:.3f} s"]
+            f"RESULT {prefix}idle_in_transaction_max_s {out['idle_s']:.3f} s",
+            f"RESULT {prefix}interval_p95_ms {1000 * p95:.1f} ms ({n} users)",
+            f"RESULT {prefix}error_rate {all_errors / max(1, sent):.4f} ({all_errors} of {sent} requests)",
+            f"RESULT {prefix}memory_growth_mb {growth:.1f} MB (web + worker RSS, end - start)",
+            f"RESULT {prefix}memory_growth_after_first_minute_mb {_growth_after(mem, 60.0):.1f} MB "
+            f"(web + worker RSS, end - the first sample at or after 60 s)"]
+
+
+def _growth_after(mem: dict, after_s: float) -> float:
+    later = [m for t, m in mem.get("samples", []) if t >= after_s]
+    end = mem["end"]["web"] + mem["end"]["worker"]
+    return end - later[0] if later else float("nan")
 
 
 def main(argv=None) -> None:
@@ -454,7 +601,17 @@ def main(argv=None) -> None:
     p.add_argument("--ref-first", action="store_true", help="measure the reference before this checkout")
     p.add_argument("--port", type=int, default=18000 + os.getpid() % 1000)
     p.add_argument("--no-workers", action="store_true", help="no RQ worker and cron during the run")
+    p.add_argument("--reliability", action="store_true",
+                   help="issue #16's run: 50 users for 3 minutes (unless --users/--seconds say otherwise) plus a "
+                        "backtest submitted through the REST API every --backtest-every seconds")
+    p.add_argument("--backtest-every", type=float, default=5.0)
+    p.add_argument("--memory-every", type=float, default=30.0, help="seconds between memory samples")
     args = p.parse_args(argv)
+    if args.reliability:
+        if "--users" not in (argv or sys.argv):
+            args.users = [50]
+        if "--seconds" not in (argv or sys.argv):
+            args.seconds = 180.0
     admin_url = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_base = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379")
     order = [(ROOT, "this")] + ([(args.ref.resolve(), "ref")] if args.ref else [])

@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import quality_table  # noqa: E402
 import realdata  # noqa: E402
 
 from app.analysis.quality import signal_quality_ci  # noqa: E402
@@ -64,12 +65,7 @@ N_BOOT = 2000
 BASELINES = ("base_rate", "persistence", "logistic")
 
 
-def result(name: str, value, unit: str) -> None:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        value = "nan"
-    elif isinstance(value, float):
-        value = f"{value:.4f}"
-    print(f"RESULT {name} {value} {unit}")
+result = quality_table.result
 
 
 def load() -> dict:
@@ -178,26 +174,7 @@ def quality_report(key: str, loaded, horizons) -> None:
     q = signal_quality_ci(loaded.candles, scores, horizons=horizons, n_boot=N_BOOT)
     print(f"\n== signal score {key} ({loaded.name} {loaded.timeframe}): forward returns after each label vs "
           f"the base rate, 95 % moving-block bootstrap ==")
-    print(f"  {'h':>3s} {'label':11s} {'count':>6s} {'mean %':>8s} {'edge % [95 % CI]':>28s} "
-          f"{'hit':>6s} {'hit - chance [95 % CI]':>28s}")
-    for r in q.itertuples():
-        if r.count == 0:
-            print(f"  {r.horizon:3d} {r.label:11s} {0:6d}")
-            continue
-        hit = "" if np.isnan(r.hit_rate) else (f"{r.hit_rate:6.3f} {r.hit_edge:+8.3f} "
-                                                f"[{r.hit_edge_ci_low:+.3f}, {r.hit_edge_ci_high:+.3f}]")
-        print(f"  {r.horizon:3d} {r.label:11s} {r.count:6d} {r.mean_return_pct:8.3f} {r.edge_pct:+9.3f} "
-              f"[{r.edge_ci_low:+.3f}, {r.edge_ci_high:+.3f}]  {hit}")
-        if r.label != "all":
-            tag = f"{key}_signal_{r.label.replace(' ', '_')}_h{r.horizon}"
-            result(f"{tag}_count", int(r.count), "bars")
-            result(f"{tag}_edge_pct", r.edge_pct, "pct")
-            result(f"{tag}_edge_ci_low", r.edge_ci_low, "pct")
-            result(f"{tag}_edge_ci_high", r.edge_ci_high, "pct")
-            if not np.isnan(r.hit_rate):
-                result(f"{tag}_hit_edge", r.hit_edge, "fraction")
-                result(f"{tag}_hit_edge_ci_low", r.hit_edge_ci_low, "fraction")
-                result(f"{tag}_hit_edge_ci_high", r.hit_edge_ci_high, "fraction")
+    quality_table.print_rows(key, q)
 
 
 def audit_report(loaded, wf) -> None:

@@ -35,7 +35,11 @@ def users_table(text: str | None = None, role: str | None = None):
                 dbc.Button("Set", id={"type": SET_ROLE, "index": u.id}, size="sm", color="outline-info",
                            disabled=me),
             ], size="sm")),
-            html.Td(dbc.Badge("active" if u.active else "inactive", color="success" if u.active else "dark")),
+            html.Td([dbc.Badge("active" if u.active else "inactive", color="success" if u.active else "dark"),
+                     # an admin's one-time password not yet replaced by the user's own (app.auth.forced)
+                     dbc.Badge("password change due", color="warning", className="ms-1",
+                               id={"type": "admin-user-must-change", "index": u.id})
+                     if u.must_change_password else None]),
             html.Td(_when(u.created_at)), html.Td(_when(u.last_login_at)), html.Td(_when(r.last_activity_at)),
             html.Td([
                 dbc.Button("Deactivate" if u.active else "Activate", size="sm",

@@ -2,6 +2,8 @@
 after confirmation (audited). Each callback calls ``require_admin()`` first."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from flask import current_app
@@ -11,15 +13,22 @@ from app.audit.log import record
 from app.auth.actor import current_actor
 from app.auth.roles import require_admin
 from app.extensions import db
+from app.hot.breakers import read_states
 from app.hot.cache_admin import clear
+from app.hot.processes import ProcessStats
 from app.market import store
 from app.market.freshness import series_freshness
 from app.models.user import utcnow
 from app.ops import system_stats
 from callbacks import inputs
-from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_FAILED, SYS_FRESH, SYS_MSG,
-                                 SYS_POLL, SYS_QUEUES, SYS_STATS, SYS_WORKERS)
+from app.settings import MARKET_SOURCES
+from pages._admin_system import (CACHE_AREA, CACHE_BTN, CONFIRM_CACHE, DROP, REQUEUE, SYS_BREAKERS, SYS_CRON,
+                                 SYS_FAILED, SYS_FRESH, SYS_MSG, SYS_POLL, SYS_QUEUES, SYS_STATS, SYS_WORKERS)
 from workers import inspect
+from workers.schedule import next_refreshes
+
+EXCHANGES = tuple(s for s in MARKET_SOURCES if s not in ("auto", "demo"))  # the ones behind a breaker
+BREAKER_COLORS = {"closed": "success", "half-open": "warning", "open": "danger"}
 
 
 def _table(head, rows, tid):
@@ -71,6 +80,52 @@ def _failed_rows(jobs):
     ]) for j in jobs]
 
 
+def _proc_cells(doc):
+    """CPU, memory and report age of one worker (its heartbeat's ``app.hot.processes`` report)."""
+    if not doc:
+        return [html.Td("—"), html.Td("—"), html.Td("not yet")]
+    cpu = doc.get("cpu_percent")
+    age = max(0.0, utcnow().timestamp() - float(doc.get("at") or 0))
+    return [html.Td("—" if cpu is None else f"{cpu:.0f}%"), html.Td(f"{doc.get('rss_mb', 0)} MB"),
+            html.Td(f"{_age(age)} ago")]
+
+
+def _when(moment):
+    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def _cron(settings):
+    """Scheduled jobs and their next run: RQ's registry of `rq cron` processes, or the in-process scheduler."""
+    if settings.embedded:
+        rows = [html.Tr([html.Td(name), html.Td("ingest"), html.Td(cron), html.Td(_when(nxt)), html.Td("—")])
+                for name, cron, nxt in next_refreshes(settings.timeframes, utcnow())]
+        return html.Div([html.P("Embedded mode: the in-process scheduler runs the refreshes.",
+                                className="text-muted small mb-1"),
+                         _table(("job", "queue", "cron (UTC)", "next run (UTC)", "last run"), rows,
+                                "admin-system-cron-table")])
+    jobs = inspect.cron_jobs(hot.redis_connection(settings.redis_url))
+    if not jobs:
+        return html.P("No `rq cron` process is running: nothing is scheduled.", className="text-warning small")
+    rows = [html.Tr([html.Td(j.name), html.Td(j.queue), html.Td(j.cron or "interval"), html.Td(_when(j.next_run)),
+                     html.Td(_when(j.last_run))]) for j in jobs]
+    return _table(("job", "queue", "cron", "next run (UTC)", "last run (UTC)"), rows, "admin-system-cron-table")
+
+
+def _breakers(settings):
+    """Each exchange's circuit breaker as every worker sees it (pybreaker's state in Redis, one MGET)."""
+    if settings.embedded:
+        return html.P("Embedded mode: each breaker lives in this process; see Market data feeds.",
+                      className="text-muted small")
+    states = read_states(hot.redis_connection(settings.redis_url), settings.redis_prefix, EXCHANGES)
+    rows = [html.Tr([html.Td(b.exchange),
+                     html.Td(dbc.Badge(b.state, color=BREAKER_COLORS.get(b.state, "secondary"))),
+                     html.Td(b.failures),
+                     html.Td("—" if b.opened_at is None else f"{datetime.fromtimestamp(b.opened_at, timezone.utc):%Y-%m-%d %H:%M:%S}")])
+            for b in states]
+    return _table(("exchange", "state", "consecutive failures", "last opened (UTC)"), rows,
+                  "admin-system-breakers-table")
+
+
 def _jobs(settings):
     if settings.embedded:
         note = html.P("Embedded mode: jobs run on in-process threads (no RQ queues).", className="text-muted small")
@@ -80,9 +135,11 @@ def _jobs(settings):
                     [html.Tr([html.Td(q.name), html.Td(q.queued), html.Td(q.started), html.Td(q.failed)])
                      for q in inspect.queues(conn)], "admin-system-queues-table")
     ws = inspect.workers(conn)
-    workers = (_table(("worker", "state", "queues", "current job"),
+    procs = ProcessStats(conn, settings.redis_prefix).read_all() if ws else {}
+    workers = (_table(("worker", "state", "queues", "current job", "CPU", "memory", "reported"),
                       [html.Tr([html.Td(w.name), html.Td(w.state), html.Td(", ".join(w.queues)),
-                                html.Td(w.current_job or "—")]) for w in ws], "admin-system-workers-table")
+                                html.Td(w.current_job or "—"), *_proc_cells(procs.get(w.name))]) for w in ws],
+                      "admin-system-workers-table")
                if ws else html.P("No RQ worker is running.", className="text-warning small"))
     failed = inspect.failed_jobs(conn)
     failed_view = (_table(("queue", "job", "ended", "error", ""), _failed_rows(failed), "admin-system-failed-table")
@@ -91,11 +148,12 @@ def _jobs(settings):
 
 
 @callback(Output(SYS_STATS, "children"), Output(SYS_QUEUES, "children"), Output(SYS_WORKERS, "children"),
-          Output(SYS_FAILED, "children"), Output(SYS_FRESH, "children"), Input(SYS_POLL, "n_intervals"))
+          Output(SYS_FAILED, "children"), Output(SYS_FRESH, "children"), Output(SYS_CRON, "children"),
+          Output(SYS_BREAKERS, "children"), Input(SYS_POLL, "n_intervals"))
 def refresh(_n):
     require_admin()
     settings = current_app.config["CW_SETTINGS"]
-    return (_stats(settings), *_jobs(settings), _freshness())
+    return (_stats(settings), *_jobs(settings), _freshness(), _cron(settings), _breakers(settings))
 
 
 @callback(Output(SYS_FAILED, "children", allow_duplicate=True), Output(SYS_MSG, "children"),

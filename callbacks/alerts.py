@@ -26,7 +26,7 @@ from app.figures import alerts as views
 from callbacks import inputs
 from pages.alerts import (CHANNEL_LIST, CHART, COOLDOWN, DELETE, EDIT, EDIT_STORE, EDITING, EXPIRES, FORM_MSG, FREQUENCY, HISTORY,
                           KIND, LOADED, MARK_READ, NAME, NEW, PARAM, PARAMS, PAUSE, PAUSE_ALL, PREVIEW, QUIET_END,
-                          QUIET_START, RULES, RULES_MSG, S_CHAT, S_EMAIL, S_FORMAT, S_HOOK, S_MSG, S_QE, S_QS, S_SAVE,
+                          PREVIEW_BARS, QUIET_START, RULES, RULES_MSG, S_CHAT, S_EMAIL, S_FORMAT, S_HOOK, S_MSG, S_QE, S_QS, S_SAVE,
                           S_SECRET, S_TZ, SAVE, SEARCH, STATUS_FILTER, SYMBOL, TEST, TICK, TIMEFRAME, VERSION,
                           param_inputs)
 
@@ -49,10 +49,9 @@ def _exchange() -> str:
 
 
 def _symbols() -> list[str]:
-    from app.market import query
+    from app.market import watchlist
 
-    stored = query.catalog(db.session.connection()).symbols
-    return sorted(set(_settings().watchlist) | set(stored))
+    return watchlist.offered_symbols(db.session, _settings())
 
 
 def _has_champion(symbol: str, timeframe: str) -> bool:
@@ -160,13 +159,14 @@ def pause_or_delete(_p, _d, selected, data, version):
 
 
 @callback(Output(CHART, "figure"), Output(FORM_MSG, "children", allow_duplicate=True),
-          Input(PREVIEW, "n_clicks"), *_FORM_STATE, prevent_initial_call=True)
+          Input(PREVIEW, "n_clicks"), *_FORM_STATE, State(PREVIEW_BARS, "value"), prevent_initial_call=True)
 def show_preview(_n, name, symbol, timeframe, kind, param_values, param_ids, channels, frequency, cooldown, qs, qe,
-                 expires):
+                 expires, n_bars):
     from app.alerts.validate import validate_rule
 
-    _n, *fields = inputs.AL_PREVIEW(_n, name, symbol, timeframe, kind, (param_values, param_ids), channels, frequency,
-                                    cooldown, qs, qe, expires)
+    _n, *fields, n_bars = inputs.AL_PREVIEW(_n, name, symbol, timeframe, kind, (param_values, param_ids), channels,
+                                            frequency, cooldown, qs, qe, expires, n_bars)
+    n_bars = n_bars or 200
     symbols = _symbols()
     try:
         clean = validate_rule(_form(*fields), symbols=symbols)
@@ -180,10 +180,10 @@ def show_preview(_n, name, symbol, timeframe, kind, param_values, param_ids, cha
     if bars is None or len(bars) == 0:
         return no_update, dbc.Alert(f"No closed {clean['timeframe']} bars stored for {symbol}.", color="warning")
     gate = Gate(clean["frequency"], clean["cooldown_s"])
-    fired = preview(bars, clean["kind"], clean["params"], gate, last=200)
+    fired = preview(bars, clean["kind"], clean["params"], gate, last=n_bars)
     import pandas as pd
 
-    start = max(0, len(bars) - 200)
+    start = max(0, len(bars) - n_bars)
     candles = pd.DataFrame({"open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close,
                             "volume": bars.volume}, index=bars.times).iloc[start:]
     title = f"{symbol} {clean['timeframe']} · {describe(clean['kind'], clean['params'])}"
@@ -197,8 +197,12 @@ def list_rules(_v, _n, _seen):
     uid = _user_id()
     mine = rules.user_rules(db.session, uid)
     stats = history.rule_stats(db.session, uid)
+    now = datetime.now(timezone.utc)
+    from app.market import watchlist
+
+    stale = history.stale_data(db.session, mine, watchlist.symbols(db.session, _settings()), now)
     db.session.commit()
-    return views.rule_rows(mine, stats, describe, datetime.now(timezone.utc))
+    return views.rule_rows(mine, stats, describe, now, stale)
 
 
 @callback(Output(HISTORY, "data"), Input(VERSION, "data"), Input(TICK, "n_intervals"), Input(SEEN, "data"),
@@ -215,15 +219,17 @@ def list_events(_v, _n, _seen, search, status, _read):
 
 
 @callback(Output(S_TZ, "value"), Output(S_QS, "value"), Output(S_QE, "value"), Output(S_CHAT, "value"),
-          Output(S_EMAIL, "value"), Output(S_HOOK, "value"), Output(S_FORMAT, "value"), Output(PAUSE_ALL, "value"),
+          Output(S_EMAIL, "value"), Output(S_HOOK, "value"), Output(S_FORMAT, "value"),
           Input(LOADED, "data"))
 def load_settings(_loaded):
+    """The channel settings into the form on page load. Not the pause switch: ``layout()`` renders it
+    with the stored value, so filling it never fires ``pause_all`` (a write) on page load."""
     row = rules.get_settings(db.session, _user_id())
     db.session.commit()
     if row is None:
-        return "UTC", "", "", "", "", "", "json", False
+        return "UTC", "", "", "", "", "", "json"
     return (row.timezone, row.quiet_start or "", row.quiet_end or "", row.telegram_chat_id or "", row.email or "",
-            row.webhook_url or "", row.webhook_format, bool(row.alerts_paused))
+            row.webhook_url or "", row.webhook_format)
 
 
 @callback(Output(S_MSG, "children"), Output(S_SECRET, "value"), Input(S_SAVE, "n_clicks"),
@@ -247,8 +253,14 @@ def save_settings(_n, tz, qs, qe, chat, email, hook, fmt, secret, paused):
 
 @callback(Output(S_MSG, "children", allow_duplicate=True), Input(PAUSE_ALL, "value"), prevent_initial_call=True)
 def pause_all(paused):
+    """The trader flipped the switch (only a click fires this: the layout renders the stored value and
+    no callback fills it). A value equal to the stored one writes nothing."""
     require_writer()
     paused = inputs.AL_PAUSE_ALL(paused)
+    row = rules.get_settings(db.session, _user_id())
+    if row is not None and bool(row.alerts_paused) == paused:
+        db.session.commit()
+        return no_update
     rules.set_alerts_paused(db.session, _user_id(), paused)
     db.session.commit()
     return dbc.Alert("Your alerts are paused." if paused else "Your alerts are on.", color="info", duration=3000)
@@ -257,7 +269,9 @@ def pause_all(paused):
 @callback(Output(S_MSG, "children", allow_duplicate=True), Input({"type": TEST, "index": ALL}, "n_clicks"),
           prevent_initial_call=True)
 def test_send(clicks):
-    from app.alerts.channels import Message, dispatch
+    """One test message on the clicked channel, answered synchronously and bounded by the channel's
+    timeouts (``app.alerts.try_channel``); the outcome is shown under the settings."""
+    from app.alerts.try_channel import send_test
 
     require_writer()
     clicks = inputs.AL_TEST_SEND(clicks)
@@ -265,13 +279,11 @@ def test_send(clicks):
         return no_update
     channel = inputs.test_channel(ctx.triggered_id)
     row = rules.get_settings(db.session, _user_id())
-    db.session.commit()
-    msg = Message("Candlewise test notification", f"Test of the {channel} channel from the Alerts page.",
-                  {"test": True}, f"test:{channel}")
-    out = dispatch(channel, msg, row, _settings())
-    if out.ok:
-        return dbc.Alert(f"Test {channel} notification sent (HTTP/SMTP {out.code}).", color="success", id="al-test-ok")
-    return dbc.Alert(f"Test {channel} notification failed: {out.error}", color="danger", id="al-test-failed")
+    db.session.commit()  # end the read transaction before the network call
+    result = send_test(channel, row, _settings())
+    if result.ok:
+        return dbc.Alert(result.text, color="success", id="al-test-ok")
+    return dbc.Alert(result.text, color="danger", id="al-test-failed")
 
 
 @callback(Output(BADGE, "children"), Output(TOAST, "children"), Output(SEEN, "data"), Input(SHELL_TICK, "n_intervals"),

@@ -210,6 +210,8 @@ def show_result(backtest_id):
     windows = (row.details or {}).get("windows")
     return html.Div([
         html.H5(title, id="bt-result-title"), html.Small(span, className="text-muted d-block mb-2"),
+        html.Div(html.A([html.I(className="bi bi-graph-up me-1"), "Open on the Market chart with its trades"],
+                        href=f"/?backtest={int(row.id)}", id="bt-chart-link", className="small"), className="mb-2"),
         _downloads(row.id),
         _cards(row.metrics or {}, row.benchmark_metrics or {}),
         dcc.Graph(id="bt-equity", figure=figures.equity_figure(res.equity, bench.equity), config={"displaylogo": False}),

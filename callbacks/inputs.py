@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from app.validation import (Boolean, Choice, Ignored, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId,
+from app.validation import (Boolean, boolean, Choice, Ignored, Clicks, Field, InvalidInput, Integer, JobId, Listing, RecordId,
                             RecordIds, Schema, Text, choice, integer, listing, mapping, record_id, record_ids, text,
                             triggered)
 from pages.admin import MODELS_MSG as ADMIN_MODELS_MSG
@@ -117,7 +117,95 @@ def Selection(label: str, **options) -> Field:  # noqa: N802
 
 # -- market and signals --------------------------------------------------------------------------
 
+SHELL_TICK = PageSchema(tick=Ignored("refresh"))  # the shell's banner interval (degraded mode)
 MARKET_CHART = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Ignored("refresh"))
+def _market_choices(options: tuple[str, ...]):
+    def parse(value, field):
+        items = listing(value, field, max_items=len(options))
+        for item in items:
+            choice(item, field, options)
+        return [o for o in options if o in items]
+    return parse
+
+
+def _market_count(value, field):
+    from app.market.charts.layouts import COUNTS
+
+    n = integer(value, field, minimum=1, maximum=4, optional=True)
+    if n is not None and n not in COUNTS:
+        raise InvalidInput(field, f"{field} must be one of {', '.join(map(str, COUNTS))}, got {n}.")
+    return n or 1
+
+
+def _market_period(value, field, default):
+    n = integer(value, field, minimum=2, maximum=400, optional=True)
+    return default if n is None else n
+
+
+class _MarketCharts:
+    """The trader chart callback's values (``callbacks.market.update_chart``, in its argument order) as
+    ``{"count", "log", "charts": [{symbol, timeframe, overlays, panes, sma, ema, relayout}], "seen", "trades"}``."""
+
+    show_in = None
+
+    def __init__(self, charts: int = 4):
+        from app.market.charts.layouts import DEFAULT_EMA, DEFAULT_SMA, OVERLAYS, PANES
+
+        self.charts = charts
+        self.overlays, self.panes = _market_choices(OVERLAYS), _market_choices(PANES)
+        self.defaults = DEFAULT_SMA, DEFAULT_EMA
+
+    @staticmethod
+    def _name(k: int) -> str:
+        return "" if k == 0 else f"Chart {k + 1} "
+
+    def _chart(self, k: int, symbol, timeframe, overlays, panes, sma, ema) -> dict:
+        name = self._name(k)
+        return {"symbol": text(symbol, f"{name}symbol".capitalize(), max_len=SYMBOL_MAX, optional=True),
+                "timeframe": text(timeframe, f"{name}timeframe".capitalize(), max_len=8, optional=True),
+                "overlays": self.overlays(overlays, f"{name}overlays".capitalize()),
+                "panes": self.panes(panes, f"{name}panes".capitalize()),
+                "sma": _market_period(sma, f"{name}SMA period".strip(), self.defaults[0]),
+                "ema": _market_period(ema, f"{name}EMA period".strip(), self.defaults[1])}
+
+    def __call__(self, *values):
+        n = self.charts
+        if len(values) != 5 + 5 + 7 * (n - 1) + n + 1:
+            raise TypeError(f"expected {5 + 5 + 7 * (n - 1) + n + 1} values, got {len(values)}")
+        symbol0, tf0, _tick, count, log = values[:5]
+        rest = list(values[5:])
+        charts = []
+        for k in range(n):
+            symbol, timeframe = (symbol0, tf0) if k == 0 else (rest.pop(0), rest.pop(0))
+            overlays, panes, sma, ema, relayout = (rest.pop(0) for _ in range(5))
+            chart = self._chart(k, symbol, timeframe, overlays, panes, sma, ema)
+            chart["relayout"] = mapping(relayout, f"{self._name(k)}chart view".strip().capitalize())
+            charts.append(chart)
+        seen = [mapping(rest.pop(0), f"{self._name(k)}chart state".strip().capitalize()) or None for k in range(n)]
+        src = mapping(rest.pop(0), "Chart marks")
+        return {"count": _market_count(count, "Charts"), "log": boolean(log, "Log price axis"), "charts": charts,
+                "seen": seen, "trades": {"backtest": record_id(src.get("backtest"), "Backtest", optional=True),
+                                         "paper": record_id(src.get("paper"), "Paper strategy", optional=True)}}
+
+
+class _MarketLayout(_MarketCharts):
+    """The layout the save callback stores: ``(count, link, log, *per chart (symbol, timeframe, overlays, panes,
+    sma, ema))`` as a layout document (``app.market.charts.layouts``)."""
+
+    def __call__(self, *values):
+        n = self.charts
+        if len(values) != 3 + 6 * n:
+            raise TypeError(f"expected {3 + 6 * n} values, got {len(values)}")
+        count, link, log = values[:3]
+        charts = [self._chart(k, *values[3 + 6 * k: 9 + 6 * k]) for k in range(n)]
+        return {"v": 1, "count": _market_count(count, "Charts"), "link": boolean(link, "Linked crosshair"),
+                "log": boolean(log, "Log price axis"), "charts": charts}
+
+
+MARKET_CHARTS = _MarketCharts()
+MARKET_LAYOUT = _MarketLayout()
+MARKET_COUNT = PageSchema(count=Field("Charts", _market_count, {}))
+
 SIGNALS_DETAIL = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Ignored("refresh"))
 SIGNALS_SYMBOL = PageSchema(symbol=_symbol("Symbol"))
 
@@ -280,6 +368,48 @@ def model_target(trigger, types) -> list[str]:
 
 
 
+# -- admin: markets (watch-list) ------------------------------------------------------------------
+
+from pages._admin_markets import HISTORY as MARKET_HISTORY  # noqa: E402
+from pages._admin_markets import MK_MSG as ADMIN_MARKETS_MSG  # noqa: E402
+from pages._admin_markets import MK_PROGRESS as ADMIN_MARKET_PROGRESS  # noqa: E402
+
+MARKET_KEY_MAX = 80  # "exchange|BASE/QUOTE"
+
+
+def _market_key(value, field, *, optional: bool = True) -> tuple[str, str] | None:
+    """``(exchange, symbol)`` from a row's ``"exchange|symbol"`` key (the watch-list says whether it exists)."""
+    key = text(value, field, max_len=MARKET_KEY_MAX, optional=optional)
+    if key is None:
+        return None
+    exchange, sep, symbol = key.partition("|")
+    if not sep or not exchange or not symbol:
+        raise InvalidInput(field, f"{field} {key[:40]!r} is not a market of this page.")
+    return exchange, symbol
+
+
+ADMIN_MARKETS_SHOW = PageSchema(ADMIN_MARKETS_MSG, shown=Ignored("table"))
+ADMIN_MARKET_ADD = PageSchema(ADMIN_MARKETS_MSG, clicks=_count("Add market"),
+                              exchange=Text("Exchange", max_len=16, optional=True),
+                              symbol=Text("Symbol", max_len=SYMBOL_MAX, optional=True),
+                              timeframes=Field("Timeframes", _texts, {"max_items": 10, "max_len": 8}))
+ADMIN_MARKET_POLL = PageSchema(ADMIN_MARKET_PROGRESS, tick=Ignored("poll"), job=JobId("Backfill job"))
+ADMIN_MARKET_ASK_REMOVE = PageSchema(ADMIN_MARKETS_MSG, clicks=Clicks("Remove buttons"),
+                                     history=Choice("History", MARKET_HISTORY, optional=True))
+ADMIN_MARKET_REMOVE = PageSchema(ADMIN_MARKETS_MSG, clicks=_count("Remove confirmation"),
+                                 market=Field("Market", _market_key, {}),
+                                 history=Choice("History", MARKET_HISTORY, optional=True))
+
+
+def market_target(trigger, types) -> tuple[str, str]:
+    """``(exchange, symbol)`` of the remove button that fired."""
+    try:
+        _, index = triggered(trigger, "Market", types)
+        return _market_key(index, "Market", optional=False)
+    except InvalidInput as exc:
+        raise _shown_in(ADMIN_MARKETS_MSG, exc) from None
+
+
 # -- alerts ---------------------------------------------------------------------------------------
 
 def _edited_rule(value, field) -> dict | None:
@@ -320,7 +450,8 @@ AL_KIND = PageSchema(AL_FORM_MSG, kind=Text("Condition", max_len=40, optional=Tr
                      editing=Field("Edited rule", _edited_rule, {}))
 AL_SAVE = PageSchema(AL_FORM_MSG, save=Ignored("save"), **_RULE_FORM, editing=Field("Edited rule", _edited_rule, {}),
                      version=_version())
-AL_PREVIEW = PageSchema(AL_FORM_MSG, preview=Ignored("preview"), **_RULE_FORM)
+AL_PREVIEW = PageSchema(AL_FORM_MSG, preview=Ignored("preview"), **_RULE_FORM,
+                        bars=Integer("Preview bars", minimum=20, maximum=400, optional=True))
 AL_RULE_PICK = PageSchema(AL_RULES_MSG, edit=Ignored("edit"), new=Ignored("new"), rule=Selection("Rule"))
 AL_RULE_ACTION = PageSchema(AL_RULES_MSG, pause=Ignored("pause"), delete=Ignored("delete"), rule=Selection("Rule"),
                             version=_version())

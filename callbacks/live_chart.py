@@ -54,3 +54,37 @@ def candle_patch(update: dict) -> Patch:
         for part in (volume["x"], volume["y"], volume["marker"]["color"]):
             del part[0]
     return patch
+
+
+def chart_patch(update: dict, studies: dict, spec: dict) -> Patch:
+    """Patch operations for the trader chart (``app.figures.chart``) from ``tick_update``'s answer and the
+    study values of its newly closed bars (``studies``: {series: array of len(update["newer"])})."""
+    from app.figures.chart import (BARS, CANDLE_FIELDS, CANDLES, FORMING, bar_colors, candle_columns, trace_layout,
+                                   values)
+
+    patch = Patch()
+    newer, layout = update["newer"], trace_layout(spec)
+    series = {name: k for name, k in layout.items() if name != "pup"}
+    if len(newer):
+        cols = candle_columns(newer)
+        candles = patch["data"][CANDLES]
+        for field in CANDLE_FIELDS:
+            candles[field].extend(cols[field])
+        for name, k in series.items():
+            patch["data"][k]["x"].extend(cols["x"])
+            patch["data"][k]["y"].extend(values(studies[name]))
+            if name in BARS:
+                patch["data"][k]["marker"]["color"].extend(bar_colors(name, studies[name], newer))
+    if update["forming"] is not None:
+        cols = candle_columns(update["forming"])
+        for field in CANDLE_FIELDS:
+            patch["data"][FORMING][field] = cols[field]
+    for _ in range(update["drop"]):
+        for field in CANDLE_FIELDS:
+            del patch["data"][CANDLES][field][0]
+        for name, k in series.items():
+            del patch["data"][k]["x"][0]
+            del patch["data"][k]["y"][0]
+            if name in BARS:
+                del patch["data"][k]["marker"]["color"][0]
+    return patch

@@ -24,7 +24,7 @@ from app.figures import signals as views
 from app.figures.market import bar_signature, shown, tail_update
 from app.market import query
 from pages._catalog import page_catalog
-from callbacks import inputs
+from callbacks import inputs, tick_gate
 from callbacks.live_chart import candle_patch, tail_bars
 from pages.signals import (BREAKDOWN, CHART, DETAIL_SEEN, HEATMAP, HISTORY, INTERVAL, LSTM, LSTM_SEEN, OVERVIEW_SEEN,
                            QUALITY, QUALITY_META, STATUS, SUMMARY, SYMBOL, TABLE, TIMEFRAME)
@@ -33,6 +33,12 @@ WINDOW = 300  # bars the events chart shows
 
 LABEL_COLORS = {"strong buy": "success", "buy": "success", "neutral": "secondary", "sell": "danger",
                 "strong sell": "danger"}
+
+
+OVERVIEW_TABLES = ("signals", "series")  # what each view reads, for the tick gate (callbacks.tick_gate)
+DETAIL_TABLES = ("signals", "candles", "series")
+# the champion's predictions; a promotion changes the registry's files, seen at the next full check
+LSTM_TABLES = ("predictions",)
 
 
 def _snapshots(cat: query.Catalog, symbols=None) -> dict:
@@ -52,19 +58,17 @@ def _digest(text: str) -> str:
 
 
 def _shared_figure(view: str, key: str, version: str, build):
-    """The figure of this view and version from hot state, else ``build()`` (once per version) stored there."""
-    cache = hot.view_cache()
-    body = cache.read(view, key, version)
-    if body is None:
-        body_json = build().to_json()
-        cache.write(view, key, version, body_json)
-        body = json.loads(body_json)
-    return body
+    """The figure of this view and version from hot state, else ``build()`` (once per version, one
+    request building while the others wait for it) stored there."""
+    return hot.view_cache().single_flight(view, key, version, lambda: build().to_json())
 
 
 @callback(Output(HEATMAP, "figure"), Output(TABLE, "data"), Output(STATUS, "children"), Output(OVERVIEW_SEEN, "data"),
           Input(INTERVAL, "n_intervals"), State(OVERVIEW_SEEN, "data"))
 def update_overview(_n, seen):
+    now_stamp = tick_gate.stamp(tick_gate.counters(OVERVIEW_TABLES), 60)  # ages are shown in minutes
+    if ctx.triggered_id == INTERVAL and tick_gate.unchanged(seen, now_stamp):
+        raise PreventUpdate  # no snapshot was stored since the last check: nothing read
     db.session.commit()  # end the session check's read transaction before this request's work
     cat = page_catalog()
     snaps = _snapshots(cat)
@@ -76,13 +80,16 @@ def update_overview(_n, seen):
     snap_version = _digest("|".join(f"{s}:{snapshot_version(v)}" for s, v in snaps.items()))
     rows_version = _digest(json.dumps(rows, sort_keys=True, default=str))
     seen = seen if isinstance(seen, dict) else {}
+    state = tick_gate.checked({"snaps": snap_version, "rows": rows_version}, now_stamp)
     if seen.get("snaps") == snap_version and seen.get("rows") == rows_version:
-        raise PreventUpdate  # nothing new: an empty 204
+        if now_stamp is None or tick_gate.unchanged(seen, now_stamp):
+            raise PreventUpdate  # nothing new: an empty 204
+        return no_update, no_update, no_update, state  # the same overview: only the stamp of this check
     heatmap = no_update if seen.get("snaps") == snap_version else \
         _shared_figure("signals-heatmap", "all", snap_version, lambda: views.heatmap_figure(snaps))
     scored = sum(1 for s in snaps.values() if s)
     status = f"{scored}/{len(snaps)} symbols scored · updated {now:%H:%M:%S} UTC"
-    return heatmap, rows, status, {"snaps": snap_version, "rows": rows_version}
+    return heatmap, rows, status, state
 
 
 @callback(Output(SYMBOL, "value"), Input(HEATMAP, "clickData"), Input(TABLE, "active_cell"),
@@ -139,6 +146,9 @@ def _events_chart(cat: query.Catalog, sym: str, tf: str, snapshot: dict | None, 
           Input(SYMBOL, "value"), Input(TIMEFRAME, "value"), Input(INTERVAL, "n_intervals"), State(DETAIL_SEEN, "data"))
 def update_detail(symbol, timeframe, _n, seen):
     symbol, timeframe, _n = inputs.SIGNALS_DETAIL(symbol, timeframe, _n)
+    counters = tick_gate.counters(DETAIL_TABLES)  # read before the data, so a later write shows next tick
+    if ctx.triggered_id == INTERVAL and tick_gate.unchanged(seen, tick_gate.stamp(counters, tick_gate.period(seen))):
+        raise PreventUpdate  # no bar or snapshot was stored since the last check: nothing read
     db.session.commit()  # end the session check's read transaction before this request's work
     cat = page_catalog()
     if not symbol or symbol not in cat.exchange:
@@ -155,19 +165,28 @@ def update_detail(symbol, timeframe, _n, seen):
     db.session.commit()  # end the read transaction before the figures are built and encoded
     snap_v = snapshot_version(snapshot)
     sig = bar_signature(tail) if tail is not None else "none"
+    now_stamp = tick_gate.stamp(counters, tick_gate.period({"view": view}))
     if seen.get("snap") == snap_v and seen.get("sig") == sig:
-        raise PreventUpdate  # nothing new: an empty 204
+        if now_stamp is None or tick_gate.unchanged(seen, now_stamp):
+            raise PreventUpdate  # nothing new: an empty 204
+        return no_update, no_update, no_update, no_update, tick_gate.checked(seen, now_stamp)
     same_snapshot = seen.get("snap") == snap_v
     history = no_update if same_snapshot else _history(exchange, symbol, snap_v)
+    # the chart draws the bars and this timeframe's events: a new snapshot with the same events (most
+    # minutes: the new bar made no event) needs only the bars' Patch, not the whole chart again
+    events_v = _digest(json.dumps(((snapshot or {}).get("timeframes", {}).get(tf) or {}).get("events", []),
+                                  sort_keys=True, default=str))
     now_shown: dict = {}
     if tail is None:
         chart = no_update
-    elif same_snapshot and (update := tail_update(seen, tail, WINDOW)) is not None:
+    elif seen.get("events") == events_v and seen.get("sig") == sig:
+        chart, now_shown = no_update, {k: seen[k] for k in ("n", "last", "sig") if k in seen}
+    elif seen.get("events") == events_v and (update := tail_update(seen, tail, WINDOW)) is not None:
         chart, now_shown = candle_patch(update), update["shown"]  # only the moved and new bars
     else:
-        chart = _events_chart(cat, sym, tf, snapshot, f"{snap_v}|{sig}")
+        chart = _events_chart(cat, sym, tf, snapshot, f"{events_v}|{sig}")
         now_shown = chart["layout"]["meta"]["shown"]
-    state = {"view": view, "snap": snap_v, **now_shown}
+    state = tick_gate.checked({"view": view, "snap": snap_v, "events": events_v, **now_shown}, now_stamp)
     if same_snapshot:
         return no_update, no_update, chart, history, state
     if not snapshot:
@@ -211,14 +230,32 @@ def show_lstm(symbol, _n, seen):
     symbol = inputs.SIGNALS_SYMBOL(symbol)
     if not symbol:
         raise PreventUpdate
+    now_stamp = tick_gate.stamp(tick_gate.counters(LSTM_TABLES), 60)
+    if ctx.triggered_id == INTERVAL and isinstance(seen, dict) and seen.get("symbol") == symbol \
+            and tick_gate.unchanged(seen, now_stamp):
+        raise PreventUpdate  # no prediction was stored since the last check: nothing read
     db.session.commit()  # end the session check's read transaction before this request's work
     settings = current_app.config["CW_SETTINGS"]
     rows = latest_predictions(db.session, registry(settings), symbol, settings.timeframes)
     db.session.commit()
     version = _digest(symbol + json.dumps(rows, sort_keys=True, default=str))
-    if version == seen:
-        raise PreventUpdate  # the same predictions as shown: an empty 204
-    return _lstm_card(symbol, rows), version
+    state = tick_gate.checked({"v": version, "symbol": symbol}, now_stamp)
+    if isinstance(seen, dict) and version == seen.get("v"):
+        if now_stamp is None or tick_gate.unchanged(seen, now_stamp):
+            raise PreventUpdate  # the same predictions as shown: an empty 204
+        return no_update, state  # only the stamp of this check
+    return _lstm_card(symbol, rows), state
+
+
+def _p_up_cell(r: dict):
+    """p(up) with the spread across the fold models, or why it is withheld (out of distribution)."""
+    if r.get("withheld"):
+        return html.Td([html.Span("withheld", className="text-warning"),
+                        html.Div(r["withheld"], className="small text-muted")], className="signals-lstm-withheld")
+    if r["p_up"] is None:
+        return html.Td("—")
+    spread = "" if r.get("spread") is None else f" ± {r['spread']:.3f}"
+    return html.Td(f"{r['p_up']:.3f}{spread}")
 
 
 def _lstm_card(symbol: str, rows: list[dict]):
@@ -227,13 +264,15 @@ def _lstm_card(symbol: str, rows: list[dict]):
                       className="text-muted mb-0", id="signals-lstm-none")
     body = [html.Tr([
         html.Td(r["timeframe"]), html.Td(f"v{r['version']}"),
-        html.Td("—" if r["p_up"] is None else f"{r['p_up']:.3f}"),
+        _p_up_cell(r),
         html.Td("—" if r["bar_time"] is None else f"{r['bar_time']:%Y-%m-%d %H:%M}"),
         html.Td(f"{_pct(r['oos_accuracy'])} on {r['oos_n'] or 0} bars"),
         html.Td(_pct(r["base_rate_accuracy"])), html.Td(_pct(r["persistence_accuracy"])),
+        html.Td(f"{_pct(r.get('live_accuracy'))} on {r.get('live_n') or 0} bars"),
         html.Td(dbc.Badge("beats baselines" if r["beats_baselines"] else "no edge over baselines",
                           color="success" if r["beats_baselines"] else "secondary")),
     ]) for r in rows]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("TF", "model", "p(up)", "bar (UTC)", "out-of-sample accuracy",
-                                                    "base rate", "persistence", "")]))
+    head = html.Thead(html.Tr([html.Th(h) for h in ("TF", "model", "p(up) ± spread", "bar (UTC)",
+                                                    "out-of-sample accuracy", "base rate", "persistence",
+                                                    "live accuracy", "")]))
     return dbc.Table([head, html.Tbody(body)], size="sm", id="signals-lstm-table", className="mb-0")

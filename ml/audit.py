@@ -19,6 +19,15 @@ And the audits of this package's own pipeline:
 * ``prediction_audit`` — a trained model's prediction path
   (``TrainedModel.predict_frame``: features, scaler, network, calibrator, the
   out-of-distribution flag);
+* ``inference_audit`` — the latest-bar path that the app stores and shows
+  (``ml.inference.assess``: its own tail of candles, features, scaler,
+  network, calibrator, the fold models' spread and the out-of-distribution
+  rule): at every cut t, ``assess`` on the candles up to t must give what the
+  batch path (``predict_frame`` and each fold model's ``predict``) gives for
+  bar t with every candle present;
+* ``live_audit`` — live scoring (``ml.live.outcomes``): an outcome at a cut
+  must not change when the bars after it are deleted, and the cut bar itself
+  (its next bar not yet closed) has none;
 * ``fold_audit`` — one walk-forward fold end to end (``ml.evaluate.run_fold``):
   per test bar, every model's prediction and the OOD flag with the bars after
   it deleted; and the fitted scaler, training range, calibrator, labels and
@@ -172,6 +181,53 @@ def prediction_audit(trained, candles: pd.DataFrame, cuts=None, *, atol: float =
     skip = WARMUP + trained.config.lookback
     return audit_series(trained.predict_frame, candles,
                         cuts if cuts is not None else default_cuts(candles, skip=skip), atol=atol)
+
+
+def inference_audit(trained, candles: pd.DataFrame, cuts=None, *, atol: float = 1e-6) -> list[Leak]:
+    """``ml.inference.assess`` at each cut (candles up to it only) against the batch path on all candles."""
+    from ml.features import WARMUP
+    from ml.inference import assess
+
+    cuts = _cuts(candles, cuts if cuts is not None else default_cuts(candles, skip=WARMUP + trained.config.lookback))
+    frame = trained.predict_frame(candles)
+    members = [m.predict(candles) for m in trained.members]
+    leaks = []
+    for t in cuts:
+        got = assess(trained, candles.loc[candles.index <= t])
+        if got.time != t:
+            leaks.append(Leak("time", t, got.time, "the prediction is not for the cut bar"))
+            continue
+        ref = frame.loc[t]
+        spread = float(np.std([ref["p_up"], *(m.loc[t] for m in members)])) if members else None
+        pairs = {"p_raw": (got.p_raw, float(ref["p_raw"])),
+                 "p_up": (got.p_up, None if ref["ood"] else float(ref["p_up"])),
+                 "withheld": (got.reason is not None, bool(ref["ood"])),
+                 "spread": (got.spread, spread)}
+        for name, (a, b) in pairs.items():
+            same = (a is None and b is None) or (a is not None and b is not None and
+                                                 not _differs(np.asarray([a]), np.asarray([b]), atol, 0.0).any())
+            if not same:
+                leaks.append(Leak(name, t, t, f"{b!r} with every candle -> {a!r} with the candles up to the cut"))
+    return leaks
+
+
+def live_audit(close: pd.Series, bar_times, cuts) -> list[Leak]:
+    """Live outcomes (``ml.live.outcomes``) with the bars after each cut deleted."""
+    from ml.live import outcomes
+
+    times = pd.DatetimeIndex(bar_times)
+    leaks = []
+    for t in _cuts(close.to_frame("close"), cuts):
+        full = outcomes(close, times, t)
+        part = outcomes(close.loc[close.index <= t], times, t)
+        bad = _differs(part, full, 0.0, 0.0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            leaks.append(Leak("outcome", t, times[i], f"{int(bad.sum())} outcome(s) differ"))
+        at_cut = times == t
+        if at_cut.any() and np.isfinite(full[at_cut]).any():
+            leaks.append(Leak("outcome", t, t, "the cut bar was scored before its next bar closed"))
+    return leaks
 
 
 def fold_state(fold) -> dict:

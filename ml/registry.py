@@ -9,6 +9,9 @@ Layout under ``root``::
                                     calibrators in meta.json "members"), for the spread at inference
     BTC-USDT/1h/champion.json       {"version": 3, "history": [1, 3]}  (promotion order)
 
+The *challenger* is the newest version that is not the champion; it predicts
+in shadow next to the champion (``app.mlops.predict``, ``app.mlops.live``).
+
 A version directory is written under a temporary name and renamed into place,
 so a reader never sees half a model. ``should_promote`` is the champion /
 challenger rule: a challenger must have an edge (``ml.edge.edge_verdict``: beat
@@ -22,7 +25,9 @@ import json
 import os
 import re
 import shutil
+import errno
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +43,7 @@ from ml.training import SPREAD_METHOD, TrainedModel
 from ml.windows import Scaler
 
 _VERSION = re.compile(r"^v(\d+)$")
+ABANDONED_AFTER_S = 6 * 3600  # a ".v*" temporary directory this old belongs to a save that was killed
 
 
 def slug(symbol: str) -> str:
@@ -96,6 +102,22 @@ class Registry:
                     found.append(ModelVersion(symbol, timeframe, int(m.group(1)), meta))
         return sorted(found, key=lambda v: v.version)
 
+    def remove_abandoned(self, older_than_s: float = ABANDONED_AFTER_S, now: float | None = None) -> list[str]:
+        """Delete the temporary ``.v*`` directories a killed save left behind (older than ``older_than_s``:
+        a save in progress takes seconds); returns their paths relative to the root. Never touches a version."""
+        now = time.time() if now is None else now
+        removed = []
+        if not self.root.is_dir():
+            return removed
+        for tmp in self.root.glob("*/*/.v*"):
+            try:
+                if tmp.is_dir() and not tmp.is_symlink() and now - tmp.stat().st_mtime > older_than_s:
+                    shutil.rmtree(tmp)
+                    removed.append(str(tmp.relative_to(self.root)))
+            except OSError:  # gone meanwhile, or not ours to delete: left for the next sweep
+                continue
+        return sorted(removed)
+
     def save(self, symbol: str, timeframe: str, trained: TrainedModel, *, walk_forward: dict | None = None,
              data_hash: str | None = None, members=None) -> ModelVersion:
         """Store a new version; ``members`` (default ``trained.members``) are the walk-forward fold models."""
@@ -119,6 +141,12 @@ class Registry:
                 m.model.save(tmp / "members" / f"{i}.keras")
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
             os.rename(tmp, base / f"v{version}")      # fails if another writer took the number
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise OSError(exc.errno, f"model directory {self.root} is full (no space left on device) while "
+                                         f"storing {symbol} {timeframe} v{version}; nothing was stored") from exc
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -131,14 +159,24 @@ class Registry:
     def _write_pointer(self, symbol: str, timeframe: str, pointer: dict) -> None:
         path = self._dir(symbol, timeframe) / "champion.json"
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(pointer))
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(json.dumps(pointer))
+            os.replace(tmp, path)  # the old pointer stays in place until the new one is whole
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def champion(self, symbol: str, timeframe: str) -> ModelVersion | None:
         version = self._pointer(symbol, timeframe)["version"]
         if version is None:
             return None
         return self.get(symbol, timeframe, version)
+
+    def challenger(self, symbol: str, timeframe: str, champion: ModelVersion | None = None) -> ModelVersion | None:
+        """The newest stored version that is not the champion (it predicts in shadow; None when there is none)."""
+        champion = champion if champion is not None else self.champion(symbol, timeframe)
+        others = [v for v in self.versions(symbol, timeframe) if champion is None or v.version != champion.version]
+        return others[-1] if others else None
 
     def get(self, symbol: str, timeframe: str, version: int) -> ModelVersion:
         for v in self.versions(symbol, timeframe):

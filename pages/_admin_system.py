@@ -1,4 +1,5 @@
-"""Admin page, system panel: process, database, Redis, queues, workers, failed jobs, cache clearing
+"""Admin page, system panel: process, database, Redis, queues, workers (with their CPU and memory),
+scheduled jobs, circuit breakers, failed jobs, cache clearing
 (component ids here). Refreshed by interval; each refresh reads each source once."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dash import dcc, html
 from app.hot.cache_admin import CLEARABLE
 
 SYS_FRESH = "admin-system-freshness"
+SYS_CRON, SYS_BREAKERS = "admin-system-cron", "admin-system-breakers"
 (SYS_POLL, SYS_STATS, SYS_QUEUES, SYS_WORKERS, SYS_FAILED, SYS_MSG, CACHE_AREA, CACHE_BTN, CONFIRM_CACHE) = (
     "admin-system-poll", "admin-system-stats", "admin-system-queues", "admin-system-workers",
     "admin-system-failed", "admin-system-msg", "admin-cache-area", "admin-cache-clear", "admin-confirm-cache")
@@ -23,6 +25,8 @@ def system_card():
             html.Div(id=SYS_STATS, className="mb-2"),
             html.H6("Queues"), html.Div(id=SYS_QUEUES, className="mb-2"),
             html.H6("Workers"), html.Div(id=SYS_WORKERS, className="mb-2"),
+            html.H6("Scheduled jobs"), html.Div(id=SYS_CRON, className="mb-2"),
+            html.H6("Circuit breakers"), html.Div(id=SYS_BREAKERS, className="mb-2"),
             html.H6("Data freshness"), html.Div(id=SYS_FRESH, className="mb-2"),
             html.H6("Failed jobs"), html.Div(id=SYS_FAILED, className="mb-2"),
             html.Div(id=SYS_MSG, className="mb-2"),

@@ -16,6 +16,21 @@ import app.hot as hot
 
 STOP_BANNER, STOP_POLL = "shell-stop-banner", "shell-stop-poll"
 STOP_POLL_MS = 5_000  # one Redis GET per signed-in page every 5 s
+CONNECTION_ALERT = "shell-connection-alert"
+DEGRADED_BANNER = "shell-degraded-banner"  # server side: this web process cannot reach Redis (app.hot.outage)
+
+
+def connection_banner():
+    """The "connection lost, retrying" banner, hidden until the browser cannot reach the server.
+
+    ``app/assets/connection.js`` shows it when a Dash request fails with a network error (or a proxy's
+    502/503/504), probes ``/healthz`` while it is shown and hides it at the server's first answer; no
+    callback, so it works precisely when the server cannot answer one.
+    """
+    return html.Div(dbc.Alert([html.I(className="bi bi-wifi-off me-2"), html.Strong("Connection lost, retrying…"),
+                               " The server cannot be reached; this page updates again by itself once it is back."],
+                              color="warning", className="mb-0 rounded-0 py-2"),
+                    id=CONNECTION_ALERT, className="d-none", **{"data-connection": "ok"})
 
 
 def stop_effects(embedded: bool) -> str:
@@ -40,6 +55,17 @@ def stop_banner(stop: dict | None):
                      color="danger", className="mb-3", id="shell-stop-alert")
 
 
+def degraded_banner():
+    """The degraded-mode banner while this web process sees Redis as down (None otherwise); call it after a
+    hot-state read (the stop switch) so the breaker has just tried Redis."""
+    if not hot.degraded():
+        return None
+    from app.hot.outage import DEGRADED_MESSAGE
+
+    return dbc.Alert([html.I(className="bi bi-cloud-slash me-2"), html.Strong("Degraded mode. "), DEGRADED_MESSAGE],
+                     color="warning", className="mb-3", id="shell-degraded-alert")
+
+
 def _nav_links():
     links = [
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-bar-chart-line me-1"), "Market"], href="/", active="exact")),
@@ -55,6 +81,9 @@ def _nav_links():
         # a plain Flask page (app/api/token_page.py), so a full page load rather than Dash's router
         dbc.NavItem(dbc.NavLink([html.I(className="bi bi-key me-1"), "API tokens"], href="/account/tokens",
                                 external_link=True, id="nav-tokens")),
+        # the signed-in user's own password (app/auth/password_page.py), a plain Flask page too
+        dbc.NavItem(dbc.NavLink([html.I(className="bi bi-lock me-1"), "Password"], href="/account/password",
+                                external_link=True, id="nav-password")),
     ]
     if current_user.is_authenticated and current_user.is_admin:
         links.append(dbc.NavItem(dbc.NavLink([html.I(className="bi bi-shield-lock me-1"), "Admin"],
@@ -83,6 +112,7 @@ def layout():
     alerts_bell = [dcc.Interval(id="shell-alert-tick", interval=5000), dcc.Store(id="shell-alert-seen"),
                    html.Div(id="shell-alert-toast")]  # the unread badge and toast (callbacks/alerts.py)
     banner = html.Div(stop_banner(hot.system_state().stopped()), id=STOP_BANNER)
-    return html.Div([navbar, message_bar(), *alerts_bell,
-                     dbc.Container([banner, dcc.Interval(id=STOP_POLL, interval=STOP_POLL_MS), dash.page_container],
+    degraded = html.Div(degraded_banner(), id=DEGRADED_BANNER)
+    return html.Div([navbar, connection_banner(), message_bar(), *alerts_bell,
+                     dbc.Container([banner, degraded, dcc.Interval(id=STOP_POLL, interval=STOP_POLL_MS), dash.page_container],
                                    fluid=True)])

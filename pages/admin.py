@@ -10,6 +10,7 @@ from flask import current_app
 from app.auth.roles import current_is_admin
 from pages._admin_audit import audit_card
 from pages._admin_controls import controls_card
+from pages._admin_markets import markets_card
 from pages._admin_system import system_card
 from pages._admin_users import users_tools
 
@@ -27,7 +28,12 @@ USERS, USERS_MSG, PING_BTN, PING_OUT, PING_POLL, PING_JOB, MODE, FEEDS, FEEDS_PO
 
 
 def models_card():
+    from app.extensions import db
+    from app.market import watchlist
+
     settings = current_app.config["CW_SETTINGS"]
+    symbols = watchlist.symbols(db.session, settings)  # the stored watch-list (the Markets section edits it)
+    db.session.commit()  # end the read transaction
     return dbc.Card([
         dbc.CardHeader("LSTM models"),
         dbc.CardBody([
@@ -36,8 +42,8 @@ def models_card():
                    "version becomes the champion only if it beats both and the champion; you can override.",
                    className="text-muted small"),
             dbc.Row([
-                dbc.Col(dcc.Dropdown(id=TRAIN_SYMBOL, options=list(settings.watchlist),
-                                     value=settings.watchlist[0], clearable=False), md=3),
+                dbc.Col(dcc.Dropdown(id=TRAIN_SYMBOL, options=symbols, value=symbols[0] if symbols else None,
+                                     clearable=False, placeholder="the watch-list is empty"), md=3),
                 dbc.Col(dcc.Dropdown(id=TRAIN_TF, options=list(settings.timeframes), value="1h",
                                      clearable=False), md=2),
                 dbc.Col(dbc.InputGroup([dbc.InputGroupText("max epochs"),
@@ -75,6 +81,7 @@ def layout(**_query):
             dbc.CardHeader("Market data feeds"),
             dbc.CardBody([html.Div(id=FEEDS), dcc.Interval(id=FEEDS_POLL, interval=10_000)]),
         ], className="mb-3"),
+        markets_card(current_app.config["CW_SETTINGS"].timeframes),
         models_card(),
         dbc.Card([
             dbc.CardHeader("Job queue"),

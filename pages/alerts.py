@@ -25,6 +25,8 @@ RULES, EDIT, PAUSE, DELETE, RULES_MSG, VERSION, TICK = (
     "al-rules", "al-edit", "al-pause", "al-delete", "al-rules-msg", "al-version", "al-tick")
 HISTORY, SEARCH, STATUS_FILTER, MARK_READ = "al-history", "al-search", "al-status-filter", "al-mark-read"
 PAUSE_ALL, LOADED, EDIT_STORE = "al-pause-all", "al-loaded", "al-edit-store"
+PREVIEW_BARS = "al-preview-bars"
+PREVIEW_CHOICES = (50, 100, 200, 400)  # the preview's "last N bars" (evaluation reads at most 400)
 S_TZ, S_QS, S_QE, S_CHAT, S_EMAIL, S_HOOK, S_FORMAT, S_SECRET, S_SAVE, S_MSG = (
     "al-s-timezone", "al-s-quiet-start", "al-s-quiet-end", "al-s-chat", "al-s-email", "al-s-webhook",
     "al-s-format", "al-s-secret", "al-s-save", "al-s-msg")
@@ -90,6 +92,8 @@ def _rule_form(symbols: list[str], disabled: bool):
             dbc.ButtonGroup([
                 dbc.Button("Save rule", id=SAVE, color="primary", size="sm", disabled=disabled),
                 dbc.Button("Preview on chart", id=PREVIEW, color="secondary", size="sm"),
+                dbc.Select(id=PREVIEW_BARS, options=[{"label": f"last {n} bars", "value": str(n)}
+                                                     for n in PREVIEW_CHOICES], value="200", size="sm"),
                 dbc.Button("New rule", id=NEW, color="link", size="sm"),
             ], className="mt-1"),
             html.Div(id=FORM_MSG, className="mt-2"),
@@ -120,17 +124,40 @@ def _settings_card(disabled: bool):
     ], className="mt-3")
 
 
+def _stored_pause() -> bool:
+    """The signed-in user's stored "pause my alerts" value: the switch is rendered with it, so no
+    callback has to fill it (filling it would fire the write callback on every page load)."""
+    from app.alerts.rules import get_settings
+    from app.auth.roles import signed_in_user_id
+    from app.extensions import db
+
+    row = get_settings(db.session, signed_in_user_id())
+    db.session.commit()
+    return bool(row.alerts_paused) if row is not None else False
+
+
+def _watched(settings) -> list[str]:
+    """The stored watch-list's symbols (a market added on the Admin page shows here at once)."""
+    from app.extensions import db
+    from app.market import watchlist
+
+    symbols = watchlist.symbols(db.session, settings)
+    db.session.commit()  # end the read transaction
+    return symbols
+
+
 def layout(**_query):
     from flask import current_app
 
     settings = current_app.config["CW_SETTINGS"]
     disabled = not (current_user.is_authenticated and current_user.can_write)
-    symbols = list(settings.watchlist)
+    symbols = _watched(settings)
+    paused = _stored_pause() if current_user.is_authenticated else False
     return html.Div([
         dcc.Store(id=VERSION, data=0), dcc.Store(id=LOADED, data=0), dcc.Store(id=EDIT_STORE), dcc.Interval(id=TICK, interval=settings.refresh_ms),
         dbc.Row([
             dbc.Col(html.H4("Alerts"), md=8),
-            dbc.Col(dbc.Switch(id=PAUSE_ALL, label="Pause my alerts", value=False, disabled=disabled), md=4,
+            dbc.Col(dbc.Switch(id=PAUSE_ALL, label="Pause my alerts", value=paused, disabled=disabled), md=4,
                     className="text-end"),
         ]),
         dbc.Alert("Viewers see alerts; traders create them.", color="secondary", id="al-viewer-note")

@@ -50,7 +50,7 @@ TX_COLUMNS = [{"name": n, "id": i} for n, i in (
 PAPER_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("#", "id"), ("Symbol", "symbol"), ("TF", "timeframe"), ("Strategy", "strategy"), ("Params", "params"),
     ("Status", "status"), ("Through (UTC)", "through"), ("Cash", "cash"), ("Equity", "equity"), ("P&L", "pnl"),
-    ("Fills", "fills"))]
+    ("Fills", "fills"))] + [{"name": "Chart", "id": "chart", "presentation": "markdown"}]
 FILL_COLUMNS = [{"name": n, "id": i} for n, i in (
     ("Trade", "trade"), ("Leg", "leg"), ("Side", "side"), ("Time (UTC)", "time"), ("Qty", "qty"),
     ("Price", "price"), ("Fee", "fee"), ("Reason", "reason"))]
@@ -199,7 +199,8 @@ def layout(**_query):
         dbc.Row([
             dbc.Col([
                 dbc.Card([dbc.CardHeader("Your paper strategies — select one"),
-                          dbc.CardBody([_table(PS_TABLE, PAPER_COLUMNS, row_selectable="single", selected_rows=[]),
+                          dbc.CardBody([_table(PS_TABLE, PAPER_COLUMNS, row_selectable="single", selected_rows=[],
+                                                 markdown_options={"link_target": "_self"}),
                                         dbc.ButtonGroup([
                                             dbc.Button("Stop / resume selected", id=PS_TOGGLE, size="sm",
                                                        color="warning", disabled=read_only),

@@ -93,8 +93,11 @@ def layout(symbol: str | None = None, **_query):
             dbc.CardHeader("LSTM prediction (champion model)"),
             dbc.CardBody([
                 html.P("p(up): the model's probability that the next bar closes higher, made at the close of the "
-                       "bar shown. Accuracy is out of sample (walk-forward), next to two naive baselines; a model "
-                       "without an edge over them is labelled so. The LSTM is not part of the score above.",
+                       "bar shown; ± the spread (standard deviation) across the version's walk-forward fold "
+                       "models. It is withheld when the input window is out of the training distribution (the "
+                       "reason is shown). Accuracy is out of sample (walk-forward), next to two naive baselines; a "
+                       "model without an edge over them is labelled so. Live accuracy: the champion's stored "
+                       "predictions, scored when their next bar closed. The LSTM is not part of the score above.",
                        className="text-muted small"),
                 html.Div(id=LSTM),
             ]),

@@ -54,14 +54,38 @@ def seed(no_market: bool) -> None:
 
 
 def _first_analysis(exchange: str, settings) -> None:
-    """Score every watch-list symbol once so the Signals page has data from the first page view."""
+    """Score every seeded watch-list symbol (the stored watch-list) once so the Signals page has data from
+    the first page view."""
+    from app.market import watchlist
     from workers.pipeline import enqueue_analysis
     from workers.queues import runner
 
-    for symbol in settings.watchlist:
+    symbols = watchlist.symbols_fed_by(db.session, settings, exchange)
+    db.session.rollback()  # end the read before the jobs write
+    for symbol in symbols:
         enqueue_analysis(exchange, symbol, settings)
     if runner().mode == "inprocess":
         runner().wait(timeout=600)
-        click.echo(f"Signals computed for {', '.join(settings.watchlist)}.")
+        click.echo(f"Signals computed for {', '.join(symbols) or 'no symbol (the watch-list is empty)'}.")
     else:
         click.echo("Signal analysis enqueued for the RQ workers.")
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_cli() -> None:
+    """Job housekeeping."""
+
+
+@jobs_cli.command("sweep")
+@click.option("--stale-after", type=float, default=None, help="Seconds without a worker heartbeat (default 180).")
+def sweep_cmd(stale_after: float | None) -> None:
+    """Mark orphaned rows failed from RQ's registries, remove half-written model directories (as cron does)."""
+    import json
+
+    from app.mlops.service import registry
+    from workers.sweeper import STALE_AFTER, sweep
+
+    if stale_after is not None and stale_after <= 0:
+        raise click.BadParameter("must be positive", param_hint="--stale-after")
+    click.echo(json.dumps(sweep(db.session, stale_after if stale_after is not None else STALE_AFTER,
+                                registry=registry(current_app.config["CW_SETTINGS"]))))

@@ -15,7 +15,7 @@ from flask import current_app
 import app.hot as hot
 from app.extensions import db
 from app.hot import feeds
-from app.market import store
+from app.market import store, watchlist
 from app.market.ingest import backfill_series, refresh_series
 from app.market.sources.base import Source
 from app.market.sources.demo import DEMO_EXCHANGE, DemoSource
@@ -85,9 +85,18 @@ def _ensure_listed(settings: Settings, exchange: str, symbol: str, timeframe: st
 
 
 @with_app_context
-@record_ingest
 def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
-    """Fetch one series since its last stored bar; cache the new bars; hand new closed bars on."""
+    """Fetch one series since its last stored bar; cache the new bars; hand new closed bars on.
+    A market taken off the watch-list after this job was queued is left alone."""
+    if watchlist.is_removed(db.session, exchange, symbol):
+        db.session.rollback()
+        report(100, "removed from the watch-list")
+        return {"exchange": exchange, "symbol": symbol, "timeframe": timeframe, "skipped": "removed"}
+    return _refresh(exchange, symbol, timeframe)
+
+
+@record_ingest
+def _refresh(exchange: str, symbol: str, timeframe: str) -> dict:
     settings: Settings = current_app.config["CW_SETTINGS"]
     report(10, "fetching")
     source = source_for(exchange, settings)
@@ -104,6 +113,7 @@ def refresh(exchange: str, symbol: str, timeframe: str) -> dict:
     cache = hot.live_cache(settings)
     if cache is not None and result.written:
         update_live_cache(cache, result.exchange, result.symbol, timeframe, new_bars, result.gaps_filled)
+    hot.stream_publisher(settings).bars(result.exchange, result.symbol, timeframe, new_bars)
     pipeline.after_ingest(result.exchange, result.symbol, timeframe, result.new_closed_bars, settings)
     report(100, "done")
     return result.to_dict()

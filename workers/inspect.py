@@ -3,8 +3,10 @@ system panel; and the failed-job actions (requeue, delete) through RQ's ``Failed
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rq import Queue, Worker
+from rq.cron import CronScheduler
 from rq.exceptions import InvalidJobOperationError, NoSuchJobError
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
@@ -37,6 +39,28 @@ class FailedJob:
     func: str
     ended_at: str | None
     traceback: str
+
+
+@dataclass(frozen=True)
+class CronJobState:
+    name: str
+    queue: str
+    cron: str | None  # the cron expression (None: an interval job)
+    next_run: datetime | None
+    last_run: datetime | None
+    scheduler: str  # the `rq cron` process (host and pid) that runs it
+
+
+def cron_jobs(connection) -> list[CronJobState]:
+    """What every live `rq cron` process schedules, with the next run it computed (RQ's own
+    ``CronScheduler`` registry; its clean-up is not run: reading changes nothing)."""
+    out = []
+    for scheduler in CronScheduler.all(connection, cleanup=False):
+        for job in scheduler.get_jobs():
+            nxt = job.next_enqueue_time if job.next_enqueue_time and job.next_enqueue_time != datetime.max else None
+            out.append(CronJobState(job.name or job.func_name, job.queue_name, job.cron, nxt,
+                                    job.latest_enqueue_time, f"{scheduler.hostname} pid {scheduler.pid}"))
+    return sorted(out, key=lambda j: (j.next_run is None, j.next_run or datetime.min, j.name))
 
 
 def queues(connection) -> list[QueueState]:

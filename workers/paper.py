@@ -17,6 +17,7 @@ from flask import current_app
 import app.hot as hot
 from app.extensions import db
 from app.mlops.service import registry
+from app.models import PaperOrder
 from app.portfolio import store, stepper
 from workers.context import with_app_context
 
@@ -39,10 +40,16 @@ def step(exchange: str, symbol: str) -> dict:
         try:
             steps.append(stepper.step(db.session, row, series_for=series_for))
             db.session.commit()
+            if steps[-1]["new_fills"]:
+                hot.stream_publisher(settings).portfolio(row.user_id, {"kind": "paper_fills", **steps[-1]})
         except Exception:
             db.session.rollback()
             log.exception("paper strategy %s failed to step", row.id)
             raise
     filled = stepper.fill_orders(db.session, exchange, symbol)     # the manual paper orders of the symbol
     db.session.commit()
+    publish = hot.stream_publisher(settings)
+    for order in filled:  # the rows are in the session already: no query
+        publish.portfolio(db.session.get(PaperOrder, order["order_id"]).user_id,
+                          {"kind": "paper_order", "exchange": exchange, "symbol": symbol, **order})
     return {"halted": False, "steps": steps, "orders": filled}

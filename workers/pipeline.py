@@ -4,8 +4,9 @@
                   │ new closed bars
                   ▼
                 analysis.analyze(exchange, symbol)      one queued run per symbol (bursts coalesce)
-                  │ after every run
-                  ├──▶ alerts.evaluate(exchange, symbol)  every live rule of the symbol, one pass
+                  │ after every run, inside the same job (no second job to queue and start)
+                  ├──▶ alerts.evaluate(exchange, symbol)  every live rule of the symbol, one pass; its
+                  │                                       deliveries are enqueued at once
                   ▼
                 ml.predict(exchange, symbol)            only when the symbol has a champion model
                   │ after the predictions are stored
@@ -89,6 +90,24 @@ def enqueue_alerts(exchange: str, symbol: str, settings: Settings) -> str | None
     return enqueue("alerts", "workers.alerts.evaluate", exchange, symbol).id
 
 
+def evaluate_alerts(exchange: str, symbol: str, settings: Settings) -> str | None:
+    """Evaluate the symbol's alert rules now, in the analysis job, right after its snapshot is stored.
+
+    Queuing a separate job cost a queue wait and a job start on the latency budget from bar to
+    alert (bench/alerts.py); the evaluation itself is one query for the rules and one pass. Should
+    it fail, it is enqueued on the alerts queue instead (where the queue's ``Retry`` applies), so an
+    alert problem never fails the analysis. Returns a summary, or the fallback job's id.
+    """
+    from workers.alert_evaluation import evaluate_now
+
+    try:
+        out = evaluate_now(exchange, symbol)
+    except Exception:  # noqa: BLE001 - logged, and the evaluation is retried as a job of its own
+        log.exception("alert evaluation of %s %s failed inside the analysis job; enqueued instead", exchange, symbol)
+        return enqueue_alerts(exchange, symbol, settings)
+    return f"evaluated: {out['rules']} rules, {out['events']} events, {out['deliveries']} deliveries"
+
+
 def after_prediction(exchange: str, symbol: str, settings: Settings) -> str | None:
     """Stored predictions feed the LSTM p(up) rules: evaluate the symbol's alerts again."""
     return enqueue_alerts(exchange, symbol, settings)
@@ -107,7 +126,7 @@ def enqueue_paper(exchange: str, symbol: str, settings: Settings) -> str | None:
 
 # The stages that follow an analysis run, in order: (name, enqueue(exchange, symbol, settings) -> job id | None).
 AFTER_ANALYSIS: tuple[tuple[str, Callable[[str, str, Settings], str | None]], ...] = (
-    ("alerts_job", enqueue_alerts),
+    ("alerts", evaluate_alerts),
     ("ml_job", enqueue_prediction),
     ("paper_job", enqueue_paper),
 )

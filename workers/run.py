@@ -1,11 +1,12 @@
 """How every Candlewise process starts — the one source of truth for the Makefile, the Dockerfile and compose.
 
     python -m workers.run all [--host H --port P --workers N]   `make run`: web, plus (with REDIS_URL)
-                                                                 N RQ workers and rq cron
+                                                                 N RQ workers, rq cron and the stream
     python -m workers.run web                                    gunicorn (deploy/gunicorn.conf.py)
     python -m workers.run worker                                 one RQ worker on every queue
     python -m workers.run cron                                   rq cron (workers/cron_config.py)
-    python -m workers.run health {web,worker,cron}               container health checks (exit 0 = healthy)
+    python -m workers.run stream                                 the WebSocket stream (app.stream; needs REDIS_URL)
+    python -m workers.run health {web,worker,cron,stream}        container health checks (exit 0 = healthy)
 
 ``worker`` and ``cron`` lower their own OS priority by ``WORKER_NICE`` (default 10) before they start,
 so the web processes win the CPU whichever way they were launched. The Redis URL reaches ``rq`` through
@@ -28,7 +29,7 @@ BIN = Path(sys.executable).parent
 GUNICORN_CONF = "deploy/gunicorn.conf.py"
 CRON_CONFIG = "workers/cron_config.py"
 WORKER_CLASS = "workers.worker.Worker"
-PROCESSES = ("web", "worker", "cron")
+PROCESSES = ("web", "worker", "cron", "stream")
 WORKER_HEARTBEAT_S = 420  # rq worker's default --worker-ttl
 CRON_HEARTBEAT_S = 120  # rq's DEFAULT_CRON_SCHEDULER_TTL
 
@@ -52,6 +53,10 @@ def rq_worker_argv() -> list[str]:
 
 def rq_cron_argv() -> list[str]:
     return [str(BIN / "rq"), "cron", CRON_CONFIG]
+
+
+def stream_argv() -> list[str]:
+    return [sys.executable, "-m", "app.stream"]
 
 
 def _need_redis(settings: Settings, process: str) -> None:
@@ -97,6 +102,12 @@ def run_cron(settings: Settings) -> None:
     _exec(rq_cron_argv(), rq_env(settings))
 
 
+def run_stream(settings: Settings) -> None:
+    _need_redis(settings, "stream")
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    _exec(stream_argv(), dict(os.environ, PYTHONPATH=path))
+
+
 def run_all(settings: Settings, host: str, port: int, workers: int) -> int:
     env = dict(os.environ, GUNICORN_BIND=f"{host}:{port}", PYTHONPATH=str(ROOT))
     children: list[subprocess.Popen] = []
@@ -107,6 +118,8 @@ def run_all(settings: Settings, host: str, port: int, workers: int) -> int:
         for _ in range(workers):
             children.append(subprocess.Popen(command("worker", sys.executable), cwd=ROOT, env=env))
         children.append(subprocess.Popen(command("cron", sys.executable), cwd=ROOT, env=env))
+        print(f"WebSocket stream on ws://{settings.stream_bind}/stream/v1", flush=True)
+        children.append(subprocess.Popen(command("stream", sys.executable), cwd=ROOT, env=env))
         # catch up on bars that closed while nothing was running
         subprocess.run([str(BIN / "flask"), "--app", "wsgi:server", "candles", "refresh"], cwd=ROOT, env=env,
                        check=False)
@@ -137,16 +150,25 @@ def run_all(settings: Settings, host: str, port: int, workers: int) -> int:
 
 
 def health_web(settings: Settings, timeout: float = 3.0) -> tuple[bool, str]:
-    import urllib.request
-
     host, _, port = settings.gunicorn_bind.rpartition(":")
     host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host.strip("[]")
-    url = f"http://{host}:{port}/healthz"
+    return _http_ok(f"http://{host}:{port}/healthz", timeout)
+
+
+def _http_ok(url: str, timeout: float) -> tuple[bool, str]:
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status == 200, f"{url}: {resp.status}"
     except OSError as exc:
         return False, f"{url}: {exc}"
+
+
+def health_stream(settings: Settings, timeout: float = 3.0) -> tuple[bool, str]:
+    host, _, port = settings.stream_bind.rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0", "[::]") else host.strip("[]")
+    return _http_ok(f"http://{host}:{port}/stream/healthz", timeout)
 
 
 def health_worker(settings: Settings, hostname: str | None = None) -> tuple[bool, str]:
@@ -194,14 +216,15 @@ def _utc(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-HEALTH = {"web": health_web, "worker": health_worker, "cron": health_cron}
+HEALTH = {"web": health_web, "worker": health_worker, "cron": health_cron, "stream": health_stream}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m workers.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="process", required=True)
-    everything = sub.add_parser("all", help="make run: web, plus RQ workers and rq cron when REDIS_URL is set")
+    everything = sub.add_parser("all", help="make run: web, plus RQ workers, rq cron and the stream when REDIS_URL "
+                                            "is set")
     everything.add_argument("--host", default="127.0.0.1")
     everything.add_argument("--port", type=int, default=8050)
     everything.add_argument("--workers", type=int, default=2, help="RQ worker processes (production mode)")
@@ -225,7 +248,7 @@ def main(argv=None) -> int:
         ok, message = HEALTH[args.kind](settings)
         print(("healthy: " if ok else "unhealthy: ") + message, flush=True)
         return 0 if ok else 1
-    {"web": run_web, "worker": run_worker, "cron": run_cron}[args.process](settings)
+    {"web": run_web, "worker": run_worker, "cron": run_cron, "stream": run_stream}[args.process](settings)
     return 0  # not reached: the process replaced itself
 
 

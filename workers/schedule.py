@@ -10,7 +10,7 @@ from croniter import croniter
 
 import app.hot as hot
 from app.extensions import db
-from app.market import store
+from app.market import store, watchlist
 from app.market.sources.demo import DEMO_EXCHANGE
 from app.settings import Settings
 from workers.queues import enqueue
@@ -42,18 +42,23 @@ def default_exchange(settings: Settings) -> str:
 
 
 def enqueue_refreshes(settings: Settings, timeframes, exchange: str | None = None) -> list[dict]:
-    """One ``refresh`` job per watch-list symbol and timeframe, through the normal ``enqueue`` (the
-    ingest queue's limits and ``Retry`` apply to scheduled refreshes too). Nothing while an emergency
-    stop is in force (``workers.control``)."""
+    """One ``refresh`` job per watch-list market and timeframe it ingests (the stored watch-list,
+    ``app.market.watchlist``; the environment's while none is stored), through the normal ``enqueue``
+    (the ingest queue's limits and ``Retry`` apply to scheduled refreshes too). A market on ``auto``
+    is fed by ``exchange`` (default: :func:`default_exchange`). Nothing while an emergency stop is in
+    force (``workers.control``)."""
     if (stop := hot.system_state(settings).stopped()) is not None:
         log.info("emergency stop in force (by %s): no refreshes enqueued", stop["by"])
         return []
-    exchange = exchange or default_exchange(settings)
+    markets = watchlist.markets(db.session, settings)
+    if any(m.exchange == watchlist.AUTO for m in markets):
+        exchange = exchange or default_exchange(settings)
     jobs = []
     for tf in timeframes:
-        for symbol in settings.watchlist:
-            job = enqueue("ingest", "workers.ingest.refresh", exchange, symbol, tf)
-            jobs.append({"id": job.id, "symbol": symbol, "timeframe": tf})
+        for m in watchlist.due(markets, tf):
+            source = exchange if m.exchange == watchlist.AUTO else m.exchange
+            job = enqueue("ingest", "workers.ingest.refresh", source, m.symbol, tf)
+            jobs.append({"id": job.id, "symbol": m.symbol, "timeframe": tf, "exchange": source})
     return jobs
 
 
@@ -61,6 +66,13 @@ def due_timeframes(moment: datetime, timeframes) -> list[str]:
     """Timeframes whose bar closes at this minute."""
     minute = moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
     return [tf for tf in timeframes if croniter.match(CRON_BY_TIMEFRAME[tf], minute)]
+
+
+def next_refreshes(timeframes, now: datetime) -> list[tuple[str, str, datetime]]:
+    """``(name, cron, next run)`` of each timeframe's refresh: what the in-process scheduler runs next."""
+    now = now.astimezone(timezone.utc)
+    return sorted(((f"refresh {tf}", CRON_BY_TIMEFRAME[tf], croniter(CRON_BY_TIMEFRAME[tf], now).get_next(datetime))
+                   for tf in timeframes), key=lambda r: (r[2], r[0]))
 
 
 class InProcessScheduler(threading.Thread):
@@ -76,7 +88,9 @@ class InProcessScheduler(threading.Thread):
         settings = self.server.config["CW_SETTINGS"]
         with self.server.app_context():
             exchange = default_exchange(settings)
-        log.info("in-process scheduler started: refreshing %s from %s", ", ".join(settings.watchlist), exchange)
+            symbols = watchlist.symbols(db.session, settings)
+            db.session.rollback()
+        log.info("in-process scheduler started: refreshing %s (default feed %s)", ", ".join(symbols), exchange)
         with self.server.app_context():  # catch up on bars that closed while the app was down
             enqueue_refreshes(settings, settings.timeframes, exchange)
         while not self.stop_event.is_set():

@@ -13,6 +13,8 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.backtest import fairness
+from app.backtest.requests import InvalidRequest
+from app.hot.action_limits import ActionLimited, action_limits
 from app.backtest.submit import create_runs, run_job_id
 from app.market import query
 from app.mlops.service import registry
@@ -27,12 +29,22 @@ class Submitted:
 
 
 def submit(session: Session, user_id: int, form: dict) -> Submitted:
-    """Validate, check the quota, insert the rows, commit, dispatch the user's share.
+    """Validate, check the quota and the user's rate limit, insert the rows, commit, dispatch the user's share.
 
-    Nothing is written or enqueued on bad input or over the quota (``InvalidRequest``)."""
+    Nothing is written or enqueued on bad input, over the quota or past the rate limit (``InvalidRequest``;
+    ``LIMIT_BACKTEST_SUBMIT`` for one run, ``LIMIT_BACKTEST_BATCH`` for several, ``app.hot.action_limits``)."""
     settings = current_app.config["CW_SETTINGS"]
+    limits = action_limits(settings)
+
+    def admit(specs) -> None:
+        try:
+            limits.hit("batch" if len(specs) > 1 else "backtest", user_id)
+        except ActionLimited as exc:
+            raise InvalidRequest([str(exc)]) from None
+
     rows, batch_id = create_runs(session, user_id, form, registry(settings),
-                                 max_open=settings.backtest_max_queued_per_user, choice=query.choice_from(settings))
+                                 max_open=settings.backtest_max_queued_per_user, choice=query.choice_from(settings),
+                                 admit=admit)
     ids = [r.id for r in rows]
     dispatch(session, user_id)
     return Submitted(ids, batch_id, run_job_id(ids[0]))

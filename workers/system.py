@@ -1,4 +1,4 @@
-"""System jobs: a queue round-trip probe used by the admin page and the tests."""
+"""System jobs: a queue round-trip probe used by the admin page and the tests; the sweeper's cron job."""
 from __future__ import annotations
 
 import os
@@ -6,6 +6,7 @@ import socket
 import time
 from datetime import datetime, timezone
 
+from workers.context import with_app_context
 from workers.progress import report
 
 
@@ -22,3 +23,19 @@ def ping(payload: str = "ping", steps: int = 2, delay_s: float = 0.0) -> dict:
         "host": socket.gethostname(),
         "at": datetime.now(timezone.utc).isoformat(),
     }
+
+
+@with_app_context
+def sweep(stale_after: float | None = None) -> dict:
+    """Every minute (rq cron): abandoned jobs and orphaned rows (``workers.sweeper``)."""
+    from flask import current_app
+
+    from app.extensions import db
+    from app.mlops.service import registry
+    from workers import sweeper
+
+    try:
+        return sweeper.sweep(db.session, sweeper.STALE_AFTER if stale_after is None else float(stale_after),
+                             registry=registry(current_app.config["CW_SETTINGS"]))
+    finally:
+        db.session.remove()

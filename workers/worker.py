@@ -14,17 +14,21 @@ and timed-out jobs count too.
 from __future__ import annotations
 
 import importlib
+import os
 
+import rq
 from rq import Worker as RQWorker
 from rq.suspension import is_suspended
 
+from app.hot.processes import ProcessStats
 from app.ops.metric_store import MetricStore, RedisMetricStore
 from app.ops.metrics import record_job
 from app.settings import Settings
 
 JOB_MODULES = {
     "ingest": ("workers.ingest", "workers.system"),
-    "analysis": ("workers.analysis",),
+    # analysis evaluates alerts in its own job and asks the paper-trading store whether to step
+    "analysis": ("workers.analysis", "workers.alert_evaluation", "app.portfolio.store"),
     "ml": ("workers.ml",),
     "backtests": ("workers.backtests", "workers.paper"),
     "alerts": ("workers.alerts",),
@@ -34,6 +38,7 @@ JOB_MODULES = {
 class Worker(RQWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._cw_root_pid = os.getpid()  # the worker itself, also when a horse sends a heartbeat
         from workers.context import server
 
         server()
@@ -58,6 +63,20 @@ class Worker(RQWorker):
             if self._stop_requested:
                 return None
 
+    def heartbeat(self, timeout=None, pipeline=None):
+        """RQ's heartbeat, plus this worker's CPU and memory for the Admin page (``app.hot.processes``).
+        A failed report never stops the worker."""
+        super().heartbeat(timeout, pipeline=pipeline)
+        try:
+            if getattr(self, "_cw_sampler", None) is None:
+                from workers.heartbeat import ProcessSampler
+
+                self._cw_sampler = ProcessSampler(self._cw_root_pid)
+                self._cw_procs = ProcessStats(self.connection, Settings.from_env().redis_prefix)
+            self._cw_procs.write(self.name, self._cw_sampler.sample())
+        except Exception as exc:  # noqa: BLE001 - figures for a panel, not the worker's job
+            self.log.debug("Worker %s: process figures not reported: %s", self.name, exc)
+
     def _metric_store(self) -> MetricStore:
         store = getattr(self, "_cw_metric_store", None)
         if store is None:
@@ -79,3 +98,11 @@ class Worker(RQWorker):
         super().handle_job_failure(job, queue, started_job_registry=started_job_registry, exc_string=exc_string,
                                    execution=execution)
         record_job(job.origin, self._seconds(job), "failed", will_retry=will_retry, store=self._metric_store())
+
+
+class SimpleWorker(rq.SimpleWorker, Worker):
+    """The same worker without a fork per job (RQ's ``SimpleWorker``): jobs run in the worker process,
+    which keeps its database pool and skips the fork and horse start-up, for short jobs such as the
+    alerts queue's deliveries (``rq worker --worker-class workers.worker.SimpleWorker alerts``). The
+    trade-off: a job that crashes the process takes the worker with it (RQ then handles the job as
+    abandoned, as for a killed horse), and a job's memory stays with the worker."""

@@ -35,6 +35,8 @@ def events(conn, user_id: int, search: str = "", symbol: str | None = None, chan
         stmt = stmt.where(or_(E.message.ilike(like), E.symbol.ilike(like)))
     if symbol:
         stmt = stmt.where(E.symbol == symbol)
+    if channel_status:  # in the query, so the limit counts matching events only
+        stmt = stmt.where(select(D.id).where(D.event_id == E.id, D.status == channel_status).exists())
     rows = [dict(r._mapping) for r in c.execute(stmt.order_by(E.id.desc()).limit(int(limit))).all()]
     ids = [r["id"] for r in rows]
     by_event: dict[int, list[dict]] = {i: [] for i in ids}
@@ -50,8 +52,6 @@ def events(conn, user_id: int, search: str = "", symbol: str | None = None, chan
     out = []
     for r in rows:
         r["deliveries"] = by_event[r["id"]]
-        if channel_status and not any(d["status"] == channel_status for d in r["deliveries"]):
-            continue
         out.append(r)
     return out
 
@@ -72,3 +72,17 @@ def rule_stats(conn, user_id: int) -> dict[int, dict]:
             continue
         stats[rule_id]["success"][channel] = (sent + (n if status == "sent" else 0), total + n)
     return stats
+
+
+def stale_data(conn, rules, watchlist, now: datetime) -> dict[tuple[str, str, str], datetime | None]:
+    """The series the live ``rules`` watch whose data went stale (``app.alerts.staleness``), with
+    their newest bar: the rule list flags them."""
+    from app.alerts.staleness import stale_series
+    from app.alerts.store import last_bars
+
+    keys = set()
+    for r in rules:
+        if r.paused or r.finished:
+            continue
+        keys |= {(r.exchange, s, r.timeframe) for s in ([r.symbol] if r.symbol else list(watchlist))}
+    return stale_series(last_bars(conn, keys), now)

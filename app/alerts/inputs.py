@@ -62,7 +62,8 @@ def _p_up(conn, exchange: str, symbol: str, bars: Bars) -> None:
     p = Prediction.__table__.c
     rows = conn.execute(select(p.bar_time, p.p_up, p.model_version)
                         .where(p.exchange == exchange, p.symbol == symbol, p.timeframe == bars.timeframe,
-                               p.bar_time >= bars.times[0].to_pydatetime())
+                               p.bar_time >= bars.times[0].to_pydatetime(),
+                               p.role == "champion", p.p_up.is_not(None))  # not a challenger's shadow rows
                         .order_by(p.bar_time, p.model_version)).all()
     if rows:
         frame = pd.DataFrame(rows, columns=["bar_time", "p_up", "v"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pandas as pd
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -15,11 +16,16 @@ from app.alerts.evaluate import Firing, RuleSpec, UserPrefs
 from app.alerts.gating import Gate
 from app.market.store import as_connection
 from app.marketdata import timeframe_delta
-from app.models.alert import AlertDelivery, AlertEvent, AlertRule, NotificationSettings
+from app.models.alert import AlertCursor, AlertDelivery, AlertEvent, AlertRule, NotificationSettings
 
 OUTSIDE_CHANNELS = ("telegram", "email", "webhook")
-R, E, D, N = (AlertRule.__table__.c, AlertEvent.__table__.c, AlertDelivery.__table__.c,
-              NotificationSettings.__table__.c)
+R, E, D, N, C = (AlertRule.__table__.c, AlertEvent.__table__.c, AlertDelivery.__table__.c,
+                 NotificationSettings.__table__.c, AlertCursor.__table__.c)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite through Core returns naive UTC."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _insert(conn):
@@ -30,7 +36,8 @@ def _spec(row) -> RuleSpec:
     return RuleSpec(id=row.id, user_id=row.user_id, name=row.name, symbol=row.symbol, timeframe=row.timeframe,
                     kind=row.kind, params=dict(row.params), channels=tuple(row.channels),
                     gate=Gate(row.frequency, row.cooldown_s, row.expires_at, row.paused, row.finished),
-                    quiet_start=row.quiet_start, quiet_end=row.quiet_end)
+                    quiet_start=row.quiet_start, quiet_end=row.quiet_end,
+                    since=_utc(max(row.created_at, row.updated_at)))
 
 
 def active_rules(conn, exchange: str, symbol: str, now: datetime) -> list[RuleSpec]:
@@ -96,12 +103,45 @@ def record_firings(conn, exchange: str, firings: list[Firing], now: datetime) ->
     return created
 
 
-def pending_deliveries(conn, older_than: datetime | None = None, limit: int = 500) -> list[int]:
-    """Deliveries still waiting (after an emergency stop is lifted, or whose job was lost)."""
+def pending_deliveries(conn, older_than: datetime | None = None, limit: int = 500,
+                       retried_before: datetime | None = None) -> list[int]:
+    """Deliveries still waiting (after an emergency stop is lifted, or whose job was lost).
+
+    ``retried_before``: a delivery already tried and waiting for its backoff retry (claimed, then put
+    back to ``pending``) counts only if it was last claimed before this time, so the sweep does not
+    cut the queue's backoff short; one whose retry was lost is still picked up after that."""
     stmt = select(D.id).where(D.status == "pending")
+    if retried_before is not None:
+        stmt = stmt.where(or_(D.claimed_at.is_(None), D.claimed_at < retried_before))
     if older_than is not None:
         stmt = stmt.join(AlertEvent.__table__, E.id == D.event_id).where(E.fired_at < older_than)
     return [r[0] for r in as_connection(conn).execute(stmt.order_by(D.id).limit(limit)).all()]
+
+
+def watched_series(conn, now: datetime, exchange_symbols: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
+    """The (exchange, symbol, timeframe) series live rules watch (watch-list rules: each of ``exchange_symbols``)."""
+    live = as_connection(conn).execute(select(R.exchange, R.symbol, R.timeframe).where(
+        R.paused.is_(False), R.finished.is_(False), or_(R.expires_at.is_(None), R.expires_at > now)).distinct()).all()
+    out: set[tuple[str, str, str]] = set()
+    for ex, sym, tf in live:
+        if sym is None:
+            out |= {(e, s, tf) for e, s in exchange_symbols if e == ex}
+        else:
+            out.add((ex, sym, tf))
+    return out
+
+
+def last_bars(conn, keys) -> dict[tuple[str, str, str], datetime | None]:
+    """(exchange, symbol, timeframe) -> open time of its newest stored bar (None: nothing stored)."""
+    from app.market.store import list_series
+
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    frame = list_series(conn)
+    found = {(r.exchange, r.symbol, r.timeframe): (None if pd.isna(r.last) else r.last.to_pydatetime())
+             for r in frame.itertuples(index=False) if (r.exchange, r.symbol, r.timeframe) in wanted}
+    return {k: found.get(k) for k in sorted(wanted)}
 
 
 def symbols_with_live_rules(conn, now: datetime, exchange_symbols: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -118,3 +158,23 @@ def symbols_with_live_rules(conn, now: datetime, exchange_symbols: list[tuple[st
     return sorted(wanted)
 
 
+def cursors(conn, exchange: str, symbol: str) -> dict[str, datetime]:
+    """timeframe -> open time of the newest bar of (exchange, symbol) the rules were evaluated on."""
+    rows = as_connection(conn).execute(select(C.timeframe, C.evaluated_through)
+                                       .where(C.exchange == exchange, C.symbol == symbol)).all()
+    return {tf: _utc(at) for tf, at in rows}
+
+
+def advance_cursors(conn, exchange: str, symbol: str, through: dict[str, datetime], now: datetime) -> None:
+    """Record that the bars up to ``through[timeframe]`` were evaluated (never moves a cursor back)."""
+    if not through:
+        return
+    c = as_connection(conn)
+    ins = _insert(c)
+    for tf, at in sorted(through.items()):
+        stmt = ins(AlertCursor.__table__).values(exchange=exchange, symbol=symbol, timeframe=tf,
+                                                 evaluated_through=at, evaluated_at=now)
+        c.execute(stmt.on_conflict_do_update(
+            index_elements=["exchange", "symbol", "timeframe"],
+            set_={"evaluated_through": stmt.excluded.evaluated_through, "evaluated_at": stmt.excluded.evaluated_at},
+            where=C.evaluated_through < stmt.excluded.evaluated_through))

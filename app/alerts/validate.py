@@ -63,6 +63,23 @@ def hhmm(field: str, raw) -> str | None:
     return raw.strip()
 
 
+def _text(form: dict, field: str, default: str = "") -> str:
+    """``form[field]`` as stripped text (``default`` when absent or empty); anything but text is refused."""
+    raw = form.get(field)
+    if raw is None or raw == "":
+        return default
+    if not isinstance(raw, str):
+        raise AlertInputError(field, f"must be text, got {type(raw).__name__}")
+    return raw.strip()
+
+
+def _one_of(form: dict, field: str, choices, default: str | None = None):
+    raw = form.get(field) or default
+    if not isinstance(raw, str) or raw not in choices:
+        raise AlertInputError(field, f"must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def validate_rule(form: dict, *, symbols: list[str] | tuple[str, ...], has_champion=None,
                   now: datetime | None = None) -> dict:
     """A rule's columns from ``form``; ``symbols``: the symbols that exist (stored or watch-listed).
@@ -70,10 +87,12 @@ def validate_rule(form: dict, *, symbols: list[str] | tuple[str, ...], has_champ
     ``symbol`` empty or ``"*"`` means the whole watch-list. ``has_champion(symbol, tf)`` answers for
     LSTM rules (the form says so when no champion exists).
     """
-    name = (form.get("name") or "").strip()
+    if not isinstance(form, dict):
+        raise AlertInputError("form", f"must be a mapping of fields, got {type(form).__name__}")
+    name = _text(form, "name")
     if not name or len(name) > 120:
         raise AlertInputError("name", "enter a name of 1 to 120 characters")
-    raw_symbol = (form.get("symbol") or "").strip()
+    raw_symbol = _text(form, "symbol")
     if raw_symbol in ("", "*"):
         symbol = None
     else:
@@ -83,18 +102,14 @@ def validate_rule(form: dict, *, symbols: list[str] | tuple[str, ...], has_champ
             raise AlertInputError("symbol", str(exc)) from None
         if symbol not in symbols:
             raise AlertInputError("symbol", f"unknown symbol {symbol}; known: {', '.join(symbols) or 'none'}")
-    timeframe = form.get("timeframe")
-    if timeframe not in TIMEFRAMES:
-        raise AlertInputError("timeframe", f"must be one of {', '.join(TIMEFRAMES)}, got {timeframe!r}")
-    kind = form.get("kind")
-    if kind not in KINDS:
-        raise AlertInputError("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    timeframe = _one_of(form, "timeframe", TIMEFRAMES)
+    kind = _one_of(form, "kind", KINDS)
     raw_params = form.get("params") or {}
     if not isinstance(raw_params, dict):
         raise AlertInputError("params", "must be a mapping of parameter names to values")
     unknown = set(raw_params) - set(KINDS[kind].params)
     if unknown:
-        raise AlertInputError(f"params.{sorted(unknown)[0]}", f"is not a parameter of {KINDS[kind].label}")
+        raise AlertInputError(f"params.{sorted(map(str, unknown))[0]}", f"is not a parameter of {KINDS[kind].label}")
     params = {n: _param(kind, n, spec, raw_params.get(n)) for n, spec in KINDS[kind].params.items()}
     if kind == "lstm_cross" and has_champion is not None:
         for s in ([symbol] if symbol else symbols):
@@ -106,9 +121,7 @@ def validate_rule(form: dict, *, symbols: list[str] | tuple[str, ...], has_champ
     bad = [c for c in channels if c not in CHANNELS]
     if bad:
         raise AlertInputError("channels", f"unknown channel {bad[0]!r}; choose from {', '.join(CHANNELS)}")
-    frequency = form.get("frequency") or "once_per_bar"
-    if frequency not in FREQUENCIES:
-        raise AlertInputError("frequency", f"must be one of {', '.join(FREQUENCIES)}, got {frequency!r}")
+    frequency = _one_of(form, "frequency", FREQUENCIES, default="once_per_bar")
     raw_cd = form.get("cooldown_s", 0)
     try:
         cooldown = _whole(raw_cd if raw_cd not in (None, "") else 0)
@@ -138,26 +151,26 @@ def validate_rule(form: dict, *, symbols: list[str] | tuple[str, ...], has_champ
 
 def validate_settings(form: dict, *, allow_loopback: bool) -> dict:
     """Notification settings (the webhook secret is returned in clear; the caller encrypts it)."""
-    tz = (form.get("timezone") or "UTC").strip()
+    if not isinstance(form, dict):
+        raise AlertInputError("form", f"must be a mapping of fields, got {type(form).__name__}")
+    tz = _text(form, "timezone", "UTC") or "UTC"
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise AlertInputError("timezone", f"unknown time zone {tz!r} (e.g. Europe/Berlin)") from None
     qs, qe = hhmm("quiet_start", form.get("quiet_start")), hhmm("quiet_end", form.get("quiet_end"))
     if (qs is None) != (qe is None):
         raise AlertInputError("quiet_end" if qe is None else "quiet_start", "set both ends of the quiet hours, or neither")
-    email = (form.get("email") or "").strip() or None
+    email = _text(form, "email") or None
     if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
         raise AlertInputError("email", f"{email!r} is not an e-mail address with a domain")
-    chat = (form.get("telegram_chat_id") or "").strip() or None
+    chat = _text(form, "telegram_chat_id") or None
     if chat is not None and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z0-9_]{5,32}", chat):
         raise AlertInputError("telegram_chat_id", "must be a numeric chat id or @channelname")
-    url = (form.get("webhook_url") or "").strip() or None
+    url = _text(form, "webhook_url") or None
     if url is not None:
         url = check_url(url, allow_loopback=allow_loopback)
-    fmt = form.get("webhook_format") or "json"
-    if fmt not in WEBHOOK_FORMATS:
-        raise AlertInputError("webhook_format", f"must be one of {', '.join(WEBHOOK_FORMATS)}")
+    fmt = _one_of(form, "webhook_format", WEBHOOK_FORMATS, default="json")
     secret = form.get("webhook_secret")
     if secret not in (None, "") and (not isinstance(secret, str) or not 16 <= len(secret) <= 256):
         raise AlertInputError("webhook_secret", "must be 16 to 256 characters")

@@ -8,6 +8,8 @@ Public API
     directly on numpy arrays; ``engine="pandas_ta"`` goes through pandas-ta's
     per-call API (which itself dispatches to the same TA-Lib kernels when
     ``talib`` is installed).  Both are tested to give the same numbers.
+``sma``, ``ema``, ``rsi``, ``macd``, ``bollinger``, ``atr``, ``session_vwap``
+    The kernels on numpy arrays, also used by the Market chart's studies (any SMA/EMA period).
 ``validate_candles(candles) -> DataFrame``
     Checks the canonical candle frame and raises ``ValueError`` otherwise.
 ``WARMUP_BARS``, ``INDICATOR_COLUMNS``, ``INTRADAY_TIMEFRAMES``
@@ -129,21 +131,52 @@ def session_vwap(high, low, close, volume, times_ns: np.ndarray) -> np.ndarray:
         return (cpv[pos] - cpv[start]) / (cv[pos] - cv[start])
 
 
+def sma(close: np.ndarray, period: int) -> np.ndarray:
+    """Simple moving average of ``close`` over ``period`` bars (NaN for the first period - 1)."""
+    return talib.SMA(close, int(period))
+
+
+def ema(close: np.ndarray, period: int) -> np.ndarray:
+    """EMA with alpha = 2/(period+1), seeded with the SMA of the first ``period`` closes."""
+    return talib.EMA(close, int(period))
+
+
+def rsi(close: np.ndarray, period: int = RSI_LEN) -> np.ndarray:
+    """Wilder's RSI."""
+    return talib.RSI(close, int(period))
+
+
+def macd(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MACD 12/26/9: (line, signal, histogram)."""
+    return talib.MACD(close, MACD_FAST, MACD_SLOW, MACD_SIGNAL)
+
+
+def bollinger(close: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bollinger Bands 20, 2 (population deviation): (lower, mid, upper)."""
+    up, mid, lo = talib.BBANDS(close, BB_LEN, BB_STD, BB_STD, 0)
+    return lo, mid, up
+
+
+def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = ATR_LEN) -> np.ndarray:
+    """Wilder's average true range."""
+    return talib.ATR(high, low, close, int(period))
+
+
 def _talib_arrays(o, h, l, c, v, times_ns, intraday: bool) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for n in MA_LENGTHS:
-        out[f"sma_{n}"] = talib.SMA(c, n)
+        out[f"sma_{n}"] = sma(c, n)
     for n in MA_LENGTHS:
-        out[f"ema_{n}"] = talib.EMA(c, n)
-    out["rsi_14"] = talib.RSI(c, RSI_LEN)
-    out["macd"], out["macd_signal"], out["macd_hist"] = talib.MACD(c, MACD_FAST, MACD_SLOW, MACD_SIGNAL)
-    up, mid, lo = talib.BBANDS(c, BB_LEN, BB_STD, BB_STD, 0)
+        out[f"ema_{n}"] = ema(c, n)
+    out["rsi_14"] = rsi(c, RSI_LEN)
+    out["macd"], out["macd_signal"], out["macd_hist"] = macd(c)
+    lo, mid, up = bollinger(c)
     out["bb_lower"], out["bb_mid"], out["bb_upper"] = lo, mid, up
     rng = up - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         out["bb_bandwidth"] = 100.0 * rng / mid
         out["bb_percent"] = np.where(rng != 0, (c - lo) / rng, np.nan)
-    out["atr_14"] = talib.ATR(h, l, c, ATR_LEN)
+    out["atr_14"] = atr(h, l, c, ATR_LEN)
     out["adx_14"] = talib.ADX(h, l, c, ADX_LEN)
     out["plus_di_14"] = talib.PLUS_DI(h, l, c, ADX_LEN)
     out["minus_di_14"] = talib.MINUS_DI(h, l, c, ADX_LEN)

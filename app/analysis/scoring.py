@@ -50,6 +50,7 @@ import pandas as pd
 
 from app.analysis.config import ScoringConfig
 from app.analysis.fusion import fuse
+from app.analysis.incremental import fingerprint
 from app.analysis.indicators import (INTRADAY_TIMEFRAMES, validate_timeframe, indicator_arrays,
                                      ohlcv_arrays, validate_candles)
 from app.analysis.patterns import EVENTS, event_matrix, events_frame
@@ -244,12 +245,15 @@ def analyze_latest(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
 
 
 def analyze_frames(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: ScoringConfig | None = None,
-                   predictions: dict[str, Prediction] | None = None, events_bars: int | None = None
+                   predictions: dict[str, Prediction] | None = None, events_bars: int | None = None,
+                   memo=None, memo_key: str | None = None
                    ) -> tuple[dict[str, Signal], FusedSignal, dict[str, pd.DataFrame]]:
     """:func:`analyze_latest` plus each timeframe's detected events (``detect_events``'s frame), from
     the same indicator pass: an analysis job computes indicators and events once per timeframe.
 
-    ``events_bars``: keep the events of the latest N bars only (None: all; 0: none are built)."""
+    ``events_bars``: keep the events of the latest N bars only (None: all; 0: none are built).
+    ``memo`` (:mod:`app.analysis.incremental`): a timeframe whose analysed bars, config, symbol and
+    prediction are those of a remembered run reuses that run's signal and events (identical results)."""
     config = config or ScoringConfig()
     if not isinstance(candles_by_tf, dict) or not candles_by_tf:
         raise ValueError("candles_by_tf must be a non-empty dict of timeframe -> candle DataFrame")
@@ -261,9 +265,20 @@ def analyze_frames(candles_by_tf: dict[str, pd.DataFrame], symbol: str, config: 
         if frame is None or len(frame) == 0:
             continue
         tail = frame.iloc[-config.history_bars:] if len(frame) > config.history_bars else frame
+        if memo is not None:
+            key, fp = f"{memo_key or symbol}|{tf}", fingerprint(tail, tf, symbol, config, predictions.get(tf),
+                                                                events_bars)
+            hit = memo.get(key, fp)
+            if hit is not None:
+                signals[tf], evf = hit
+                if events_bars != 0:
+                    events[tf] = evf
+                continue
         signals[tf], ev = _score_latest(tail, tf, symbol, config, predictions.get(tf))
         if events_bars != 0:
             events[tf] = events_frame(tail.index, ev, 0 if events_bars is None else max(0, len(tail) - events_bars))
+        if memo is not None:
+            memo.put(key, fp, (signals[tf], events.get(tf)))
     if not signals:
         raise ValueError(f"no candles for {symbol!r} in any timeframe")
     return signals, fuse(signals, validate_symbol(symbol), config), events

@@ -16,6 +16,7 @@ from app.models.user import utcnow
 ACTIONS = (
     "sign_in.success", "sign_in.failure",
     "user.create", "user.role", "user.activate", "user.deactivate", "user.password_reset", "user.delete",
+    "user.password_change",
     "system.stop", "system.resume",
     "model.promote", "model.rollback",
     "watchlist.change", "cache.clear",

@@ -5,7 +5,8 @@ import click
 from flask.cli import AppGroup
 
 from app.auth.sessions import prune_sessions
-from app.auth.users import UserError, activate_user, change_password, create_user, deactivate_user, list_users
+from app.auth.users import (UserError, activate_user, change_password, create_user, create_with_password,
+                            deactivate_user, list_users, reset_password)
 from app.extensions import db
 from app.models.user import User, utcnow
 
@@ -15,17 +16,35 @@ def users() -> None:
     """Manage Candlewise users."""
 
 
+def _prompt_unless_one_time(ctx, _param, value):
+    """Prompt for the password unless ``--one-time`` asks for a generated one."""
+    if value is None and not ctx.params.get("one_time"):
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
 @users.command("create")
 @click.argument("email")
 @click.option("--admin", is_flag=True, help="Give the user the admin role.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+@click.option("--one-time", "one_time", is_flag=True, is_eager=True,
+              help="Generate a one-time password (printed once); the user chooses their own at first sign-in.")
+@click.option("--password", callback=_prompt_unless_one_time,
               help="Password (prompted when omitted; at least 10 characters and not easy to guess).")
-def create(email: str, admin: bool, password: str) -> None:
+def create(email: str, admin: bool, one_time: bool, password: str | None) -> None:
+    role = "admin" if admin else "trader"
     try:
-        user = create_user(email, password, role="admin" if admin else "trader", audit=True)
+        if one_time:
+            if password is not None:
+                raise UserError("--one-time generates the password: leave --password out")
+            user, password = create_with_password(email, role, None)
+        else:
+            user = create_user(email, password, role=role, audit=True)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role} {user.email} (id {user.id})")
+    if one_time:
+        click.echo(f"one-time password: {password}")
+        click.echo("they must choose a new password at /account/password when they sign in")
 
 
 @users.command("list")
@@ -67,6 +86,18 @@ def set_password(email: str, password: str) -> None:
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"password changed for {user.email}; every session ended")
+
+
+@users.command("reset-password")
+@click.argument("email")
+def reset(email: str) -> None:
+    """Give a user a generated one-time password (printed once); they choose their own at the next sign-in."""
+    try:
+        user, password = reset_password(_user_by_email(email).id, None)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"one-time password for {user.email}: {password}")
+    click.echo("every session ended; they must choose a new password at /account/password when they sign in")
 
 
 @users.command("prune-sessions")

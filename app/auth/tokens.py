@@ -121,6 +121,8 @@ def authenticate(session: Session, token: str, now: datetime | None = None) -> t
     tok, user = row
     if tok.revoked_at is not None or tok.expires_at <= now or not user.active:
         return None
+    if user.must_change_password:  # an admin reset the password: nothing works until the user picks one
+        return None
     if tok.last_used_at is None or now - tok.last_used_at >= TOUCH_EVERY:
         session.execute(update(ApiToken).where(ApiToken.id == tok.id).values(last_used_at=now))
         session.commit()

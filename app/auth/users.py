@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, or_, select
 
 from app.audit.log import Actor, record
 from app.auth.passwords import burn_a_hash, generate_password, password_problem
-from app.auth.sessions import revoke_all_sessions
+from app.auth.sessions import forget_cached_sessions, revoke_all_sessions
 from app.extensions import db
 from app.models.alert import AlertAttempt, AlertDelivery, AlertEvent, AlertRule, NotificationSettings
 from app.models.backtest import Backtest, BacktestTrade
@@ -37,21 +37,23 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(email: str, password: str, role: str = "trader", active: bool = True, *,
-                acting: User | None = None, ip: str | None = None, audit: bool = False) -> User:
-    """Create a user (policy-checked password). ``audit`` records who created them (the Admin page, the CLI)."""
+                acting: User | None = None, ip: str | None = None, audit: bool = False,
+                one_time: bool = False) -> User:
+    """Create a user (policy-checked password). ``audit`` records who created them (the Admin page, the CLI);
+    ``one_time``: someone else chose the password, so the user must choose their own at first sign-in."""
     email = normalize_email(email)
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     check_password(password, email)
     if db.session.scalar(db.select(User).filter_by(email=email)) is not None:
         raise UserError(f"a user with e-mail {email} already exists")
-    user = User(email=email, role=role, active=active)
+    user = User(email=email, role=role, active=active, must_change_password=bool(one_time))
     user.set_password(password)
     db.session.add(user)
     if audit:
         db.session.flush()
         record(db.session, "user.create", Actor.of(acting, ip), target=user.email,
-               after={"id": user.id, "role": role, "active": active})
+               after={"id": user.id, "role": role, "active": active, "one_time": bool(one_time)})
     db.session.commit()
     return user
 
@@ -63,16 +65,19 @@ def check_password(password, email: str | None = None) -> None:
         raise UserError(problem)
 
 
-def change_password(user_id: int, new_password: str, *, acting: User | None = None, ip: str | None = None) -> User:
-    """Set a new password (policy checked) and end every session of the user."""
+def change_password(user_id: int, new_password: str, *, acting: User | None = None, ip: str | None = None,
+                    one_time: bool = False) -> User:
+    """Set a new password (policy checked) and end every session of the user. ``one_time``: an admin's
+    generated password, so the user must choose their own at the next sign-in (``app.auth.forced``)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise UserError(f"no user with id {user_id}")
     check_password(new_password, user.email)
     user.set_password(new_password)
+    user.must_change_password = bool(one_time)
     ended = revoke_all_sessions(user.id)
     record(db.session, "user.password_reset", Actor.of(acting, ip), target=user.email,
-           after={"sessions_ended": ended})
+           after={"sessions_ended": ended, "one_time": bool(one_time)})
     db.session.commit()
     return user
 
@@ -200,15 +205,17 @@ def set_role(user_id: int, role: str, acting: User | None, *, ip: str | None = N
 
 
 def create_with_password(email: str, role: str, acting: User | None, *, ip: str | None = None) -> tuple[User, str]:
-    """Create an active user with a generated password, returned once for the admin to hand over."""
+    """Create an active user with a generated password, returned once for the admin to hand over; the user
+    must choose their own at first sign-in."""
     password = generate_password()
-    return create_user(email, password, role=role, acting=acting, ip=ip, audit=True), password
+    return create_user(email, password, role=role, acting=acting, ip=ip, audit=True, one_time=True), password
 
 
 def reset_password(user_id: int, acting: User | None, *, ip: str | None = None) -> tuple[User, str]:
-    """Give a user a new generated password (returned once) and end every session they have."""
+    """Give a user a new generated password (returned once, to be changed at their next sign-in) and end
+    every session they have."""
     password = generate_password()
-    return change_password(user_id, password, acting=acting, ip=ip), password
+    return change_password(user_id, password, acting=acting, ip=ip, one_time=True), password
 
 
 def _owned(user_id: int) -> dict:
@@ -258,6 +265,7 @@ def delete_user(user_id: int, acting: User | None, *, ip: str | None = None) -> 
     _keep_an_admin(user_id, "deleted")
     user = _other_user(user_id, acting, "delete")
     counts = owned_counts(user.id)
+    forget_cached_sessions(user.id)  # the session rows go below: their hot copies stop counting now
     for model, where in _owned(user.id).values():  # children first: no row is left pointing at a deleted one
         db.session.execute(delete(model).where(where))
     record(db.session, "user.delete", Actor.of(acting, ip), target=user.email,

@@ -41,6 +41,17 @@ def _update(session: Session, backtest_id: int, **values) -> None:
     session.commit()
 
 
+def _end_read(session: Session) -> None:
+    """End the read transaction before computing: no connection sits ``idle in transaction`` while the
+    engine runs. What was read stays loaded (not expired), so the computation needs no second query."""
+    real = session() if callable(session) and not isinstance(session, Session) else session  # a scoped_session
+    keep, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = keep
+
+
 def load_candles(session: Session, row: Backtest) -> pd.DataFrame:
     conn = session.connection()
     sid = store.find_series(conn, row.exchange, row.symbol, row.timeframe)
@@ -105,14 +116,17 @@ def execute(session: Session, backtest_id: int, progress: Progress = lambda pct,
         progress(5, "loading candles")
         row = session.get(Backtest, backtest_id)
         candles = load_candles(session, row)
+        _end_read(session)
         if candles.empty:
             raise ValueError(f"no {row.timeframe} candles for {row.symbol} between {row.start_at} and {row.end_at}")
         if row.strategy == "score_threshold":
             progress(15, "scoring bars")
         row = session.get(Backtest, backtest_id)
+        _end_read(session)
         series = _series_for(row.strategy, candles, row.timeframe, models)
         progress(30, "walk-forward" if row.kind == "walk_forward" else "simulating")
         row = session.get(Backtest, backtest_id)
+        _end_read(session)
         result, bench, details = _run(row, candles, series)
         progress(80, "storing results")
         details.update({"result_config": result.config, "bench_config": bench.config, "strategy": result.strategy,

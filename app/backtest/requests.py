@@ -45,6 +45,7 @@ from app.backtest.strategies import STRATEGIES, Param, Strategy, _Thresholds
 from app.backtest.walkforward import OPTIMISE_METRICS
 from app.market.query import Catalog, UnknownSeries, resolve
 from app.marketdata import TIMEFRAMES
+from app.validation import names_a_date
 
 MIN_BARS = 50
 MAX_RUNS = 60  # per batch
@@ -177,6 +178,8 @@ def parse_time(label: str, value, *, end: bool) -> datetime:
         text = str(value or "").strip()
         if not text:
             raise ValueError(f"{label} date is required.")
+        if not names_a_date(text):
+            raise ValueError(f"{label} date {_show(text)} is not a date (use YYYY-MM-DD).")
         try:
             ts = pd.Timestamp(text)
         except (ValueError, TypeError, OverflowError):

@@ -7,6 +7,7 @@ user's share of ``run`` jobs (``workers.backtests.dispatch``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -54,13 +55,14 @@ def run_job_id(backtest_id: int) -> str:
 
 
 def create_runs(session: Session, user_id: int, form: dict, models: Registry | None = None,
-                max_open: int | None = None, choice: query.SeriesChoice | None = None
-                ) -> tuple[list[Backtest], str | None]:
+                max_open: int | None = None, choice: query.SeriesChoice | None = None,
+                admit: Callable[[list], None] | None = None) -> tuple[list[Backtest], str | None]:
     """Validate, check the quota, insert the rows and commit; returns them with the batch id (None for one run).
 
     Nothing is written on bad input (``InvalidRequest``) or when the runs would take the user over
     ``max_open`` queued and running runs (``fairness.QuotaExceeded``, also an ``InvalidRequest``;
-    None: no limit).
+    None: no limit). ``admit(specs)``, called once the request is valid and within the quota, may refuse
+    it by raising (the per-user rate limit); nothing is written then either.
     """
     specs = validate(session, form, models, choice)
     session.commit()  # end the read transaction: the inserts below start a write one (SQLite)
@@ -69,6 +71,12 @@ def create_runs(session: Session, user_id: int, form: dict, models: Registry | N
         try:
             fairness.check_quota(session, user_id, len(specs), max_open)
         except fairness.QuotaExceeded:
+            session.rollback()
+            raise
+    if admit is not None:
+        try:
+            admit(specs)
+        except Exception:
             session.rollback()
             raise
     rows, batch_id = create_rows(session, user_id, specs)

@@ -27,7 +27,18 @@ def _when(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M") if t else ""
 
 
-def rule_rows(rules, stats: dict[int, dict], describe, now: datetime) -> list[dict]:
+def _stale_note(r, stale: dict) -> str:
+    """' · stale data ...' when a series the rule watches has no recent bars."""
+    hits = sorted((sym, last) for (ex, sym, tf), last in stale.items()
+                  if ex == r.exchange and tf == r.timeframe and (r.symbol is None or sym == r.symbol))
+    if not hits:
+        return ""
+    if r.symbol is not None:
+        return f" · stale data (last bar {_when(hits[0][1]) or 'none'})"
+    return " · stale data: " + ", ".join(sym for sym, _ in hits)
+
+
+def rule_rows(rules, stats: dict[int, dict], describe, now: datetime, stale: dict | None = None) -> list[dict]:
     rows = []
     for r in rules:
         s = stats.get(r.id, {"triggers": 0, "last_fired": None, "success": {}})
@@ -36,8 +47,9 @@ def rule_rows(rules, stats: dict[int, dict], describe, now: datetime) -> list[di
         elif r.expires_at is not None and r.expires_at <= now:
             state = "expired"
         else:
-            state = "paused" if r.paused else "active"
-        success = ", ".join(f"{ch} {sent}/{total}" for ch, (sent, total) in sorted(s["success"].items()))
+            state = "paused" if r.paused else "active" + _stale_note(r, stale or {})
+        success = ", ".join(f"{ch} {sent}/{total} ({100 * sent / total:.0f} %)" if total else f"{ch} -"
+                            for ch, (sent, total) in sorted(s["success"].items()))
         rows.append({"id": r.id, "name": r.name, "symbol": r.symbol or "watch-list", "timeframe": r.timeframe,
                      "condition": describe(r.kind, r.params), "frequency": r.frequency.replace("_", " "),
                      "channels": ", ".join(r.channels), "state": state, "triggers": s["triggers"],

@@ -71,7 +71,8 @@ def transaction_rows(transactions) -> list[dict]:
 
 def paper_table_rows(rows: list[dict]) -> list[dict]:
     return [{**r, "cash": money(r["cash"]), "equity": money(r["equity"]), "pnl": money(r["pnl"]),
-             "through": r["through"][:16].replace("T", " ")} for r in rows]
+             "through": r["through"][:16].replace("T", " "),
+             "chart": f"[trades on the chart](/?paper={int(r['id'])})"} for r in rows]
 
 
 def fill_rows(fills) -> list[dict]:

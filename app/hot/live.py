@@ -156,6 +156,7 @@ class LiveCache:
             pipe.set(key, merged[-keep:].tobytes(), ex=self.ttl_s)
 
         self.redis.transaction(merge, key)
+        self.redis.incr(f"{self.prefix}:changes:candles")  # ticks re-check (app.hot.changes)
         return len(df)
 
     def read_candles(self, exchange: str, symbol: str, timeframe: str,
@@ -182,6 +183,7 @@ class LiveCache:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"ticker {ticker.symbol} cannot be stored: {exc}") from None
         self.redis.set(key, payload, ex=self.ticker_ttl_s)
+        self.redis.incr(f"{self.prefix}:changes:candles")  # ticks re-check (app.hot.changes)
 
     def read_ticker(self, exchange: str, symbol: str) -> Ticker | None:
         raw = self.redis.get(self.ticker_key(exchange, symbol))

@@ -26,6 +26,7 @@ class SignalCache:
 
     def write(self, snapshot: dict) -> None:
         self.redis.set(self.key(snapshot["symbol"]), json.dumps(snapshot, allow_nan=False), ex=self.ttl_s)
+        self.redis.incr(f"{self.prefix}:changes:signals")  # ticks re-check (app.hot.changes)
 
     def read_many(self, symbols: Iterable[str]) -> dict[str, dict | None]:
         names = [validate_symbol(s) for s in symbols]

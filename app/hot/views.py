@@ -12,30 +12,25 @@ bounds how long views nobody asks for stay in memory.
 
 The store is ``app.hot.kv_store``: Redis in production (one copy for every web worker), this process's
 ``MemoryStore`` in embedded mode.
+
+Cold views do not stampede: :meth:`ViewCache.single_flight` lets the first request of a new version take
+a lock (``{prefix}:locks:views:{view}:{key}``, ``SET NX``, TTL ``LOCK_TTL_S``) and build; the others
+wait up to ``wait_s`` for its bytes instead of all building the same figure at once (and build it
+themselves only if it does not come, e.g. the builder died).
 """
 from __future__ import annotations
 
 import json
-import re
+import time
 
+from app.hot.versioned import VersionedCache, checked_version, part
+
+LOCK_TTL_S = 30  # longer than any build; a builder that dies releases the lock by expiry
 TTL_S = 900  # views nobody asked for in 15 minutes are dropped; a bar of any timeframe rebuilds on demand
-_PART = re.compile(r"^[A-Za-z0-9_./:|-]{1,128}$")
 
 
-def _part(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _PART.match(value):
-        raise ValueError(f"{what} must be 1-128 letters, digits or ._/:|-, got {value!r}")
-    return value
-
-
-class ViewCache:
-    def __init__(self, store, prefix: str = "cw", ttl_s: int = TTL_S):
-        if not isinstance(ttl_s, int) or isinstance(ttl_s, bool) or ttl_s < 1:
-            raise ValueError(f"ttl_s must be a positive number of seconds, got {ttl_s!r}")
-        self.store, self.prefix, self.ttl_s = store, prefix, ttl_s
-
-    def key(self, view: str, key: str) -> str:
-        return f"{self.prefix}:views:{_part(view, 'view')}:{_part(key, 'key')}"
+class ViewCache(VersionedCache):
+    space, area_name, default_ttl_s = "views", "view", TTL_S
 
     def read(self, view: str, key: str, version: str):
         """The stored body of exactly this version, or None (missing, expired or another version)."""
@@ -47,7 +42,30 @@ class ViewCache:
 
     def write(self, view: str, key: str, version: str, body_json: str) -> None:
         """Store ``body_json`` (an already encoded JSON value) as this version of the view."""
-        if not isinstance(version, str) or not version:
-            raise ValueError(f"version must be a non-empty string, got {version!r}")
+        checked_version(version)
         doc = '{"version": %s, "body": %s}' % (json.dumps(version), body_json)
         self.store.set(self.key(view, key), doc, ex=self.ttl_s)
+
+    def single_flight(self, view: str, key: str, version: str, build, wait_s: float = 3.0, poll_s: float = 0.02):
+        """The stored body of this version, else ``build()`` (which returns the body's JSON text) run by one
+        request at a time: the others wait up to ``wait_s`` for its result instead of building too."""
+        body = self.read(view, key, version)
+        if body is not None:
+            return body
+        lock = f"{self.prefix}:locks:views:{part(view, 'view')}:{part(key, 'key')}"
+        if self.store.set(lock, version, ex=LOCK_TTL_S, nx=True):
+            try:
+                body_json = build()
+                self.write(view, key, version, body_json)
+            finally:
+                self.store.delete(lock)
+            return json.loads(body_json)
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            time.sleep(poll_s)
+            body = self.read(view, key, version)
+            if body is not None:
+                return body
+        body_json = build()
+        self.write(view, key, version, body_json)
+        return json.loads(body_json)

@@ -20,6 +20,8 @@ import struct
 import numpy as np
 from sqlalchemy import Connection
 
+from app.hot import changes
+
 # Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 UTC).
 PG_EPOCH_US = 946_684_800 * 1_000_000
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
@@ -87,6 +89,7 @@ def merge_copy(conn: Connection, table: str, series_ids: np.ndarray, times_us: n
     index inserts local. The caller runs this inside a transaction or savepoint.
     """
     payload = encode_copy(series_ids, times_us, values)
+    changes.mark(conn, table)  # a COPY is not a statement SQLAlchemy's events see
     if _copy_direct_if_new(conn, table, series_ids, times_us, payload):
         return len(times_us)
     cols = ", ".join(_PRICE_COLUMNS)

@@ -54,6 +54,7 @@ UNIT_BOUNDS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
 UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3}
 CHUNK_ROWS = 100_000  # candle lines parsed, checked and written at a time
 MIN_TIME = pd.Timestamp("1970-01-01T00:00:00Z")
+MAX_NS = float(np.iinfo(np.int64).max)  # epoch nanoseconds a time column can hold
 FUTURE_SLACK = timedelta(days=1)  # a bar may open at most this far after now (clock skew, time zones)
 _YEAR = re.compile(r"^\s*([+-]?\d+)-")
 
@@ -149,15 +150,24 @@ def _peek_format(fh: IO[bytes], name: str, file_format: str | None) -> str:
     return "csv"
 
 
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # after a carriage return that ends a line by itself (old Mac files)
+
+
 def _decoded_lines(fh: IO[bytes], name: str) -> Iterator[str]:
-    """The file's physical lines as text (UTF-8, a leading BOM dropped); a bad byte names its line."""
+    """The file's physical lines as text (UTF-8, a leading BOM dropped); a bad byte names its line.
+
+    A line ends at ``\n``, ``\r\n`` or a lone ``\r`` (the csv module refuses a bare ``\r`` inside a line)."""
     for number, raw in enumerate(fh, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:
-            yield raw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise CandleFileError([(number, "not UTF-8 text")], name) from None
+        if "\r" in text.rstrip("\r\n") or text.endswith("\r"):
+            yield from (part for part in _LONE_CR.split(text) if part)
+        else:
+            yield text
 
 
 def _csv_chunks(fh: IO[bytes], name: str, chunk_rows: int
@@ -177,6 +187,14 @@ def _csv_chunks(fh: IO[bytes], name: str, chunk_rows: int
     except csv.Error:
         delimiter = ","
     reader = csv.reader(itertools.chain(pre, lines), delimiter=delimiter)
+    try:
+        yield from _reader_chunks(reader, name, chunk_rows)
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise CandleFileError([(max(reader.line_num, 1), f"malformed CSV: {exc}")], name) from None
+
+
+def _reader_chunks(reader, name: str, chunk_rows: int):
+    """The chunks of :func:`_csv_chunks` from its csv reader."""
     header: list[str] | None = None
     header_line = 1
     rows: list[list[str]] = []
@@ -259,6 +277,8 @@ def _parse_times(raw: pd.Series, state: _FileState | None = None) -> tuple[pd.Da
                               f"uses {file_unit}")
             elif nums[i] < 0:
                 reasons[i] = f"epoch time {text.iloc[i]} is negative"
+            elif nums[i] * UNIT_NS[u] >= MAX_NS:  # after 2262: no nanosecond time (was an OverflowError)
+                reasons[i] = _range_reason(text.iloc[i], state)
             else:
                 out[i] = int(round(nums[i] * UNIT_NS[u]))
 
@@ -268,10 +288,16 @@ def _parse_times(raw: pd.Series, state: _FileState | None = None) -> tuple[pd.Da
         years = pd.to_numeric(text[textual].str.extract(_YEAR, expand=False), errors="coerce").to_numpy(
             dtype="float64", na_value=np.nan)
         far = (years < MIN_TIME.year) | (years > state.max_time.year)
+        # "now", "today", a bare "12:00": pandas reads them against the wall clock (app.validation.names_a_date)
+        shown = text[textual]
+        blank = (shown.isna() | (shown == "")).fillna(True).to_numpy(dtype=bool)  # "time is missing" below
+        undated = ~blank & ~shown.str.contains(r"\d{4}", regex=True).fillna(False).to_numpy(dtype=bool)
         pos_all = np.flatnonzero(textual)
         for i in pos_all[far]:
             reasons[i] = _range_reason(raw.iloc[i], state)
-        pos = pos_all[~far]
+        for i in pos_all[undated & ~far]:
+            reasons[i] = f"time {str(raw.iloc[i])!r} is neither ISO-8601 nor an epoch number"
+        pos = pos_all[~far & ~undated]
         parsed = _to_datetime(text.iloc[pos])
         pvals = parsed.dt.as_unit("ns").astype("int64", copy=False).to_numpy() if len(parsed) else []
         isna = parsed.isna().to_numpy()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from app.market import store
+from app.market import store, watchlist
 from app.market.resample import resample_many
 from app.market.sources.demo import DEMO_EXCHANGE, generate_demo_candles, last_closed_minute
 from app.marketdata import timeframe_delta
@@ -47,11 +47,16 @@ def store_frames(conn: Connection, exchange: str, symbol: str, frames: dict[str,
 
 
 def seed_demo(conn: Connection, settings: Settings, end: datetime | None = None) -> SeedReport:
-    """Generate ``demo_days`` of 1m demo candles per watch-list symbol, plus 5m..1d resampled from them."""
+    """Generate ``demo_days`` of 1m demo candles per watch-list symbol the demo set feeds (the stored
+    watch-list, ``app.market.watchlist``), plus 5m..1d resampled from them."""
     started = time.perf_counter()
     report = SeedReport(source=DEMO_EXCHANGE)
     last = last_closed_minute(end)
-    for symbol, one_min in generate_demo_candles(list(settings.watchlist), end=end, days=settings.demo_days,
+    symbols = watchlist.symbols_fed_by(conn, settings, DEMO_EXCHANGE)
+    if not symbols:
+        report.seconds = time.perf_counter() - started
+        return report
+    for symbol, one_min in generate_demo_candles(symbols, end=end, days=settings.demo_days,
                                                  seed=settings.demo_seed).items():
         series_1m = store.find_series(conn, DEMO_EXCHANGE, symbol, "1m")
         if series_1m is not None:
@@ -67,7 +72,7 @@ def seed_demo(conn: Connection, settings: Settings, end: datetime | None = None)
 
 def seed_exchange(conn: Connection, settings: Settings, exchange: str = "binance",
                   now: datetime | None = None) -> SeedReport:
-    """Backfill recent native candles for the watch-list from a real exchange."""
+    """Backfill recent native candles for the watch-list symbols ``exchange`` feeds from that exchange."""
     from app.market.sources import make_source
     from app.market.sources.http import RetryPolicy
 
@@ -76,7 +81,7 @@ def seed_exchange(conn: Connection, settings: Settings, exchange: str = "binance
     report = SeedReport(source=exchange)
     # One retry only: an unreachable exchange at first start should fall back to demo data quickly.
     with make_source(exchange, settings, retry=RetryPolicy(max_retries=1)) as source:
-        for symbol in settings.watchlist:
+        for symbol in watchlist.symbols_fed_by(conn, settings, exchange):
             for tf in settings.timeframes:
                 if not source.supports(tf):
                     continue

@@ -110,14 +110,30 @@ def row_problems(frame: pd.DataFrame, timeframe: str | None = None,
     return reasons
 
 
+def _beyond_ns(idx: pd.DatetimeIndex) -> np.ndarray:
+    """Rows whose open time a nanosecond index cannot hold (before 1677 or after 2262): a garbled answer."""
+    if idx.unit == "ns":
+        return np.zeros(len(idx), dtype=bool)
+    hi = np.iinfo(np.int64).max // {"s": 10**9, "ms": 10**6, "us": 10**3}[idx.unit]  # int64 ns either side
+    vals = idx.asi8
+    return ~np.asarray(idx.isna()) & ((vals < -hi) | (vals > hi))
+
+
 def validate_candles(df: pd.DataFrame, timeframe: str, partial: bool = False) -> ValidationResult:
     """Validate and normalise a candle frame; see the module docstring."""
     timeframe_seconds(timeframe)  # ValueError for unknown names
     check_candle_frame(df, "candle frame", strict_utc=False)
     frame = df[OHLCV].copy()
-    frame.index = df.index.tz_convert("UTC").as_unit("ns").rename("time")
+    idx = df.index.tz_convert("UTC")
+    beyond = _beyond_ns(idx)
+    if beyond.any():  # refused below as a bad row, like any other, instead of an OutOfBoundsDatetime
+        idx = idx.where(~beyond, pd.NaT)
+    frame.index = idx.as_unit("ns").rename("time")
 
     reasons = row_problems(frame, timeframe)
+    for i in np.flatnonzero(beyond):
+        reasons[int(i)] = ["open time is outside the years 1677-2262"] + [
+            r for r in reasons.get(int(i), []) if r != "open time is missing"]
     rejected = [Rejection(None if pd.isna(frame.index[i]) else frame.index[i], i, "; ".join(reasons[i]))
                 for i in sorted(reasons)]
     if rejected and not partial:

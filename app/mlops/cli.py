@@ -53,7 +53,10 @@ def list_models() -> None:
     from app.mlops import service
 
     settings = current_app.config["CW_SETTINGS"]
-    rows = service.model_rows(service.registry(settings), settings.watchlist, settings.timeframes)
+    from app.extensions import db
+    from app.market import watchlist
+
+    rows = service.model_rows(service.registry(settings), watchlist.symbols(db.session, settings), settings.timeframes)
     if not rows:
         click.echo("no models yet: run `flask ml train --symbol ... --timeframe ...`")
     for r in rows:

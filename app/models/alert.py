@@ -5,6 +5,8 @@ user's notification settings.
 workers evaluating the same symbol insert the same key, and only the first insert wins.
 ``alert_deliveries`` is unique per (event, channel): the claim protocol in ``app.alerts.delivery``
 runs on this row (pending -> sending -> sent | failed | unknown | suppressed).
+``alert_cursors`` holds, per series (exchange, symbol, timeframe), the newest bar the rules were
+evaluated on, so the next evaluation takes every bar that closed since (a backfill, a late batch).
 ``notification_settings`` holds per-user channel addresses; the webhook secret is stored encrypted
 (``app.alerts.secrets``, Fernet), never in clear text.
 """
@@ -101,3 +103,15 @@ class NotificationSettings(db.Model):
     webhook_format = db.Column(db.String(16), nullable=False, default="json")  # json | discord | slack
     webhook_secret_enc = db.Column(db.Text, nullable=True)  # Fernet token
     updated_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class AlertCursor(db.Model):
+    """Per series: the open time of the newest closed bar the alert rules were evaluated on."""
+
+    __tablename__ = "alert_cursors"
+
+    exchange = db.Column(db.String(32), primary_key=True)
+    symbol = db.Column(db.String(32), primary_key=True)
+    timeframe = db.Column(db.String(8), primary_key=True)
+    evaluated_through = db.Column(UTCDateTime(), nullable=False)
+    evaluated_at = db.Column(UTCDateTime(), nullable=False)

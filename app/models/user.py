@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, false
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -28,6 +28,10 @@ class User(UserMixin, db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime(), nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime(), nullable=True)
+    # Set by an admin's one-time password (create, reset): every page and callback sends the user to
+    # /account/password until they choose their own (app.auth.forced, app.auth.password_change).
+    must_change_password = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
+    password_changed_at = db.Column(UTCDateTime(), nullable=True)  # when they last chose one themselves
 
     # The server-side session this user object was loaded for (app.auth.sessions); not a column.
     session_token = None  # str | None

@@ -52,6 +52,10 @@ def readyz():
         "mode": "embedded" if settings.embedded else "production",
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
+    if not settings.embedded:  # what the pages do about it (app.hot.outage)
+        body["hot_state"] = "degraded" if checks["redis"] is not None else "ok"
+        if checks["redis"] is not None:
+            body["degraded"] = "pages serve from the database; live updates pause until Redis is back"
     if settings.embedded:
         body["checks"]["redis"] = "not configured (embedded mode: jobs run in-process)"
     failed = [name for name, err in checks.items() if err is not None]

@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
+from app.validation import names_a_date
+
 KINDS = ("buy", "sell", "deposit", "withdraw", "fee")
 TRADE_KINDS = ("buy", "sell")
 CASH_KINDS = ("deposit", "withdraw", "fee")
@@ -113,6 +115,8 @@ def parse_time(value, field: str = "time") -> datetime:
         text = str(value or "").strip()
         if not text:
             raise TransactionError(field, "is required")
+        if not names_a_date(text):
+            raise TransactionError(field, f"must name a date (YYYY-MM-DD, optionally with a time), got {text[:40]!r}")
         try:
             ts = pd.Timestamp(text)
         except (ValueError, TypeError):

@@ -18,7 +18,8 @@ is still forming: like the real exchanges, the fake INCLUDES that bar
 
 Scriptable faults: :meth:`fail_next` (status + optional ``Retry-After``; with
 status 200 and ``body`` it serves any payload), :meth:`truncate_next` (valid
-JSON cut short, HTTP 200), :meth:`delay_next` (slow answers), ``out_of_order`` and
+JSON cut short, HTTP 200), :meth:`delay_next` (slow answers), :meth:`reset_next` (the connection
+reset without an answer), :meth:`garbage_next` (HTTP 200 with bytes that are not JSON), ``out_of_order`` and
 ``duplicate_rows`` flags for candle answers, ``used_weight`` (Binance's
 ``X-MBX-USED-WEIGHT-1M`` header). Every request is recorded in
 :attr:`requests` (path + query parameters) so tests can assert pagination and
@@ -55,7 +56,7 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
-    kind: str          # "status" | "truncate" | "delay"
+    kind: str          # "status" | "truncate" | "delay" | "reset" | "garbage"
     status: int = 200
     retry_after: float | str | None = None
     body: Any = None
@@ -110,7 +111,11 @@ class FakeExchange:
             def log_message(self, *args):  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a reset connection is the point, not news
+                pass
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-exchange", daemon=True)
@@ -154,6 +159,18 @@ class FakeExchange:
         with self._lock:
             for _ in range(n):
                 self._faults.append(_Fault("delay", path=path, delay_s=seconds))
+
+    def reset_next(self, n: int, path: str | None = None) -> None:
+        """The next ``n`` requests get their connection reset (RST) without an answer."""
+        with self._lock:
+            for _ in range(n):
+                self._faults.append(_Fault("reset", path=path))
+
+    def garbage_next(self, n: int, path: str | None = None) -> None:
+        """The next ``n`` requests answer HTTP 200 with bytes that are not JSON."""
+        with self._lock:
+            for _ in range(n):
+                self._faults.append(_Fault("garbage", path=path))
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -226,6 +243,16 @@ class FakeExchange:
                 headers["Retry-After"] = str(fault.retry_after)
             body = fault.body if fault.body is not None else self._default_error(parts.path, fault.status)
             return self._send(h, fault.status, json.dumps(body).encode(), headers)
+        if fault is not None and fault.kind == "reset":
+            import socket
+            import struct
+
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.close_connection = True
+            h.connection.close()  # RST: the client sees "connection reset by peer"
+            return None
+        if fault is not None and fault.kind == "garbage":
+            return self._send(h, 200, b"\x00\xffnot json <html>", headers)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.delay_s)
         try:

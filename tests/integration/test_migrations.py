@@ -9,7 +9,8 @@ pytestmark = pytest.mark.integration
 EXPECTED = {"users", "series", "candles", "signals", "signal_quality", "backtests", "backtest_trades", "predictions",
             "user_sessions", "alert_rules", "alert_events", "alert_deliveries",
             "alert_attempts", "notification_settings",
-            "portfolio_transactions", "paper_strategies", "paper_fills", "paper_orders", "audit_events", "api_tokens"}
+            "portfolio_transactions", "paper_strategies", "paper_fills", "paper_orders", "audit_events", "api_tokens",
+            "watchlist"}
 
 
 def _roundtrip(database_url: str) -> None:

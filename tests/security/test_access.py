@@ -17,7 +17,9 @@ from tests.security.callback_requests import UPDATE, body
 READ_CALLBACKS = {
     "callbacks.backtests.render_params", "callbacks.backtests.toggle_walk_forward", "callbacks.backtests.poll",
     "callbacks.backtests.open_from_history", "callbacks.backtests.show_result", "callbacks.backtests.compare",
-    "callbacks.market.update_tickers", "callbacks.market.update_chart",
+    "callbacks.market.update_tickers", "callbacks.market.update_chart", "callbacks.market.show_charts",
+    # saves the signed-in user's own chart layout (viewers included): their own row, nothing anyone else sees
+    "callbacks.market.save_layout",
     "callbacks.signals.update_overview", "callbacks.signals.select_symbol", "callbacks.signals.update_detail",
     "callbacks.signals.update_quality", "callbacks.signals.show_lstm",
     "callbacks.alerts.kind_changed", "callbacks.alerts.show_preview", "callbacks.alerts.list_rules",
@@ -48,6 +50,7 @@ SAMPLE_ARGS = {"path": "signals", "backtest_id": 1, "name": "trades.csv", "packa
 # The shell and the Admin page's sections.
 READ_CALLBACKS |= {
     "callbacks.shell.refresh_stop_banner",  # the emergency-stop banner every signed-in user sees
+    "callbacks.shell.refresh_degraded_banner",  # the degraded-mode banner (Redis unreachable), read-only
 }
 ROUTES |= {
     "/admin/audit.csv": "admin",  # the audit log's CSV export (app.api.audit re-checks the role)
@@ -65,7 +68,36 @@ ROUTES |= {
     "/api/v1/openapi.json": "public", "/api/v1/docs": "public", "/api/v1/docs/assets/<name>": "public",
     "/account/tokens": "signed-in", "/account/tokens/<int:token_id>/revoke": "signed-in",
 }
+# The signed-in user's own password change (the forced change after a one-time password lands here).
+ROUTES |= {"/account/password": "signed-in"}
 SAMPLE_ARGS |= {"token_id": 1}
+# Alerts, portfolio and admin resources of the REST API (bearer token; scopes and roles in tests/integration/api).
+_ID = "<int(min=1, max=2147483647):{}>"
+ROUTES |= {
+    "/api/v1/alerts/rules": "token", f"/api/v1/alerts/rules/{_ID.format('rule_id')}": "token",
+    "/api/v1/alerts/events": "token",
+    "/api/v1/portfolio": "token", "/api/v1/portfolio/holdings/<name>": "token",
+    "/api/v1/portfolio/transactions": "token", f"/api/v1/portfolio/transactions/{_ID.format('tx_id')}": "token",
+    "/api/v1/portfolio/orders": "token", f"/api/v1/portfolio/orders/{_ID.format('order_id')}/cancel": "token",
+    "/api/v1/portfolio/paper": "token", f"/api/v1/portfolio/paper/{_ID.format('strategy_id')}": "token",
+    f"/api/v1/portfolio/paper/{_ID.format('strategy_id')}/stop": "token",
+    f"/api/v1/portfolio/paper/{_ID.format('strategy_id')}/start": "token",
+    "/api/v1/admin/users": "token", f"/api/v1/admin/users/{_ID.format('user_id')}": "token",
+    "/api/v1/admin/jobs": "token", "/api/v1/admin/jobs/failed": "token", "/api/v1/admin/system": "token",
+    "/api/v1/admin/system/stop": "token", "/api/v1/admin/system/resume": "token",
+}
+SAMPLE_ARGS |= {"rule_id": 1, "tx_id": 1, "order_id": 1, "strategy_id": 1, "user_id": 1}
+# Issue 19's remaining resources: notification settings, transaction update and CSV import, model versions,
+# and the admin page's user, failed-job and cache actions (bearer token; scopes in tests/integration/api).
+_FAILED = "/api/v1/admin/jobs/failed/<string(minlength=1, maxlength=32):queue>/<string(minlength=1, maxlength=64):job_id>"
+ROUTES |= {
+    "/api/v1/alerts/settings": "token", "/api/v1/portfolio/transactions/import": "token",
+    "/api/v1/predictions/models": "token",
+    f"/api/v1/admin/users/{_ID.format('user_id')}/password": "token",
+    f"/api/v1/admin/users/{_ID.format('user_id')}/deletion": "token",
+    _FAILED: "token", _FAILED + "/requeue": "token", "/api/v1/admin/cache/clear": "token",
+}
+SAMPLE_ARGS |= {"queue": "alerts", "job_id": "x1"}
 
 
 def _call(client, cb):
@@ -199,3 +231,29 @@ def test_signed_in_routes_open_for_a_viewer(web, as_role):
     alias = viewer.get("/market")
     assert alias.status_code == 302 and not alias.headers["Location"].startswith("/login")
     assert viewer.get("/backtests/1/download/trades.csv").status_code == 404  # past the guard: not their run
+
+
+def test_a_one_time_password_is_refused_on_every_callback_and_sent_to_the_change_form(web, callbacks):
+    """Signed in with an admin's one-time password (``app.auth.forced``): every callback the app serves
+    answers 403 and every page redirects to /account/password, whatever the role, until it is changed."""
+    import uuid
+
+    from app.auth.users import create_with_password
+    from tests.conftest import login
+
+    email = f"sec-forced-{uuid.uuid4().hex[:8]}@example.com"
+    with web.server.app_context():
+        _user, one_time = create_with_password(email, "admin", None)
+    client = web.server.test_client()
+    assert login(client, email, one_time).status_code == 302
+    answers = {c.name: _call(client, c).status_code for c in callbacks}
+    assert set(answers.values()) == {403}, answers
+    for method, url, _ in (*_requests(web, "signed-in"), *_requests(web, "admin")):
+        resp = client.open(url, method=method)
+        if url in ("/account/password", "/logout"):
+            continue
+        if url.startswith(("/_dash-", "/_reload")) or method != "GET":
+            assert resp.status_code == 403, (method, url, resp.status_code)
+        else:
+            assert resp.status_code == 302 and resp.headers["Location"].startswith("/account/password?next="), (
+                method, url, resp.status_code)

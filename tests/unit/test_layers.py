@@ -22,7 +22,7 @@ LAYERS = {
     "base": (0, ("app.settings", "app.extensions", "app.models", "app.hot", "app.marketdata", "app.ops.metrics",
                  "app.ops.metric_store", "app.jsonsafe", "app.validation")),
     "domain": (1, ("app.market", "app.analysis", "app.backtest", "app.alerts", "app.portfolio", "ml",
-                   "app.mlops", "app.demo", "app.audit", "app.auth.users", "app.auth.passwords", "app.auth.sessions",
+                   "app.mlops", "app.demo", "app.audit", "app.auth.users", "app.auth.passwords", "app.auth.sessions", "app.auth.password_change",
                    "app.auth.tokens")),
     "presentation": (2, ("app.figures",)),
     "jobs": (3, ("workers",)),

@@ -20,8 +20,11 @@ class Message:
     delivery_key: str  # "<event id>:<channel>", sent along so a receiver can deduplicate
 
 
-def dispatch(channel: str, message: Message, prefs, settings: Settings, store=None) -> Outcome:
-    """Send ``message`` on ``channel`` to the addresses in ``prefs`` (a notification_settings row)."""
+def dispatch(channel: str, message: Message, prefs, settings: Settings, store=None, interactive: bool = False) -> Outcome:
+    """Send ``message`` on ``channel`` to the addresses in ``prefs`` (a notification_settings row).
+
+    ``interactive`` (a user waiting on a web request, the test send): nothing waits beyond the
+    channel's network timeouts (a Telegram ``retry_after`` is reported, not slept through)."""
     if prefs is None:
         return Outcome(False, error="no notification settings saved")
     if channel == "webhook":
@@ -37,7 +40,8 @@ def dispatch(channel: str, message: Message, prefs, settings: Settings, store=No
 
         if not prefs.telegram_chat_id:
             return Outcome(False, error="no Telegram chat id set")
-        return telegram.send(prefs.telegram_chat_id, message, settings, store=store)
+        return telegram.send(prefs.telegram_chat_id, message, settings, store=store,
+                             **({"max_wait_s": 0} if interactive else {}))
     if channel == "email":
         from app.alerts.channels import email
 

@@ -25,7 +25,10 @@ def _limiter(settings: Settings, store=None):
     return MovingWindowRateLimiter(store or storage_from_string(settings.ratelimit_storage_uri))
 
 
-def send(chat_id: str, message, settings: Settings, store=None, http=requests, sleep=time.sleep) -> Outcome:
+def send(chat_id: str, message, settings: Settings, store=None, http=requests, sleep=time.sleep,
+         max_wait_s: float = MAX_WAIT_S) -> Outcome:
+    """One ``sendMessage``; a 429 is waited out up to ``max_wait_s`` in all (0: never wait, as a web
+    request's test send must not)."""
     if not settings.telegram_bot_token:
         return Outcome(False, error="TELEGRAM_BOT_TOKEN is not configured")
     limit = parse(f"{settings.telegram_per_chat_per_min} per minute")
@@ -50,7 +53,7 @@ def send(chat_id: str, message, settings: Settings, store=None, http=requests, s
                 retry_after = 1.0
             asked = Outcome(False, retryable=True, code=429, error=f"Telegram asked to retry after {retry_after:g} s",
                             latency_ms=(time.perf_counter() - t0) * 1000, prior=tuple(prior))
-            if waited + retry_after > MAX_WAIT_S:
+            if waited + retry_after > max_wait_s:
                 return asked
             prior.append(Outcome(False, True, 429, asked.error, asked.latency_ms))
             sleep(retry_after)

@@ -16,7 +16,7 @@ API_VERSION = "1.0"
 
 
 def init_app(server: Flask) -> ProblemApi:
-    from app.api.v1 import backtests, candles, docs, markets, me, predictions, signals
+    from app.api.v1 import admin, alerts, backtests, candles, docs, markets, me, portfolio, predictions, signals
 
     server.config.update(
         API_TITLE="Candlewise API",
@@ -25,14 +25,14 @@ def init_app(server: Flask) -> ProblemApi:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
-            "info": {"description": "Candles, signals, predictions and backtests. Authenticate with a personal "
+            "info": {"description": "Candles, signals, predictions, backtests, alerts, portfolios and admin. Authenticate with a personal "
                                     "token: `Authorization: Bearer cw_...` (create one on the API tokens page)."},
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
         },
     )
     api = ProblemApi(server)
-    for module in (me, markets, candles, signals, predictions, backtests):
+    for module in (me, markets, candles, signals, predictions, backtests, alerts, portfolio, admin):
         api.register_blueprint(module.blp)
     server.register_blueprint(docs.bp)
     server.extensions["cw_api"] = api

@@ -3,24 +3,28 @@
 Pages run from the newest bar backwards: a page is the latest ``limit`` bars of
 ``[start, end)`` (``app.market.store.load_candles``, the same read as the Market page), ascending
 within the page; ``next_cursor`` carries the first bar's time as the next page's exclusive end,
-so every bar is returned exactly once across pages.
+so every bar is returned exactly once across pages. A page inside the series' latest 10,000 bars is
+sliced from their encoded window in hot state (:mod:`app.api.v1.candle_window`, the same bytes the
+database path would encode); a page that reaches further back is read from the database.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 
-import numpy as np
 import pandas as pd
-from flask import json
+from flask import current_app, json, request
 from flask_smorest import abort
 
+import app.hot as hot
+from app.api.v1 import candle_window as window
 from app.api.v1.auth import require, resource_blueprint
 from app.api.v1.common import catalog, conditional, resolve
 from app.api.v1.schemas import CandlePageSchema, CandleQuerySchema
 from app.extensions import db
 from app.market import store
 
+CSV_HEADER = b"time,open,high,low,close,volume\n"
 blp = resource_blueprint("candles", __name__, "/api/v1/candles", "OHLCV candles of one stored series")
 
 
@@ -44,21 +48,6 @@ def decode_cursor(cursor: str, symbol: str, timeframe: str) -> pd.Timestamp:
     return end
 
 
-def _times(index: pd.DatetimeIndex) -> np.ndarray:
-    """ISO-8601 UTC strings of bar times (numpy's formatter: several times faster than ``strftime``)."""
-    return np.char.add(np.datetime_as_string(index.tz_convert("UTC").tz_localize(None).values, unit="s"), "+00:00")
-
-
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.reset_index()
-    out["time"] = _times(frame.index)
-    return out
-
-
-def _records(frame: pd.DataFrame) -> str:
-    return _table(frame).to_json(orient="records", double_precision=15)
-
-
 @blp.get("")
 @blp.arguments(CandleQuerySchema, location="query")
 @blp.response(200, CandlePageSchema)
@@ -80,19 +69,73 @@ def candles(args):
         end = cursor_end if end is None else min(pd.Timestamp(end), cursor_end)
     exchange = cat.exchange[symbol]
     conn = db.session.connection()
-    series_id = store.find_series(conn, exchange, symbol, timeframe)
-    limit = args["limit"]
-    frame = store.load_candles(conn, series_id, start=start, end=end, limit=limit + 1)
+    series_id, version = window.window_version(conn, exchange, symbol, timeframe)
+    served = _from_window(conn, series_id, version, symbol, timeframe, exchange, start, end, args["limit"],
+                          args["format"])
+    if served is not None:
+        return served
+    return _from_database(series_id, symbol, timeframe, exchange, start, end, args["limit"], args["format"])
+
+
+def _us(value) -> int | None:
+    return None if value is None else int(pd.Timestamp(value).value // 1000)  # .value: nanoseconds, any unit
+
+
+def _head(symbol: str, timeframe: str, exchange: str) -> bytes:
+    return json.dumps({"symbol": symbol, "timeframe": timeframe, "exchange": exchange},
+                      separators=(",", ":")).encode()[:-1] + b',"candles":['
+
+
+def _respond(body: bytes, mimetype: str, etag: str, next_cursor: str | None):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    if next_cursor and mimetype == "text/csv":
+        response.headers["X-Next-Cursor"] = next_cursor
+    return response.make_conditional(request)
+
+
+def _from_window(conn, series_id, version, symbol, timeframe, exchange, start, end, limit, fmt):
+    """A page inside the series' latest bars, sliced from their encoded window (None: it needs older bars)."""
+    start_us, end_us = _us(start), _us(end)
+    etag = window.request_etag(version, series_id, start_us, end_us, limit, fmt)
+    if etag in request.if_none_match:  # nothing changed since the client's copy: no bar is read
+        db.session.commit()
+        return _respond(b"", "application/json" if fmt == "json" else "text/csv", etag, None)
+    cache = hot.blob_cache()
+    key = str(int(series_id))
+    blob = cache.read(window.AREA, key, version)
+    if blob is None:
+        frame, has_older = window.load(conn, series_id)
+        blob = window.encode(frame, has_older)
+        cache.write(window.AREA, key, version, blob)
+    db.session.commit()  # end the read transaction before slicing and sending
+    win = window.decode(blob)
+    chosen = window.page(win.times, win.has_older, start_us, end_us, limit)
+    if chosen is None:
+        return None
+    i, j, more = chosen
+    next_cursor = encode_cursor(symbol, timeframe, pd.Timestamp(int(win.times[i]), unit="us", tz="UTC")) if more else None
+    if fmt == "csv":
+        return _respond(CSV_HEADER + win.csv_slice(i, j), "text/csv", etag, next_cursor)
+    body = (_head(symbol, timeframe, exchange) + win.json_slice(i, j) + b'],"next_cursor":'
+            + json.dumps(next_cursor).encode() + b"}")
+    return _respond(body, "application/json", etag, next_cursor)
+
+
+def _from_database(series_id, symbol, timeframe, exchange, start, end, limit, fmt):
+    """A page that reaches past the window: read from the database and encoded for this request."""
+    frame = store.load_candles(db.session.connection(), series_id, start=start, end=end, limit=limit + 1)
     db.session.commit()  # end the read transaction before encoding
     next_cursor = None
     if len(frame) > limit:
         frame = frame.iloc[1:]
         next_cursor = encode_cursor(symbol, timeframe, frame.index[0])
-    if args["format"] == "csv":
-        response = conditional(_table(frame).to_csv(index=False).encode("utf-8"), "text/csv")
+    if fmt == "csv":
+        response = conditional(window.table(frame).to_csv(index=False).encode("utf-8"), "text/csv")
         if next_cursor:
             response.headers["X-Next-Cursor"] = next_cursor
         return response
-    head = json.dumps({"symbol": symbol, "timeframe": timeframe, "exchange": exchange}, separators=(",", ":"))
-    body = (head[:-1] + ',"candles":' + _records(frame) + ',"next_cursor":' + json.dumps(next_cursor) + "}")
-    return conditional(body.encode("utf-8"), "application/json")
+    body = (_head(symbol, timeframe, exchange) + window.json_rows(frame)[1:-1] + b'],"next_cursor":'
+            + json.dumps(next_cursor).encode() + b"}")
+    return conditional(body, "application/json")

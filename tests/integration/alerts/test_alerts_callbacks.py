@@ -101,3 +101,79 @@ def test_webhook_settings_refuse_a_private_url_and_store_the_secret_encrypted(
         row = db.session.get(NotificationSettings, uid)
         assert row.email == "me@example.com" and row.timezone == "Europe/Berlin"
         assert row.webhook_secret_enc and "a-long-webhook-secret" not in row.webhook_secret_enc
+
+
+def _switch_value(server, user_id: int):
+    """The value the Alerts page's layout renders the "pause my alerts" switch with for ``user_id``."""
+    from flask_login import login_user
+
+    from app.extensions import db
+    from app.models import User
+    from pages.alerts import PAUSE_ALL, layout
+
+    with server.test_request_context("/alerts"):
+        login_user(db.session.get(User, user_id))
+        page = layout()
+        value = next(c for c in page._traverse() if getattr(c, "id", None) == PAUSE_ALL).value
+        db.session.remove()
+    return value
+
+
+def test_page_load_never_fires_the_pause_switch_write_and_the_switch_shows_the_stored_value(
+        dash_client, dash_server, make_dash_user):
+    """Before: ``load_settings`` filled the switch on page load, which fired ``pause_all`` (a write):
+    a trader's value was rewritten and a viewer got a 403. Now no callback outputs the switch's value
+    and ``pause_all`` runs only on a click; the page renders the stored value itself."""
+    from app.extensions import db
+    from app.models import NotificationSettings
+
+    def stored(uid):
+        with dash_server.app_context():
+            row = db.session.get(NotificationSettings, uid)
+            return None if row is None else (row.alerts_paused, row.updated_at)
+
+    email, viewer = make_dash_user("pv", role="viewer")
+    login(dash_client, email)
+    deps = dash_client.get("/_dash-dependencies").get_json()
+    assert not [d["output"] for d in deps if "al-pause-all.value" in d["output"]]  # nothing fills the switch
+    spec = _spec(dash_client, "al-pause-all", "al-s-msg.children")
+    assert spec["prevent_initial_call"] is True  # so the page load does not call it
+    assert _switch_value(dash_server, viewer) is False
+    assert _call(dash_client, spec, {"al-pause-all": True}).status_code == 403  # a viewer's click is refused
+    assert stored(viewer) is None
+
+    email, trader = make_dash_user("pt")
+    login(dash_client, email)
+    spec = _spec(dash_client, "al-pause-all", "al-s-msg.children")
+    resp = _call(dash_client, spec, {"al-pause-all": True})  # the trader pauses: written
+    assert resp.status_code == 200 and "paused" in resp.get_data(as_text=True)
+    paused, at = stored(trader)
+    assert paused is True and _switch_value(dash_server, trader) is True  # the next page load shows it
+    resp = _call(dash_client, spec, {"al-pause-all": True})  # the same value again writes nothing
+    assert resp.get_json()["response"] == {} and stored(trader) == (True, at)
+    resp = _call(dash_client, spec, {"al-pause-all": False})  # the trader resumes
+    assert resp.status_code == 200 and stored(trader)[0] is False
+
+
+def test_preview_marks_where_the_rule_would_have_fired_over_the_last_n_bars(dash_client, dash_server, make_dash_user):
+    from app.extensions import db
+    from tests.integration.alerts.helpers import add_candles, crossing_candles
+
+    with dash_server.app_context():  # a symbol of its own on the shared app's database: 120 closed 1h bars
+        add_candles(db.session, crossing_candles(120), symbol="PRV/USDT")
+        db.session.commit()
+    email, _ = make_dash_user("pr", role="viewer")  # previewing stores nothing: viewers may
+    login(dash_client, email)
+    spec = _spec(dash_client, "al-preview", "al-chart.figure")
+    form = _form(**{"al-preview": 1, "al-symbol": "PRV/USDT", "al-timeframe": "1h", "al-kind": "price_above", "al-frequency": "every_time",
+                    "al-param": [({"type": "al-param", "index": "level"}, "1")], "al-preview-bars": "50"})
+    resp = _call(dash_client, spec, form)
+    assert resp.status_code == 200
+    out = resp.get_json()["response"]
+    assert "Would have fired 50 times over the last 50 bars" in json.dumps(out["al-form-msg"])
+    [marks] = [t for t in out["al-chart"]["figure"]["data"] if t.get("name") == "would fire"]
+    assert len(marks["x"]) == 50
+    once = _call(dash_client, spec, {**form, "al-frequency": "once"}).get_json()["response"]
+    assert "Would have fired 1 times over the last 50 bars" in json.dumps(once["al-form-msg"])
+    refused = _call(dash_client, spec, {**form, "al-preview-bars": "5000"})
+    assert "Preview bars" in refused.get_data(as_text=True) and "al-chart" not in refused.get_json()["response"]

@@ -14,6 +14,7 @@ from tests.conftest import dispose, make_settings, migrate_app
 
 pytestmark = pytest.mark.integration
 SPEC = "/api/v1/openapi.json"
+FEWER_EXAMPLES = ("/api/v1/alerts", "/api/v1/portfolio", "/api/v1/admin")
 UNDOCUMENTED = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/assets/<name>"}
 
 
@@ -83,7 +84,7 @@ def test_json_answers_are_documented_where_another_format_or_a_header_is(spec):
 def test_no_operation_is_reachable_without_a_token(contract_app, spec):
     client = contract_app.test_client()
     for path, ops in spec["paths"].items():
-        url = path.replace("{backtest_id}", "1").replace("{name}", "trades.csv")
+        url = re.sub(r"\{[a-z_]*id\}", "1", path).replace("{name}", "trades.csv")
         for method in (m for m in ops if m != "parameters"):
             resp = client.open(url, method=method.upper(), json={} if method == "post" else None)
             assert resp.status_code == 401, (method, path, resp.status_code)
@@ -113,7 +114,7 @@ def _operations(schema):
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(contract_app, api_schema):
-    """Up to 25 generated requests per operation, each with the token; every response checked against the document.
+    """Up to 25 generated requests per operation (8 for alerts, portfolio and admin), each with the token; every response checked against the document.
 
     (Driven through Hypothesis directly: Schemathesis' pytest plugin does not run under this pytest.)"""
     from hypothesis import given
@@ -133,9 +134,11 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(contract_app, api_sch
     calls: dict[str, int] = {}
     for operation in operations:
         label = f"{operation.method.upper()} {operation.path}"
+        # the read and backtest operations get 25 examples; the alerts, portfolio and admin ones 8 (bounded time)
+        examples = 8 if operation.path.startswith(FEWER_EXAMPLES) else 25
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, database=None,
+        @settings(max_examples=examples, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case):
             response = case.call()
@@ -150,3 +153,58 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(contract_app, api_sch
                                           headers={"Authorization": f"Bearer {token}"})
     assert huge.status_code == 404 and huge.mimetype == "application/problem+json"  # found by Schemathesis: was a 500
     assert set(calls) == {f"{op.method.upper()} {op.path}" for op in operations}
+
+
+def test_schemathesis_admin_operations_with_an_admin_token(contract_app):
+    """The admin operations again with an ``admin`` token, so their answers (not only the 403) are checked
+    against the document: 5 generated requests each (bounded time). The contract user is restored after."""
+    from hypothesis import given
+
+    from app.auth.tokens import create_token
+    from app.auth.users import create_user
+    from app.extensions import db
+    from app.models.user import User
+
+    with contract_app.app_context():
+        admin = create_user("contract-admin@example.com", "correct-horse-battery", role="admin")
+        _row, token = create_token(db.session, admin, "contract-admin", ["read", "admin"], 1)
+    api_schema = schemathesis.openapi.from_wsgi(SPEC, contract_app)  # its own auth provider (not the module's)
+
+    @api_schema.auth()
+    class Bearer:
+        def get(self, case, context):
+            return token
+
+        def set(self, case, data, context):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+    operations = [op for op in _operations(api_schema) if op.path.startswith("/api/v1/admin")]
+    assert len(operations) >= 13
+    statuses: dict[str, set] = {}
+    try:
+        for operation in operations:
+            label = f"{operation.method.upper()} {operation.path}"
+
+            @given(case=operation.as_strategy())
+            @settings(max_examples=5, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+            def check(case):
+                response = case.call()
+                assert response.status_code < 500, (label, response.status_code, response.text[:300])
+                case.validate_response(response, excluded_checks=[checks.positive_data_acceptance])
+                statuses.setdefault(label, set()).add(response.status_code)
+
+            check()
+    finally:
+        with contract_app.app_context():
+            user = db.session.scalar(db.select(User).filter_by(email="contract@example.com"))
+            user.role, user.active = "trader", True
+            db.session.commit()
+    assert set(statuses) == {f"{op.method.upper()} {op.path}" for op in operations}
+    assert 403 not in set().union(*statuses.values())  # the admin token got past the scope check everywhere
+    client, auth = contract_app.test_client(), {"Authorization": f"Bearer {token}"}  # embedded: no Redis registry
+    for method, url, body in (("POST", "/api/v1/admin/cache/clear", {"area": "signals"}),
+                              ("POST", "/api/v1/admin/jobs/failed/alerts/x1/requeue", None),
+                              ("DELETE", "/api/v1/admin/jobs/failed/alerts/x1", None)):
+        resp = client.open(url, method=method, json=body, headers=auth)
+        assert resp.status_code == 409 and "embedded mode" in resp.get_json()["detail"], (url, resp.status_code)

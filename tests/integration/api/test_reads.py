@@ -159,3 +159,11 @@ def test_predictions_without_a_champion_are_empty(reader):
 def test_every_read_needs_a_token(seeded, url):
     resp = seeded.test_client().get(url)
     assert resp.status_code == 401 and resp.mimetype == "application/problem+json"
+
+
+def test_candles_bound_past_2262_is_a_422_naming_the_field(api, make_token, seeded):
+    """Found by Schemathesis: end=2263-01-01 overflowed pandas' nanosecond timestamps (a 500)."""
+    token, _uid, _ = make_token()
+    resp = api.get("/api/v1/candles?symbol=BTC%2FUSDT&timeframe=15m&end=2263-01-01T00%3A00%3A00Z",
+                   headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 422 and "end" in resp.get_data(as_text=True)

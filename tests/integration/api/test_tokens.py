@@ -153,6 +153,22 @@ def test_deactivated_user_token_is_401(api_app, api, make_token):
     assert api.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
+def test_token_is_401_while_a_one_time_password_awaits_its_change(api_app, api, make_token):
+    from app.extensions import db
+    from app.models.user import User
+
+    token, uid, _ = make_token()
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with api_app.app_context():
+        db.session.get(User, uid).must_change_password = True   # what an admin's reset sets
+        db.session.commit()
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    with api_app.app_context():
+        db.session.get(User, uid).must_change_password = False  # the user chose their own password
+        db.session.commit()
+    assert api.get("/api/v1/me", headers=bearer(token)).status_code == 200
+
+
 def test_cli_create_list_revoke(api_app, api, make_token):
     _t, _u, _ = make_token(email="cli@example.com", role="admin")
     runner = api_app.test_cli_runner()

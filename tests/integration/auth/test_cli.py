@@ -57,3 +57,30 @@ def test_demo_seed_creates_users_and_demo_market(tmp_path, monkeypatch):
     assert login(c, "admin@candlewise.local", creds["admin@candlewise.local"]).status_code == 302
     again = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert "0 rows written" in again.output  # current demo data is not regenerated
+
+
+def test_reset_password_prints_a_one_time_password_that_must_be_changed(server, client):
+    runner = server.test_cli_runner()
+    runner.invoke(args=["users", "create", "t@example.com", "--password", "long-enough-pw"])
+    result = runner.invoke(args=["users", "reset-password", "T@example.com"])
+    assert result.exit_code == 0 and "one-time password for t@example.com: " in result.output
+    one_time = result.output.split(": ", 1)[1].splitlines()[0].strip()
+    assert login(client, "t@example.com", "long-enough-pw").status_code == 401
+    assert login(client, "t@example.com", one_time).status_code == 302
+    assert client.get("/account/tokens").headers["Location"] == "/account/password?next=%2Faccount%2Ftokens"
+    missing = runner.invoke(args=["users", "reset-password", "nobody@example.com"])
+    assert missing.exit_code != 0 and "no user with e-mail" in missing.output
+
+
+def test_create_with_a_one_time_password_prints_it_once_and_forces_a_change(server, client):
+    runner = server.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "New@example.com", "--one-time"])
+    assert result.exit_code == 0 and "created trader new@example.com" in result.output, result.output
+    one_time = result.output.split("one-time password: ", 1)[1].splitlines()[0].strip()
+    assert login(client, "new@example.com", one_time).status_code == 302
+    assert client.get("/account/tokens").headers["Location"].startswith("/account/password")
+    both = runner.invoke(args=["users", "create", "x@example.com", "--one-time", "--password", "long-enough-pw"])
+    assert both.exit_code != 0 and "leave --password out" in both.output
+    prompted = runner.invoke(args=["users", "create", "p@example.com"], input="long-enough-pw\nlong-enough-pw\n")
+    assert prompted.exit_code == 0 and "created trader p@example.com" in prompted.output
+    assert login(server.test_client(), "p@example.com", "long-enough-pw").status_code == 302

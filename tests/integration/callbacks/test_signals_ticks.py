@@ -71,7 +71,21 @@ def test_detail_sends_nothing_unchanged_a_patch_for_bars_and_everything_for_a_ne
     _analyze(dash_server, sym, datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=1))
     again = _detail(trader, sym, seen).get_json()["response"]
     assert {"signals-summary", "signals-breakdown", "signals-history"} <= set(again)
-    assert "data" in again["signals-chart"]["figure"]  # a new snapshot's events: the whole chart
+    # the moved bar made a new event: a new snapshot's events need the whole chart
+    assert again["signals-detail-seen"]["data"]["events"] != seen["events"]
+    assert "data" in again["signals-chart"]["figure"]
+    seen = again["signals-detail-seen"]["data"]
+
+    _analyze(dash_server, sym, datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=2))
+    later = _detail(trader, sym, seen).get_json()["response"]
+    assert {"signals-summary", "signals-breakdown", "signals-history"} <= set(later)  # a new snapshot ...
+    # ... over the same bars with the same events: the chart is left as it is
+    assert "signals-chart" not in later and later["signals-detail-seen"]["data"]["events"] == seen["events"]
+    # a tab that shows other events gets the whole chart again
+    other = {**seen, "snap": "an older snapshot", "events": "other events"}
+    rebuilt = _detail(trader, sym, other).get_json()["response"]
+    assert "data" in rebuilt["signals-chart"]["figure"]
+    assert rebuilt["signals-detail-seen"]["data"]["events"] == seen["events"]
 
 
 def test_overview_and_lstm_send_nothing_on_an_unchanged_tick(trader, symbol):
@@ -106,3 +120,30 @@ def test_shared_detail_figures_are_built_once_per_version(dash_server, trader, m
     login(other, make_dash_user("sig-other")[0])
     served = _detail(other, symbol[0], None).get_json()["response"]
     assert served["signals-chart"] == first["signals-chart"] and served["signals-history"] == first["signals-history"]
+
+
+def test_unchanged_ticks_read_no_bars_snapshots_or_predictions(dash_server, trader, symbol):
+    """The tick gate on Signals: under the change counters its last check saw, none of the three interval
+    callbacks reads the tables it shows; a new snapshot makes the next detail tick look again."""
+    from tests.integration.callbacks.test_market_ticks import _statements
+
+    sym, _df = symbol
+    seen = _detail(trader, sym, None).get_json()["response"]["signals-detail-seen"]["data"]
+    over = dash_call(trader, OVERVIEW, [INTERVAL], [{"id": "signals-overview-seen", "property": "data", "value": None}])
+    over_seen = over.get_json()["response"]["signals-overview-seen"]["data"]
+    inputs = [{"id": "signals-symbol", "property": "value", "value": sym}, INTERVAL]
+    lstm_seen = dash_call(trader, LSTM, inputs, [{"id": "signals-lstm-seen", "property": "data", "value": None}]
+                          ).get_json()["response"]["signals-lstm-seen"]["data"]
+    sent, stop = _statements(dash_server)
+    try:
+        assert _detail(trader, sym, seen).status_code == 204
+        assert dash_call(trader, OVERVIEW, [INTERVAL], [{"id": "signals-overview-seen", "property": "data",
+                                                         "value": over_seen}]).status_code == 204
+        assert dash_call(trader, LSTM, inputs, [{"id": "signals-lstm-seen", "property": "data",
+                                                 "value": lstm_seen}]).status_code == 204
+        assert not [s for s in sent if any(t in s for t in ("candles", "signals", "predictions"))], sent
+    finally:
+        stop()
+    _analyze(dash_server, sym, datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=1))
+    again = _detail(trader, sym, seen).get_json()["response"]
+    assert {"signals-summary", "signals-breakdown", "signals-history"} <= set(again)

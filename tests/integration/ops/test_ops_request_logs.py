@@ -101,3 +101,29 @@ def test_request_ids_are_generated_and_unique_when_not_given(captured):
     assert set(logged) == ids
     bad = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
     assert bad != "bad id <script>" and len(bad) == 32
+
+
+def test_a_password_change_never_logs_either_password(captured):
+    """The /account/password form carries the current and the new password: neither reaches a log line,
+    when it is refused or accepted; the change itself is logged as a request with its id and user."""
+    server, stream, user_id = captured
+    from tests.conftest import form_token
+
+    new = "Brand-new-Passphrase-also-never-logged"
+    client = server.test_client()
+    token = form_token(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": "ann@example.com", "password": PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    token = form_token(client.get("/account/password").get_data(as_text=True))
+    refused = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new,
+                                                      "confirm_password": new + "x", "csrf_token": token})
+    assert refused.status_code == 400
+    done = client.post("/account/password", data={"current_password": PASSWORD, "new_password": new,
+                                                   "confirm_password": new, "csrf_token": token},
+                       headers={"X-Request-ID": "pw-change-1"})
+    assert done.status_code == 302
+    text = stream.getvalue()
+    for secret in (PASSWORD, new):
+        assert secret not in text and secret[:12] not in text
+    change = next(r for r in lines(stream) if r.get("request_id") == "pw-change-1" and r["logger"] == "candlewise.request")
+    assert change["path"] == "/account/password" and change["status"] == 302 and change["user_id"] == str(user_id)

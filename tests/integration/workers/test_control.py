@@ -5,18 +5,13 @@ import time
 import pytest
 from rq import Worker
 from rq.suspension import is_suspended
+from tests.waiting import until
 
 pytestmark = pytest.mark.integration
 
 
 def _until(check, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    return until(check, timeout=timeout, what=what, step=0.1)
 
 
 def test_stop_suspends_a_real_worker_and_resume_restarts_it(pg_app, rq_worker, fresh_pg_url, redis_client):

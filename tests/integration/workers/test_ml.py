@@ -54,6 +54,7 @@ def test_train_job_evaluates_out_of_sample_and_registers_a_version(pg_app, rq_wo
     assert out["version"] == 1 and set(out["summary"]) == {"lstm", "base_rate", "persistence"}
     assert out["summary"]["lstm"]["n"] > 100
     assert out["promoted"] == should_promote(out["summary"], None)[0]
+    assert out["live"] is None                  # no champion before this run: no live record to report
     stored = Registry(model_dir).versions("BTC/USDT", "5m")
     assert [v.version for v in stored] == [1] and stored[0].meta["data_hash"]
     assert len(stored[0].walk_forward["folds"]) == 2

@@ -16,16 +16,32 @@ def test_preview_marks_the_bars_the_rule_would_fire_on_within_the_window():
     assert preview(bars_from_close(np.array([])), "price_above", {"level": 1.0}, Gate()) == []
 
 
-def test_alerts_are_a_stage_after_analysis_before_predictions_and_after_predictions(monkeypatch):
+def test_alerts_are_evaluated_inside_the_analysis_job_before_predictions_and_enqueued_after_predictions(monkeypatch):
+    import workers.alert_evaluation
     from workers import pipeline
 
     names = [name for name, _ in pipeline.AFTER_ANALYSIS]
-    assert ("alerts_job", pipeline.enqueue_alerts) in pipeline.AFTER_ANALYSIS
-    assert names.index("alerts_job") < names.index("ml_job")
+    assert ("alerts", pipeline.evaluate_alerts) in pipeline.AFTER_ANALYSIS
+    assert names.index("alerts") < names.index("ml_job")
     calls = []
     monkeypatch.setattr(pipeline, "enqueue", lambda queue, func, *a, **k: calls.append((queue, func, a)) or
                         type("J", (), {"id": "j1"})())
     from tests.conftest import make_settings
 
-    assert pipeline.after_prediction("demo", "BTC/USDT", make_settings()) == "j1"
+    settings = make_settings()
+    assert pipeline.after_prediction("demo", "BTC/USDT", settings) == "j1"
+    assert calls == [("alerts", "workers.alerts.evaluate", ("demo", "BTC/USDT"))]
+    # after analysis: evaluated in the same job (no job enqueued) ...
+    calls.clear()
+    monkeypatch.setattr(workers.alert_evaluation, "evaluate_now", lambda ex, sym: {"symbol": sym, "rules": 3, "events": 1,
+                                                                     "deliveries": 2})
+    assert pipeline.evaluate_alerts("demo", "BTC/USDT", settings) == "evaluated: 3 rules, 1 events, 2 deliveries"
+    assert calls == []
+
+    # ... and a failing evaluation does not fail the analysis: it is enqueued as a job of its own
+    def broken(ex, sym):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(workers.alert_evaluation, "evaluate_now", broken)
+    assert pipeline.evaluate_alerts("demo", "BTC/USDT", settings) == "j1"
     assert calls == [("alerts", "workers.alerts.evaluate", ("demo", "BTC/USDT"))]

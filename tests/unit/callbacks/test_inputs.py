@@ -73,13 +73,13 @@ def test_alerts_schemas_refuse_type_confused_values_and_pass_the_form():
     err = refusal(inputs.AL_SAVE, 1, *form, None, ["1"])
     assert err.message == "Page version must be a whole number, got a list." and err.show_in == "al-form-msg"
     assert refusal(inputs.AL_SAVE, 1, *form, "x", 0).message == "Edited rule must be a mapping, got text."
-    assert refusal(inputs.AL_PREVIEW, 1, *form[:5], {"x": 1}, *form[6:]).message == \
+    assert refusal(inputs.AL_PREVIEW, 1, *form[:5], {"x": 1}, *form[6:], "200").message == \
         "Channels must be a list, got a mapping."
     bad_params = (["1", "2"], ids)
-    assert "do not match" in refusal(inputs.AL_PREVIEW, 1, *form[:4], bad_params, *form[5:]).message
-    assert refusal(inputs.AL_PREVIEW, 1, *form[:4], ([True], ids), *form[5:]).message == \
+    assert "do not match" in refusal(inputs.AL_PREVIEW, 1, *form[:4], bad_params, *form[5:], "200").message
+    assert refusal(inputs.AL_PREVIEW, 1, *form[:4], ([True], ids), *form[5:], "200").message == \
         "Parameter level must be a number or text, got true/false."
-    assert "not one of this page's" in refusal(inputs.AL_PREVIEW, 1, *form[:4], (["1"], [None]), *form[5:]).message
+    assert "not one of this page's" in refusal(inputs.AL_PREVIEW, 1, *form[:4], (["1"], [None]), *form[5:], "200").message
     assert refusal(inputs.AL_KIND, ["price_cross_up"], None).message == "Condition must be text, got a list."
     assert inputs.AL_RULE_PICK(1, None, ([0], [{"id": 9}])) == (1, None, 9)
     assert inputs.AL_RULE_PICK(1, None, ([3], [{"id": 9}]))[2] is None  # a selection past the data: none
@@ -135,3 +135,13 @@ def test_the_handler_shows_refusals_and_re_raises_everything_else(monkeypatch):
     assert shown["bt-form-msg"]["children"].children == "Timeframe must be text, got a list."
     with pytest.raises(KeyError):
         _input_errors.show_invalid_input(KeyError("boom"))
+
+
+def test_alerts_preview_bars_are_bounded():
+    from callbacks import inputs
+
+    form = (1, "n", "BTC/USDT", "1h", "price_above", (["1"], [{"type": "al-param", "index": "level"}]), ["inapp"],
+            "every_time", "0", "", "", "")
+    assert inputs.AL_PREVIEW(*form, "50")[-1] == 50 and inputs.AL_PREVIEW(*form, None)[-1] is None
+    assert refusal(inputs.AL_PREVIEW, *form, "5000").message == \
+        "Preview bars must be a whole number from 20 to 400, got 5,000."

@@ -33,3 +33,10 @@ def test_rows_are_formatted_for_the_tables():
         "backtest": {"time": "2026-01-01T05:00:00+00:00", "price": 101.5}}]})
     assert recon[0]["backtest_time"] == "2026-01-01 05:00" and recon[0]["paper_price"] == ""
     assert recon[0]["backtest_price"] == "101.5" and recon[0]["reason"] == "why"
+
+
+def test_paper_rows_link_to_the_market_chart_with_their_trades():
+    rows = figures.paper_table_rows([{"id": 7, "symbol": "BTC/USDT", "timeframe": "1m", "cash": 10_000.0,
+                                      "equity": None, "pnl": None, "through": "2026-01-01T00:05:00+00:00"}])
+    assert rows[0]["chart"] == "[trades on the chart](/?paper=7)"
+    assert rows[0]["through"] == "2026-01-01 00:05"

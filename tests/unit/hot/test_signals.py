@@ -10,7 +10,9 @@ def test_signal_cache_keys_and_validation():
     r = MemoryStore()
     cache = SignalCache(r, prefix="cw", ttl_s=60)
     cache.write({"symbol": "BTC/USDT", "fused": {"score": 61.0}})
-    assert list(r.scan_iter("cw:*")) == ["cw:signals:BTC/USDT"] and 59 <= r.ttl("cw:signals:BTC/USDT") <= 60
+    assert sorted(r.scan_iter("cw:*")) == ["cw:changes:signals", "cw:signals:BTC/USDT"]
+    assert 59 <= r.ttl("cw:signals:BTC/USDT") <= 60
+    assert r.get("cw:changes:signals") == b"1"  # the write is a change every open tab re-checks
     assert cache.read("btc/usdt") == {"symbol": "BTC/USDT", "fused": {"score": 61.0}}
     assert cache.read_many(["ETH/USDT"]) == {"ETH/USDT": None}
     with pytest.raises(ValueError):

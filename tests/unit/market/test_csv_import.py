@@ -183,3 +183,15 @@ def test_finding_13_chunks_find_duplicates_and_keep_line_numbers_across_chunks()
                         (9, "high 0.1 is below max(open, close) 1.5")]
     # the same reasons as the one-piece parse
     assert parse_error(text, timeframe="1h") == rejected
+
+
+def test_an_epoch_time_after_2262_is_a_refused_line():
+    """1e10 s, 9.3e12 ms and 9.3e15 us overflow nanoseconds (found by fuzzing; was an OverflowError)."""
+    for t in ("10000000000", "9300000000000", "9300000000000000"):
+        with pytest.raises(CandleFileError) as err:
+            parse_candle_file(f"time,open,high,low,close,volume\n{t},1,1,1,1,1\n".encode(), file_format="csv")
+        [(line, why)] = err.value.errors
+        assert line == 2 and why.startswith(f"time '{t}' is out of range")
+    frame, rejected = parse_candle_file_partial(
+        b"time,open,high,low,close,volume\n10000000000,1,1,1,1,1\n1767225600,1,1,1,1,1\n")
+    assert len(frame) == 1 and [n for n, _ in rejected] == [2]

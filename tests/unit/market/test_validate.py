@@ -98,3 +98,15 @@ def test_output_is_float64_canonical():
     df = frame([[10, 12, 9, 11, 5]]).astype("int64")
     res = validate_candles(df, "1m")
     assert all(res.valid.dtypes == "float64") and res.valid.index.name == "time"
+
+
+def test_a_bar_time_past_2262_is_a_refused_row_not_an_out_of_bounds_error():
+    """A garbled seconds-unit index a nanosecond index cannot hold (found by fuzzing)."""
+    from app.marketdata import OHLCV
+
+    frame = pd.DataFrame({c: [1.0, 1.0] for c in OHLCV},
+                         index=pd.DatetimeIndex(pd.to_datetime([0, 9_224_000_000], unit="s", utc=True), name="time"))
+    result = validate_candles(frame, "1m", partial=True)
+    assert len(result.valid) == 1 and "outside the years 1677-2262" in result.rejected[0].reason
+    with pytest.raises(CandleValidationError):
+        validate_candles(frame, "1m", partial=False)

@@ -115,3 +115,50 @@ def test_audit_series_reports_rows_that_appear_or_vanish(candles):
         audit_series(build_features, candles, [pd.Timestamp("1999-01-01", tz="UTC")])
     with pytest.raises(ValueError, match="DataFrame or Series"):
         audit_series(lambda c: np.zeros(3), candles, [candles.index[300]])
+
+
+@pytest.fixture(scope="module")
+def with_member(model, candles):
+    import dataclasses
+
+    return dataclasses.replace(model, members=(train(candles.iloc[:400], TINY),))
+
+
+def test_the_stored_latest_bar_path_is_clean_spread_and_ood_included(with_member, candles):
+    from ml.audit import inference_audit
+
+    cuts = [candles.index[i] for i in (470, 600, 699)]
+    assert inference_audit(with_member, candles, cuts) == []
+
+
+def test_a_leaky_feature_in_the_latest_bar_path_fails_the_inference_audit(with_member, candles, monkeypatch):
+    import ml.inference
+    from ml.audit import inference_audit
+
+    def peeking(c):
+        f = build_features(c)
+        f["ret_1"] = f["ret_1"].shift(-1).fillna(0.0)
+        return f
+
+    for module in (ml.training, ml.inference):
+        monkeypatch.setattr(module, "build_features", peeking)
+    leaks = inference_audit(with_member, candles, [candles.index[i] for i in (470, 600)])
+    assert {"p_raw", "p_up", "spread"} <= {x.what for x in leaks}
+
+
+def test_live_scoring_is_clean_and_a_scorer_that_reads_past_the_close_fails(candles, monkeypatch):
+    import ml.live
+    from ml.audit import live_audit
+
+    close = candles["close"]
+    cuts = [candles.index[i] for i in (100, 400, 650)]
+    assert live_audit(close, candles.index[50:], cuts) == []
+    honest = ml.live.outcomes
+
+    def peeking(c, times, last_closed):            # ignores when the next bar closes
+        return honest(c, times, c.index[-1])
+
+    monkeypatch.setattr(ml.live, "outcomes", peeking)
+    leaks = live_audit(close, candles.index[50:], cuts)
+    assert leaks and {x.what for x in leaks} == {"outcome"}
+    assert any("before its next bar closed" in x.detail for x in leaks)

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[3]
 NGINX = (ROOT / "deploy/nginx/candlewise.conf.template").read_text()
 
 
-def render_nginx(tmp_path: Path, upstream_port: int, http_port: int, https_port: int) -> Path:
+def render_nginx(tmp_path: Path, upstream_port: int, http_port: int, https_port: int,
+                 stream_port: int | None = None) -> Path:
     """The template as the nginx image renders it, pointed at local ports and a self-signed certificate."""
     live = tmp_path / "letsencrypt" / "live" / "cw.test"
     live.mkdir(parents=True)
@@ -23,6 +24,7 @@ def render_nginx(tmp_path: Path, upstream_port: int, http_port: int, https_port:
     text = text.replace("/var/cache/nginx", str(tmp_path / "cache"))
     text = text.replace("/var/www/certbot", str(tmp_path / "webroot"))
     text = text.replace("server web:8050;", f"server 127.0.0.1:{upstream_port};")
+    text = text.replace("server stream:8060;", f"server 127.0.0.1:{stream_port or upstream_port + 1};")
     text = text.replace("listen 80;", f"listen 127.0.0.1:{http_port};").replace("listen [::]:80;", "")
     text = text.replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;").replace("listen [::]:443 ssl;", "")
     if _nginx_version() < (1, 25, 1):  # `http2 on;` is 1.25.1+; the image runs 1.27

@@ -18,7 +18,7 @@ from workers import run
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = {"web": "web", "worker": "worker", "cron": "cron"}
+APP_SERVICES = {"web": "web", "worker": "worker", "cron": "cron", "stream": "stream"}
 ONE_SHOT = {"migrate", "backup", "certbot"}
 
 
@@ -49,6 +49,7 @@ def test_makefile_targets_use_workers_run():
     assert "-m workers.run web" in recipe("serve")
     assert "-m workers.run worker" in recipe("worker")
     assert "-m workers.run cron" in recipe("cron")
+    assert "-m workers.run stream" in recipe("stream")
     assert "$(FLASK) db upgrade" in recipe("migrate")
     assert SERVICES["migrate"]["command"] == ["flask", "--app", "wsgi:server", "db", "upgrade"]
     assert "FLASK := $(VENV)/bin/flask --app wsgi:server" in makefile
@@ -147,6 +148,23 @@ def test_nginx_tls_redirect_gzip_caching_limits_and_headers():
     headers = (ROOT / "deploy/nginx/snippets/candlewise-security-headers.conf").read_text()
     assert "Content-Security-Policy" not in headers and "X-Content-Type-Options" in headers
     assert re.search(r"location = /metrics \{\s*return 404;", NGINX)
+
+
+def test_nginx_proxies_the_stream_with_upgrade_headers_to_every_stream_replica():
+    block = re.search(r"location \^~ /stream/ \{(.*?)\n    \}", NGINX, re.S).group(1)
+    assert "proxy_pass http://candlewise_stream;" in block and "proxy_http_version 1.1;" in block
+    assert "proxy_set_header Upgrade $http_upgrade;" in block
+    assert "proxy_set_header Connection $cw_connection_upgrade;" in block
+    assert re.search(r"map \$http_upgrade \$cw_connection_upgrade \{\s*default upgrade;", NGINX)
+    # the location sets its own headers, so it must repeat the ones the proxy snippet sets for the app
+    for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Request-ID"):
+        assert f"proxy_set_header {header} " in block, header
+    assert re.search(r"upstream candlewise_stream \{\s*server stream:8060;", NGINX)
+    assert re.search(r"location = /stream/healthz \{\s*return 404;", NGINX)
+    stream = SERVICES["stream"]
+    assert stream["environment"]["STREAM_BIND"] == "0.0.0.0:8060" and stream["expose"] == ["8060"]
+    assert "container_name" not in stream  # --scale stream=N
+    assert "ports" not in stream  # reached through nginx only
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)")

@@ -42,3 +42,13 @@ def test_rq_gets_the_url_in_its_environment_and_no_multiprocess_directory():
                      environ={"PROMETHEUS_MULTIPROC_DIR": "/tmp/x", "HOME": "/root"})
     assert env["RQ_REDIS_URL"] == "redis://:pw@127.0.0.1:6379/13" and "PROMETHEUS_MULTIPROC_DIR" not in env
     assert env["HOME"] == "/root"
+
+
+def test_the_stream_process_needs_redis_and_has_a_health_check():
+    assert run.command("stream") == ["python", "-m", "workers.run", "stream"]
+    assert run.stream_argv()[1:] == ["-m", "app.stream"]
+    assert run.parse(["health", "stream"]).kind == "stream"
+    with pytest.raises(SystemExit, match="REDIS_URL is not set"):
+        run.run_stream(Settings())  # embedded mode: nothing is published, so no stream runs
+    ok, message = run.health_stream(Settings(stream_bind="127.0.0.1:1"), timeout=1)
+    assert not ok and "127.0.0.1:1/stream/healthz" in message

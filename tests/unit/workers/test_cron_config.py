@@ -28,10 +28,15 @@ def test_cron_config_registers_one_refresh_dispatch_per_timeframe_with_the_inges
     assert ("workers.ingest.refresh_due", ("5m",), "*/5 * * * *", POLICIES["ingest"].job_timeout) in refreshes
 
 
-def test_cron_config_registers_the_weekly_retrain(monkeypatch):
+def test_cron_config_registers_the_weekly_retrain_over_the_stored_watch_list(monkeypatch):
+    """One small job, not one per ``WATCHLIST`` symbol: the markets are read when it runs (workers.ml.retrain_due)."""
     calls = _registered(monkeypatch)
-    retrains = [(f.__module__ + "." + f.__name__, kw["kwargs"], kw["cron"], kw["job_timeout"])
+    retrains = [(f.__module__ + "." + f.__name__, kw.get("args"), kw.get("kwargs"), kw["cron"], kw["job_timeout"])
                 for f, q, kw in calls if q == "ml"]
-    assert retrains == [
-        ("workers.ml.train", {"exchange": None, "symbol": "BTC/USDT", "timeframe": "1h"}, "0 3 * * 0", 3600),
-        ("workers.ml.train", {"exchange": None, "symbol": "SOL/USDT", "timeframe": "1h"}, "0 3 * * 0", 3600)]
+    assert retrains == [("workers.ml.retrain_due", None, None, "0 3 * * 0", 3600)]
+
+
+def test_cron_config_runs_the_sweeper_every_minute(monkeypatch):
+    calls = _registered(monkeypatch)
+    sweeps = [(q, kw["cron"], kw["name"]) for f, q, kw in calls if f.__module__ + "." + f.__name__ == "workers.system.sweep"]
+    assert sweeps == [("alerts", "* * * * *", "jobs sweep")]

@@ -19,3 +19,14 @@ def test_every_timeframe_has_a_cadence():
     from app.marketdata import TIMEFRAMES
 
     assert set(CRON_BY_TIMEFRAME) == set(TIMEFRAMES)
+
+
+def test_next_refreshes_are_each_timeframes_next_bar_close():
+    from datetime import datetime, timezone
+
+    from workers.schedule import next_refreshes
+
+    now = datetime(2026, 12, 2, 6, 14, 30, tzinfo=timezone.utc)
+    assert [(n, t.isoformat()) for n, _c, t in next_refreshes(["1d", "1h", "5m"], now)] == [
+        ("refresh 5m", "2026-12-02T06:15:00+00:00"), ("refresh 1h", "2026-12-02T07:00:00+00:00"),
+        ("refresh 1d", "2026-12-03T00:00:00+00:00")]
