@@ -7,40 +7,43 @@ CSV lines, each with its byte offsets - and kept in hot state (``app.hot.blobs``
 A page inside the window is then a slice of those bytes; a page that needs older bars is read from the
 database as before.
 
-The version is one aggregate over the latest ``WINDOW + 1`` stored bars (count, first and last time, the
-sums of prices and volumes): a new bar, an updated forming bar, a corrected or back-filled bar in the
-window all change it, so a stale window is never served. The ETag of a window page is derived from the
-version and the request, so ``If-None-Match`` is answered with a 304 before any bar is read.
+The version is the series' ``revision``, which the database itself advances in the same transaction as
+any insert, update or delete of one of its candles (triggers on ``candles``, migration 0008e; a COPY
+counts too), so a new bar, an updated forming bar, a corrected or back-filled bar all change it and a
+stale window is never served; reading it is one indexed row. (It replaced an aggregate over the latest
+10,001 bars, the largest cost of a poll.) The ETag of a window page is derived from the version and the
+request, so ``If-None-Match`` is answered with a 304 before any bar is read.
+
+Each process also keeps the last few decoded windows (``_LOCAL``, by series and version), so a poll of an
+unchanged series does not fetch its blob from hot state again.
 """
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.market.store import CANDLES, SERIES, find_series, load_candles
+from app.market.store import SERIES, load_candles
 
 WINDOW = 10_000  # the largest page (CandleQuerySchema.limit); every latest page fits in the window
 AREA = "api-candles"
+LOCAL_MAX = 4  # decoded windows kept per process (about 3 MB each at 10,000 bars)
 _U8 = np.dtype(">u8")
 
 
 def window_version(conn, exchange: str, symbol: str, timeframe: str) -> tuple[int | None, str]:
-    """(series id, a version of its latest ``WINDOW + 1`` bars) from one aggregate query (no rows fetched).
-
-    The series is looked up in the same statement, so a request costs one round trip here."""
-    k, s = CANDLES.c, SERIES.c
-    sid = select(s.id).where(s.exchange == exchange, s.symbol == symbol, s.timeframe == timeframe).scalar_subquery()
-    latest = (select(k.series_id, k.time, k.open, k.high, k.low, k.close, k.volume).where(k.series_id == sid)
-              .order_by(k.time.desc()).limit(WINDOW + 1).subquery())
-    c = latest.c
-    row = conn.execute(select(func.max(c.series_id), func.count(), func.min(c.time), func.max(c.time),
-                              func.sum(c.open + c.high + c.low + c.close), func.sum(c.volume))).one()
-    series_id = row[0] if row[0] is not None else find_series(conn, exchange, symbol, timeframe)  # no bars yet
-    return series_id, "|".join(str(v) for v in row[1:])
+    """(series id, the version of its stored bars): one indexed row of ``series`` (None, "-" when unknown)."""
+    s = SERIES.c
+    row = conn.execute(select(s.id, s.revision)
+                       .where(s.exchange == exchange, s.symbol == symbol, s.timeframe == timeframe)).first()
+    if row is None:
+        return None, "-"
+    return int(row[0]), f"r{int(row[1])}w{WINDOW}"  # the blob holds the latest WINDOW bars of that revision
 
 
 def request_etag(version: str, *parts) -> str:
@@ -143,3 +146,26 @@ def page(times: np.ndarray, has_older: bool, start_us: int | None, end_us: int |
     if older_in_range or maybe_older:
         return None
     return a, b, False
+
+
+_LOCAL: OrderedDict[int, tuple[str, Window]] = OrderedDict()
+_LOCAL_LOCK = threading.Lock()
+
+
+def local(series_id: int, version: str) -> Window | None:
+    """This process' decoded window of the series at ``version``, if it has it (most recently used)."""
+    with _LOCAL_LOCK:
+        held = _LOCAL.get(series_id)
+        if held is None or held[0] != version:
+            return None
+        _LOCAL.move_to_end(series_id)
+        return held[1]
+
+
+def keep(series_id: int, version: str, win: Window) -> None:
+    """Remember a decoded window (the least recently used one goes beyond ``LOCAL_MAX``)."""
+    with _LOCAL_LOCK:
+        _LOCAL[series_id] = (version, win)
+        _LOCAL.move_to_end(series_id)
+        while len(_LOCAL) > LOCAL_MAX:
+            _LOCAL.popitem(last=False)

@@ -70,6 +70,9 @@ def candles(args):
     exchange = cat.exchange[symbol]
     conn = db.session.connection()
     series_id, version = window.window_version(conn, exchange, symbol, timeframe)
+    if series_id is None:  # listed a moment ago, deleted since
+        db.session.commit()
+        abort(404, message=f"{symbol} {timeframe} is not stored (any more)")
     served = _from_window(conn, series_id, version, symbol, timeframe, exchange, start, end, args["limit"],
                           args["format"])
     if served is not None:
@@ -102,15 +105,18 @@ def _from_window(conn, series_id, version, symbol, timeframe, exchange, start, e
     if etag in request.if_none_match:  # nothing changed since the client's copy: no bar is read
         db.session.commit()
         return _respond(b"", "application/json" if fmt == "json" else "text/csv", etag, None)
-    cache = hot.blob_cache()
-    key = str(int(series_id))
-    blob = cache.read(window.AREA, key, version)
-    if blob is None:
-        frame, has_older = window.load(conn, series_id)
-        blob = window.encode(frame, has_older)
-        cache.write(window.AREA, key, version, blob)
+    win = window.local(series_id, version)
+    if win is None:
+        cache = hot.blob_cache()
+        key = str(int(series_id))
+        blob = cache.read(window.AREA, key, version)
+        if blob is None:
+            frame, has_older = window.load(conn, series_id)
+            blob = window.encode(frame, has_older)
+            cache.write(window.AREA, key, version, blob)
+        win = window.decode(blob)
+        window.keep(series_id, version, win)
     db.session.commit()  # end the read transaction before slicing and sending
-    win = window.decode(blob)
     chosen = window.page(win.times, win.has_older, start_us, end_us, limit)
     if chosen is None:
         return None

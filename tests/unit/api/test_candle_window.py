@@ -74,3 +74,18 @@ def test_the_etag_changes_with_the_version_and_every_request_choice():
                   w.request_etag("v1", 3, 0, None, 100, "json"), w.request_etag("v1", 3, None, 5, 100, "json"),
                   w.request_etag("v1", 3, None, None, 99, "json"), w.request_etag("v1", 3, None, None, 100, "csv")):
         assert other != base
+
+
+def test_each_process_keeps_the_latest_decoded_windows_by_series_and_version(frame, monkeypatch):
+    monkeypatch.setattr(w, "_LOCAL", type(w._LOCAL)())
+    win = w.decode(w.encode(frame, has_older=False))
+    w.keep(1, "r5w10000", win)
+    assert w.local(1, "r5w10000") is win
+    assert w.local(1, "r6w10000") is None  # another version of the same series is never served
+    assert w.local(2, "r5w10000") is None
+    for sid in range(2, 2 + w.LOCAL_MAX):  # the least recently used window goes first
+        w.keep(sid, "r1w10000", win)
+    assert w.local(1, "r5w10000") is None and len(w._LOCAL) == w.LOCAL_MAX
+    w.local(2, "r1w10000")  # used: kept over the next one
+    w.keep(99, "r1w10000", win)
+    assert w.local(2, "r1w10000") is win and w.local(3, "r1w10000") is None
