@@ -5,6 +5,10 @@
 here the run's owner is checked on the server: another user's run, an
 unknown one, or one without a result yet is a 404 (not a 403, so ids of
 other users' runs are not confirmed).
+
+A PDF that cannot be printed (Chromium missing, failed or too slow, the temporary disk full) is a 503
+with ``Retry-After`` and a message naming the cause (:func:`pdf_unavailable`), the same words on the
+site's route and the REST API's; the details go to the log.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import io
 import json
 import logging
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, jsonify, send_file
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -69,6 +73,15 @@ def render_report(session: Session, user_id: int, backtest_id: int, name: str,
     return body, mimetype, filename
 
 
+PDF_RETRY_AFTER_S = 30
+
+
+def pdf_unavailable(exc) -> str:
+    """What the user reads when the PDF of a run could not be printed (``exc``: an ``app.figures.pdf.PdfError``)."""
+    return (f"The PDF report could not be made: {exc.reason}. Nothing was kept; try again later, "
+            "or download the HTML tear sheet.")
+
+
 def download_url(backtest_id: int, name: str) -> str:
     return f"/backtests/{int(backtest_id)}/download/{name}"
 
@@ -85,9 +98,13 @@ def download(backtest_id: int, name: str):
                                                  current_app.config["CW_SETTINGS"])
     except RunNotFound:
         abort(404)
-    except PdfError:
-        log.exception("backtest %s: the PDF report could not be printed", backtest_id)
-        abort(503)
+    except PdfError as exc:
+        log.error("backtest %s: the PDF report could not be printed: %s", backtest_id, exc)
+        resp = jsonify(status="unavailable", service="pdf", message=pdf_unavailable(exc))
+        resp.status_code = 503
+        resp.headers["Retry-After"] = str(PDF_RETRY_AFTER_S)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
     # send_file writes Content-Disposition per RFC 6266: an ASCII filename= and, when needed, filename*=UTF-8''...
     response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename,
                          conditional=False, etag=False, max_age=0)

@@ -7,8 +7,9 @@ input. Reads are the owner's only: another user's run is a 404, like an unknown 
 from __future__ import annotations
 
 import io
+import logging
 
-from flask import g, send_file
+from flask import current_app, g, send_file
 from flask_smorest import abort
 
 from app.api.v1.auth import require, resource_blueprint
@@ -21,6 +22,7 @@ blp = resource_blueprint("backtests", __name__, "/api/v1/backtests", "Backtests:
 from app.api.downloads import REPORTS  # noqa: E402 - the one list of report downloads (name -> mimetype)
 
 REPORT_NAMES = tuple(REPORTS)
+log = logging.getLogger(__name__)
 # which request field a validation message is about (the messages name the field by its label)
 # (the first rule whose words the message holds wins)
 LABEL_FIELDS = (("unknown symbol", "symbols"), ("symbol", "symbols"), ("no market data", "symbols"),
@@ -119,19 +121,28 @@ def get_backtest(backtest_id: int):
 @blp.doc(responses={"200": {"content": {
     mimetype: {"schema": {"type": "object"} if mimetype == "application/json" else {"type": "string"}}
     for mimetype, _suffix in REPORTS.values()}}})
+# the PDF could not be printed: a problem whose ``detail`` names the cause (Chromium failed or was too slow,
+# the server's temporary disk is full)
+@blp.alt_response(503, "SERVICE_UNAVAILABLE")
 @require("read")
 def report(backtest_id: int, name: str):
     """A report of a finished run, one of the site's downloads (``trades.csv``, ``result.json``, ``report.xlsx``, ...)."""
-    from app.api.downloads import render_report
+    from app.api.downloads import PDF_RETRY_AFTER_S, pdf_unavailable, render_report
     from app.backtest.results import RunNotFound
+    from app.figures.pdf import PdfError
 
     if name not in REPORT_NAMES:
         abort(404, message=f"no report {name!r}; reports: {', '.join(REPORT_NAMES)}")
     try:
-        body, mimetype, filename = render_report(db.session, g.api_user.id, backtest_id, name)
+        body, mimetype, filename = render_report(db.session, g.api_user.id, backtest_id, name,
+                                                 current_app.config["CW_SETTINGS"])
     except RunNotFound:
         db.session.rollback()
         abort(404, message=f"no finished backtest {backtest_id}")
+    except PdfError as exc:
+        db.session.rollback()
+        log.error("backtest %s: the PDF report could not be printed: %s", backtest_id, exc)
+        abort(503, message=pdf_unavailable(exc), headers={"Retry-After": str(PDF_RETRY_AFTER_S)})
     db.session.commit()
     response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename,
                          conditional=False, etag=False, max_age=0)
