@@ -6,7 +6,8 @@ Run from the repo root (PostgreSQL on 127.0.0.1:5432):
     .venv/bin/python bench/api.py [--requests 400] [--clients 20]
 
 A throwaway database (``cw_bench_api_<random>``, through the admin URL in ``BENCH_PG_URL``, default
-``postgresql://postgres@127.0.0.1:5432/test``) gets the migrations, one 1m series of 10,000 bars, a
+``postgresql://postgres@127.0.0.1:5432/test``) gets the migrations, one 1m series of 10,000 bars (prices on
+a 0.01 tick and volumes on a 0.00001 step, as an exchange's bars are), a
 trader with a read token and a signed-in session. ``gunicorn wsgi:server`` (the whole web app, Dash
 included; 2 workers x 8 threads, as deployed) serves it in embedded mode. Each client thread keeps one
 HTTP connection and sends its share of the requests back to back; latency is measured per request on
@@ -76,7 +77,11 @@ def prepare(database_url: str, env: dict) -> str:
         upgrade()
         conn = db.session.connection()
         sid = store.get_or_create_series(conn, "binance", SYMBOL, TIMEFRAME)
-        store.bulk_upsert_candles(conn, sid, make_candles(N_BARS, start="2026-01-01T00:00:00Z", price=40_000.0))
+        bars = make_candles(N_BARS, start="2026-01-01T00:00:00Z", price=40_000.0)
+        # on an exchange's tick and step sizes (Binance BTC/USDT: 0.01 and 0.00001), as real bars are
+        bars[["open", "high", "low", "close"]] = bars[["open", "high", "low", "close"]].round(2)
+        bars["volume"] = bars["volume"].round(5)
+        store.bulk_upsert_candles(conn, sid, bars)
         db.session.commit()
         user = create_user("bench@example.com", PASSWORD)
         _row, token = create_token(db.session, user, "bench", ["read"], 1)

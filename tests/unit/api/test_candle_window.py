@@ -89,3 +89,20 @@ def test_each_process_keeps_the_latest_decoded_windows_by_series_and_version(fra
     w.local(2, "r1w10000")  # used: kept over the next one
     w.keep(99, "r1w10000", win)
     assert w.local(2, "r1w10000") is win and w.local(3, "r1w10000") is None
+
+
+def test_numbers_are_sent_in_their_shortest_form_and_parse_back_exactly():
+    import pandas as pd
+
+    idx = pd.date_range("2026-01-01", periods=3, freq="1min", tz="UTC", name="time")
+    frame = pd.DataFrame({"open": [40039.89, 0.1, 123456789.12], "high": [40040.0, 0.30000000000000004, 1e-07],
+                          "low": [1.0, 2.5, 3.0], "close": [40039.891234567891, 0.2, 7.0],
+                          "volume": [0.00001, 12.5, 1e21]}, index=idx)
+    body = w.json_rows(frame)
+    assert b'"open":40039.89,' in body and b'"open":123456789.12,' in body and b"9999" not in body
+    rows = json.loads(body)
+    for col in ("open", "high", "low", "close", "volume"):
+        assert [r[col] for r in rows] == frame[col].tolist()  # exactly, not approximately
+    assert [r["time"] for r in rows] == [t.isoformat() for t in idx]
+    with pytest.raises(ValueError, match="finite"):
+        w.json_rows(frame.assign(close=[1.0, float("nan"), 2.0]))
