@@ -36,7 +36,10 @@ lines are the ``RESULT`` lines for this checkout (and ``RESULT ref_...`` for the
 web and worker resident memory at the start and end (gunicorn with its workers, the RQ worker without a
 work horse it may be running); sampled every
 ``--memory-every`` seconds too, and ``memory_growth_after_first_minute_mb`` from the first sample at or
-after 60 s to the end, which tells a warm-up step from a steady climb).
+after 60 s to the end, which tells a warm-up step from a steady climb). Memory is counted from the end of
+a warm-up (``--warmup-seconds``, default 30: the smallest user count's traffic, so every page, callback
+and lazily imported module has been served once, as on a server that has been up a while);
+``memory_growth_from_cold_mb`` counts from before it, the one-time warm-up included.
 
 ``--reliability`` is issue #16's run: 50 users for 3 minutes plus one backtest submitted through the REST
 API (a personal token with the ``trade`` scope) every ``--backtest-every`` seconds.
@@ -504,6 +507,13 @@ def measure(checkout: Path, label: str, args, admin_url: str, redis_base: str) -
         backtests = None
         if args.reliability:
             backtests = BacktestLoad(base, stack.api_token(), args.backtest_every)
+        cold = {"web": stack.rss_mb("web"), "worker": stack.rss_mb("worker")}
+        if args.warmup_seconds > 0:  # every page and callback served once before memory is counted
+            warm_users = min(args.users)
+            scenario(base, deps, warm_users, args.warmup_seconds, args.interval_ms / 1000, symbols, timeframes, idle)
+            print(f"[{label}] warm-up: {warm_users} users for {args.warmup_seconds:.0f}s (not counted; memory "
+                  f"web {cold['web']:.0f} -> {stack.rss_mb('web'):.0f} MB, "
+                  f"worker {cold['worker']:.0f} -> {stack.rss_mb('worker'):.0f} MB)", flush=True)
         mem0 = {"web": stack.rss_mb("web"), "worker": stack.rss_mb("worker")}
         sampler = MemorySampler(stack, args.memory_every)
         sampler.start()
@@ -521,7 +531,7 @@ def measure(checkout: Path, label: str, args, admin_url: str, redis_base: str) -
         mem1 = {"web": stack.rss_mb("web"), "worker": stack.rss_mb("worker")}
         sampler.stop.set()
         sampler.join(5)
-        out["memory"] = {"start": mem0, "end": mem1, "samples": sampler.samples}
+        out["memory"] = {"cold": cold, "start": mem0, "end": mem1, "samples": sampler.samples}
         print(f"[{label}] memory MB: web {mem0['web']:.0f} -> {mem1['web']:.0f}, "
               f"worker {mem0['worker']:.0f} -> {mem1['worker']:.0f}", flush=True)
         print(f"[{label}] web + worker MB every {args.memory_every:.0f}s: "
@@ -570,13 +580,16 @@ def results(prefix: str, out: dict) -> list[str]:
     all_errors = errors + out.get("backtests", {}).get("errors", 0)
     mem = out["memory"]
     growth = (mem["end"]["web"] + mem["end"]["worker"]) - (mem["start"]["web"] + mem["start"]["worker"])
+    from_cold = (mem["end"]["web"] + mem["end"]["worker"]) - (mem["cold"]["web"] + mem["cold"]["worker"])
     return [f"RESULT {prefix}interval_p95_ms_{n}_users {1000 * p95:.1f} ms (worst interval callback; errors {errors})",
             f"RESULT {prefix}update_chart_rps {out['b2b']['rps']:.1f} req/s",
             f"RESULT {prefix}bytes_per_tick_median {statistics.median(res['bytes_per_tick'] or [0]):.0f} bytes",
             f"RESULT {prefix}idle_in_transaction_max_s {out['idle_s']:.3f} s",
             f"RESULT {prefix}interval_p95_ms {1000 * p95:.1f} ms ({n} users)",
             f"RESULT {prefix}error_rate {all_errors / max(1, sent):.4f} ({all_errors} of {sent} requests)",
-            f"RESULT {prefix}memory_growth_mb {growth:.1f} MB (web + worker RSS, end - start)",
+            f"RESULT {prefix}memory_growth_mb {growth:.1f} MB (web + worker RSS, end - start after the warm-up)",
+            f"RESULT {prefix}memory_growth_from_cold_mb {from_cold:.1f} MB (web + worker RSS, end - before the "
+            f"warm-up: imports and caches filled once included)",
             f"RESULT {prefix}memory_growth_after_first_minute_mb {_growth_after(mem, 60.0):.1f} MB "
             f"(web + worker RSS, end - the first sample at or after 60 s)"]
 
@@ -606,6 +619,8 @@ def main(argv=None) -> None:
                         "backtest submitted through the REST API every --backtest-every seconds")
     p.add_argument("--backtest-every", type=float, default=5.0)
     p.add_argument("--memory-every", type=float, default=30.0, help="seconds between memory samples")
+    p.add_argument("--warmup-seconds", type=float, default=30.0,
+                   help="the smallest user count's traffic this long before memory is counted (0: none)")
     args = p.parse_args(argv)
     if args.reliability:
         if "--users" not in (argv or sys.argv):
