@@ -5,4 +5,4 @@ Importing this package registers them in Dash's process-wide registry; the proce
 """
 from callbacks import (admin, admin_audit, admin_controls, admin_markets, admin_models, admin_system, admin_users,  # noqa: F401,E501
                        alerts,
-                       backtests, market, portfolio, shell, signals)  # registers the callbacks
+                       backtests, market, market_feed, portfolio, shell, signals)  # registers the callbacks

@@ -206,6 +206,17 @@ MARKET_CHARTS = _MarketCharts()
 MARKET_LAYOUT = _MarketLayout()
 MARKET_COUNT = PageSchema(count=Field("Charts", _market_count, {}))
 
+
+
+def _chart_state(value, _field):
+    """A chart's store as the page kept it, or None: a value that is not a mapping is a store this code did
+    not write, and the freshness line then says nothing (it never refuses: it is shown on every tick)."""
+    return value if isinstance(value, dict) else None
+
+
+MARKET_FEED = PageSchema(tick=Ignored("feed poll"),
+                         **{f"seen{k}": Field(f"Chart {k + 1} state", _chart_state, {}) for k in range(4)})
+
 SIGNALS_DETAIL = PageSchema(symbol=_symbol("Symbol"), timeframe=_timeframe(), tick=Ignored("refresh"))
 SIGNALS_SYMBOL = PageSchema(symbol=_symbol("Symbol"))
 

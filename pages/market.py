@@ -35,6 +35,13 @@ TICKER_SEEN = "market-ticker-seen"  # what this tab's ticker row shows, so an un
 COUNT, LINK, LOG, SAVED, SHARE, MARKS_SRC, LINKED = ("market-count", "market-link", "market-log",
                                                      "market-layout-msg", "market-share", "market-marks-src",
                                                      "market-linked")
+# The data's age per chart (``cid("freshness", k)``): worked out in the browser on every interval tick
+# (app/assets/freshness.js) from the chart's store and the feeds' state, which the server reads every
+# FEED_POLL_MS (callbacks/market_feed.py); the rule is app.market.freshness.chart_freshness.
+FEEDS, FEED_CLOCK, FEED_POLL = "market-feeds", "market-feed-clock", "market-feed-poll"
+FEED_POLL_MS = 30_000
+FRESH_CLASS = "market-freshness small d-block text-muted"
+STALE_CLASS = "market-freshness market-stale small d-block text-warning fw-semibold"
 OVERLAY_LABELS = {"sma": "SMA", "ema": "EMA", "bb": "Bollinger", "vwap": "VWAP"}
 PANE_LABELS = {"volume": "Volume", "rsi": "RSI", "macd": "MACD", "atr": "ATR", "pup": "p(up)"}
 
@@ -117,6 +124,7 @@ def _chart_card(cat: query.Catalog, slot: int, chart: dict, count: int, sym, tf)
         dcc.Loading(dcc.Graph(id=cid("chart", slot), config={"displaylogo": False, "scrollZoom": True}),
                     type="dot", delay_show=400),
         html.Small(id=cid("status", slot), className="text-muted"),
+        html.Div(id=cid("freshness", slot), className=FRESH_CLASS, role="status"),
         dcc.Store(id=cid("chart-seen", slot)), dcc.Store(id=cid("view", slot)),
     ], id=cid("slot", slot), className=slot_class(slot, count))
 
@@ -184,5 +192,7 @@ def layout(symbol: str | None = None, tf: str | None = None, layout: str | None 
         html.Div([_chart_card(cat, k, lay["charts"][k], lay["count"], resolved[k][0], resolved[k][1])
                   for k in SLOTS], className="row g-3"),
         dcc.Interval(id=INTERVAL, interval=refresh_ms, n_intervals=0),
+        dcc.Interval(id=FEED_POLL, interval=FEED_POLL_MS, n_intervals=0),
+        dcc.Store(id=FEEDS), dcc.Store(id=FEED_CLOCK),
         dcc.Store(id=TICKER_SEEN), dcc.Store(id=MARKS_SRC, data=trades), dcc.Store(id=LINKED),
     ])

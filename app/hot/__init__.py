@@ -13,7 +13,8 @@ key                                                       store                 
 ``{prefix}:feeds:{exchange}``                             :mod:`app.hot.feeds`                       1 day
 ``{prefix}:catalog``                                      :class:`~app.hot.catalog.CatalogCache`     30 s
 ``{prefix}:system:stop``                                  :class:`~app.hot.system.SystemState`       none
-``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker)   none
+``{prefix}:breaker:{exchange}:pybreaker:*``               the exchange circuit breaker (pybreaker;   none
+                                                          read by :func:`breaker_states`)
 ``{prefix}:views:{view}:{key}``                           :class:`~app.hot.views.ViewCache`          15 min
 ``{prefix}:blobs:{area}:{key}``                           :class:`~app.hot.blobs.BlobCache` (binary) 5 min
 ``{prefix}:sessions:{digest}``                            :class:`~app.hot.sessions.SessionCache`    1 min
@@ -122,6 +123,21 @@ def breaker_storage(name: str, settings: Settings | None = None):
         return pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
     return pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, redis_connection(settings.redis_url),
                                          namespace=f"{settings.redis_prefix}:breaker:{name}")
+
+
+def breaker_states(exchanges, settings: Settings | None = None) -> dict[str, str] | None:
+    """Each exchange's circuit-breaker state as every worker sees it (``closed``/``open``/``half-open``; one
+    MGET, :func:`app.hot.breakers.feed_states`), or None when this process cannot know: embedded mode (the
+    breaker lives in the ingest thread's memory) or Redis unreachable (through the outage breaker, so a
+    Redis outage costs no wait)."""
+    from app.hot.breakers import feed_states
+
+    settings = _settings(settings)
+    if settings.embedded:
+        return None
+    conn = redis_connection(settings.redis_url)
+    return outage_for(settings.redis_url).call(lambda: feed_states(conn, settings.redis_prefix, exchanges),
+                                               lambda: None)
 
 
 def system_state(settings: Settings | None = None) -> SystemState:

@@ -41,3 +41,8 @@ def read_states(redis, prefix: str, exchanges) -> list[BreakerState]:
             opened_at = None
         out.append(BreakerState(ex, state or "closed", failures, opened_at))
     return out
+
+
+def feed_states(redis, prefix: str, exchanges) -> dict[str, str]:
+    """``{exchange: state}`` of :func:`read_states` (one MGET), for the Market page's feed status."""
+    return {b.exchange: b.state for b in read_states(redis, prefix, exchanges)}

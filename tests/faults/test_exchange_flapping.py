@@ -1,8 +1,10 @@
 """A slow, flapping exchange (the local fake adding latency, connection resets and garbage): the breaker
-opens and then fails fast without calling the exchange, its state is shared in Redis, and the pages served
-by gunicorn meanwhile answer as fast as before."""
+opens and then fails fast without calling the exchange, its state is shared in Redis, the pages served
+by gunicorn meanwhile answer as fast as before, and the Market page says the feed is down and how old
+the bars it shows are."""
 from __future__ import annotations
 
+import re
 import statistics
 import threading
 import time
@@ -13,6 +15,7 @@ import pytest
 from tests.fakes.candles import make_candles
 from tests.fakes.exchange import FakeExchange
 from tests.faults.conftest import child_env, migrated
+from tests.integration.admin.dash_calls import dash_post
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 PASSWORD = "correct-horse-battery"
@@ -25,6 +28,59 @@ def _latencies(session, url, n):
         assert session.get(url, timeout=15).status_code == 200
         out.append(time.monotonic() - started)
     return out
+
+
+class _Http:
+    """A signed-in ``requests`` session on gunicorn, shaped like the Flask test client ``dash_post`` takes."""
+
+    def __init__(self, session, base: str):
+        self.session, self.base = session, base
+
+    def _answer(self, resp):
+        resp.get_json = resp.json
+        return resp
+
+    def get(self, path):
+        return self._answer(self.session.get(self.base + path, timeout=15))
+
+    def post(self, path, data, content_type):
+        return self._answer(self.session.post(self.base + path, data=data, timeout=15,
+                                              headers={"Content-Type": content_type}))
+
+
+def _seed_binance_series(server, symbol: str) -> pd.Timestamp:
+    """Stored 1h bars of ``symbol`` on binance up to the last closed hour (current data); returns its open."""
+    import app.hot as hot
+    from app.extensions import db
+    from app.market import store
+
+    last = pd.Timestamp.now(tz="UTC").floor("1h") - pd.Timedelta(hours=1)
+    bars = make_candles(200, start=(last - pd.Timedelta(hours=199)).isoformat(), freq_s=3600, seed=3)
+    with server.app_context():
+        sid = store.get_or_create_series(db.session.connection(), "binance", symbol, "1h")
+        store.upsert_candles(db.session.connection(), sid, bars)
+        db.session.commit()
+        hot.catalog_cache().invalidate()
+    return last
+
+
+def _market_freshness(http, symbol: str) -> tuple[dict, dict]:
+    """The Market page as the browser asks for it: the chart of ``symbol`` 1h (its store), then the feed
+    status poll with that store; returns (the first chart's freshness output, the feeds' state)."""
+    chart = dash_post(http, "market-chart-seen.data", {"market-symbol.value": symbol, "market-timeframe.value": "1h",
+                                                       "market-count.value": 1, "market-panes.value": ["volume"]},
+                      changed=["market-symbol.value"])
+    assert chart.status_code == 200, chart.text[:300]
+    seen = chart.json()["response"]["market-chart-seen"]["data"]
+    assert seen["view"].startswith(f"binance|{symbol}|1h|")
+    started = time.monotonic()
+    feed = dash_post(http, "market-feeds.data", {"market-feed-poll.n_intervals": 1, "market-chart-seen.data": seen},
+                     changed=["market-feed-poll.n_intervals"])
+    took = time.monotonic() - started
+    assert feed.status_code == 200, feed.text[:300]
+    assert took < 2.0, took  # one Redis read, never a wait on the exchange
+    out = feed.json()["response"]
+    return out["market-freshness"], out["market-feeds"]["data"]
 
 
 def test_the_breaker_opens_on_a_flapping_exchange_and_pages_do_not_slow_down(fresh_pg_url, redis_url, gunicorn):
@@ -45,8 +101,14 @@ def test_the_breaker_opens_on_a_flapping_exchange_and_pages_do_not_slow_down(fre
         seed_demo(db.session.connection(), settings)
         db.session.commit()
         create_user("flapping@example.com", PASSWORD)
+    last_bar = _seed_binance_series(server, "FLAP/USDT")
     web = gunicorn(child_env(redis_url, fresh_pg_url))
     browser = web.signed_in("flapping@example.com", PASSWORD)
+    http = _Http(browser, web.base)
+    line, feeds = _market_freshness(http, "FLAP/USDT")  # before: the feed is up and the data current
+    assert feeds["breakers"] == {"binance": "closed", "coinbase": "closed", "kraken": "closed"}
+    assert re.fullmatch(r"data (<1|\d+) min old", line["children"]), line
+    assert "market-stale" not in line["className"]
     page = web.base + "/_dash-layout"
     _latencies(browser, page, 3)  # warm
     before = _latencies(browser, page, 10)
@@ -89,6 +151,17 @@ def test_the_breaker_opens_on_a_flapping_exchange_and_pages_do_not_slow_down(fre
         with pytest.raises(CircuitOpenError):
             source.fetch_candles("BTC/USDT", "1h", now.to_pydatetime() - pd.Timedelta(hours=6), now.to_pydatetime())
         assert time.monotonic() - started < 0.5 and len(fake.requests) == asked  # no call reached the exchange
+
+        # the Market page (through gunicorn) says the feed is down and how old the bars it shows are
+        line, feeds = _market_freshness(http, "FLAP/USDT")
+        assert feeds["breakers"]["binance"] == "open"
+        assert "market-stale" in line["className"] and "text-warning" in line["className"]
+        age = re.fullmatch(r"data (<1|\d+) min old — binance feed unavailable \(circuit open\), showing stored bars",
+                           line["children"])
+        assert age, line
+        expected_min = (pd.Timestamp.now(tz="UTC") - (last_bar + pd.Timedelta(hours=1))).total_seconds() // 60
+        assert age.group(1) == ("<1" if expected_min < 1 else str(int(expected_min))) or \
+            abs(int(age.group(1).replace("<1", "0")) - expected_min) <= 1, (line, expected_min)
 
     # the web process never waits on the exchange: the page is as fast as before
     p50_before, p50_during = statistics.median(before), statistics.median(during)

@@ -20,6 +20,8 @@ READ_CALLBACKS = {
     "callbacks.market.update_tickers", "callbacks.market.update_chart", "callbacks.market.show_charts",
     # saves the signed-in user's own chart layout (viewers included): their own row, nothing anyone else sees
     "callbacks.market.save_layout",
+    # the data's age per chart and the exchanges' breaker states (one Redis read; no database, changes nothing)
+    "callbacks.market_feed.feed_status",
     "callbacks.signals.update_overview", "callbacks.signals.select_symbol", "callbacks.signals.update_detail",
     "callbacks.signals.update_quality", "callbacks.signals.show_lstm",
     "callbacks.alerts.kind_changed", "callbacks.alerts.show_preview", "callbacks.alerts.list_rules",

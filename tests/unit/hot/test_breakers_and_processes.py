@@ -49,3 +49,27 @@ def test_a_process_report_needs_a_name_and_a_positive_ttl():
         ProcessStats(None, ttl_s=0)
     with pytest.raises(ValueError, match="name"):
         ProcessStats(None).write("", {})
+
+
+def test_feed_states_map_each_exchange_to_its_state():
+    from app.hot.breakers import feed_states
+
+    redis = _Redis()
+    storage = pybreaker.CircuitRedisStorage(pybreaker.STATE_CLOSED, redis, namespace="cw:breaker:binance")
+    storage.state = pybreaker.STATE_OPEN
+    assert feed_states(redis, "cw", ["binance", "kraken"]) == {"binance": "open", "kraken": "closed"}
+    assert feed_states(redis, "cw", []) == {}
+
+
+def test_breaker_states_are_unknown_in_embedded_mode_and_while_redis_is_unreachable(tmp_path):
+    import time
+
+    import app.hot as hot
+    from tests.conftest import make_settings
+
+    assert hot.breaker_states(["binance"], make_settings(tmp_path)) is None  # embedded: no Redis to ask
+    down = make_settings(tmp_path, redis_url="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    started = time.monotonic()
+    assert hot.breaker_states(["binance"], down) is None
+    assert hot.breaker_states(["binance"], down) is None  # the outage breaker answers at once now
+    assert time.monotonic() - started < 5
