@@ -73,6 +73,9 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"market": "/", "signals": "/signals"}
 INTERVALS = {"market": "market-interval", "signals": "signals-interval"}
+# every interval a page's server callbacks listen to, in ticks of INTERVALS[page] (the Market page's feed
+# state is read every 30 s: pages.market.FEED_POLL_MS)
+PAGE_INTERVALS = {"market": {"market-interval": 1, "market-feed-poll": 6}, "signals": {"signals-interval": 1}}
 PASSWORD = "bench-load-passphrase-" + secrets.token_hex(4)
 
 
@@ -336,8 +339,16 @@ def _outputs(output: str) -> list[str]:
 
 
 def interval_callbacks(deps: list[dict], page: str) -> list[dict]:
-    return [d for d in deps if any(i["id"] == INTERVALS[page] and i["property"] == "n_intervals"
-                                   for i in d["inputs"])]
+    """The page's server callbacks fired by one of its intervals (clientside ones run in the browser)."""
+    return [d for d in deps if not d.get("clientside_function") and interval_of(d, page) is not None]
+
+
+def interval_of(dep: dict, page: str) -> tuple[str, int] | None:
+    """(interval id, period in ticks of the page's main interval) that fires ``dep``, or None."""
+    for i in dep["inputs"]:
+        if i["property"] == "n_intervals" and i["id"] in PAGE_INTERVALS[page]:
+            return i["id"], PAGE_INTERVALS[page][i["id"]]
+    return None
 
 
 def callback_name(dep: dict) -> str:
@@ -405,10 +416,11 @@ def scenario(base: str, deps: list[dict], n_users: int, seconds: float, interval
     def loop(ui: int, dep: dict):
         nonlocal offered, served
         u, name = users[ui], callback_name(dep)
-        changed = f"{INTERVALS[u.page]}.n_intervals"
+        interval, every = interval_of(dep, u.page)
+        changed = f"{interval}.n_intervals"
         k = 0
         while True:
-            due = start + phases[ui] + k * interval_s
+            due = start + phases[ui] + k * every * interval_s
             if due >= end:
                 return
             time.sleep(max(0.0, due - time.monotonic()))
@@ -423,7 +435,7 @@ def scenario(base: str, deps: list[dict], n_users: int, seconds: float, interval
                 if status in (200, 204):
                     served += 1
                     lat.setdefault(name, []).append(elapsed)
-                    ticks[(ui, k)] = ticks.get((ui, k), 0) + nbytes
+                    ticks[(ui, k * every)] = ticks.get((ui, k * every), 0) + nbytes
                 else:
                     errors[name] = errors.get(name, 0) + 1
             k += 1
@@ -439,7 +451,7 @@ def scenario(base: str, deps: list[dict], n_users: int, seconds: float, interval
     took = time.monotonic() - start
     cpu1 = cpu_times()
     busy = 1 - (cpu1[1] - cpu0[1]) / max(1, cpu1[0] - cpu0[0])
-    offered_rate = sum(len(interval_callbacks(deps, u.page)) for u in users) / interval_s
+    offered_rate = sum(1 / interval_of(d, u.page)[1] for u in users for d in interval_callbacks(deps, u.page)) / interval_s
     return {"lat": lat, "loads": loads, "errors": errors, "served_rps": served / took, "offered_rps": offered_rate,
             "bytes_per_tick": sorted(ticks.values()), "cpu": busy, "idle_s": idle.max_s, "idle_n": idle.max_count}
 
