@@ -16,7 +16,9 @@ Time ranges are half-open, ``start <= time < end``, like the sources'
 float64 ``open high low close volume``, ascending.
 
 Writes return the rows inserted or changed: re-sending a bar with identical
-values rewrites nothing (and counts 0), a changed bar is updated.
+values rewrites nothing (and counts 0), a changed bar is updated. A write that
+changed rows advances its series' ``revision`` in the same transaction (every
+candle write goes through here; the API's candle window is versioned by it).
 """
 from __future__ import annotations
 
@@ -246,6 +248,17 @@ def _row_upsert(conn: Connection, sids: np.ndarray, times_us: np.ndarray, values
     return written
 
 
+def _bump_revisions(c: Connection, sids: np.ndarray) -> None:
+    """Advance ``series.revision`` of the written series, in the write's transaction (readers such as the
+    API's candle window compare it instead of reading bars). Several series are locked in id order first,
+    so two writers of the same series cannot deadlock on their rows."""
+    ids = [int(x) for x in np.unique(sids)]  # sorted
+    s = SERIES.c
+    if len(ids) > 1 and c.dialect.name == "postgresql":
+        c.execute(select(s.id).where(s.id.in_(ids)).order_by(s.id).with_for_update()).all()
+    c.execute(SERIES.update().where(s.id.in_(ids)).values(revision=s.revision + 1))
+
+
 def upsert_candles(conn: Conn, series_id: int, df: pd.DataFrame) -> int:
     """Insert or update one series' candles (``INSERT ... ON CONFLICT DO UPDATE``, batched).
 
@@ -262,8 +275,12 @@ def upsert_candles(conn: Conn, series_id: int, df: pd.DataFrame) -> int:
     sids = np.full(len(times), sid, dtype="int64")
     with _atomic(c):
         if len(times) > BULK_THRESHOLD and bulk.supports_copy(c):
-            return bulk.merge_copy(c, CANDLES.name, sids, times, values)
-        return _row_upsert(c, sids, times, values)
+            written = bulk.merge_copy(c, CANDLES.name, sids, times, values)
+        else:
+            written = _row_upsert(c, sids, times, values)
+        if written:
+            _bump_revisions(c, sids)
+        return written
 
 
 def bulk_upsert_candles(conn: Conn, series_id_or_frame, df: pd.DataFrame | None = None) -> int:
@@ -292,8 +309,12 @@ def bulk_upsert_candles(conn: Conn, series_id_or_frame, df: pd.DataFrame | None 
     _check_series_exist(c, sids)
     with _atomic(c):
         if bulk.supports_copy(c):
-            return bulk.merge_copy(c, CANDLES.name, sids, times, values)
-        return _row_upsert(c, sids, times, values)
+            written = bulk.merge_copy(c, CANDLES.name, sids, times, values)
+        else:
+            written = _row_upsert(c, sids, times, values)
+        if written:
+            _bump_revisions(c, sids)
+        return written
 
 
 # ---------------------------------------------------------------- reads

@@ -30,9 +30,9 @@ class Series(db.Model):
     exchange = db.Column(db.String(32), nullable=False)
     symbol = db.Column(db.String(32), nullable=False)
     timeframe = db.Column(db.String(8), nullable=False)
-    # Advanced by the database (triggers on candles, migration 0008e) whenever one of its bars is inserted,
-    # updated or deleted, in that write's transaction: readers compare it instead of reading bars. It starts
-    # at a random number, so a recreated database never repeats an old (id, revision) with other bars.
+    # Advanced by app.market.store in the same transaction as every write that changes one of its bars
+    # (migration 0008e): readers compare it instead of reading bars. It starts at a random number, so a
+    # recreated database never repeats an old (id, revision) with other bars.
     revision = db.Column(db.BigInteger, nullable=False, default=random_revision, server_default="0")
 
     def __repr__(self) -> str:

@@ -7,10 +7,10 @@ CSV lines, each with its byte offsets - and kept in hot state (``app.hot.blobs``
 A page inside the window is then a slice of those bytes; a page that needs older bars is read from the
 database as before.
 
-The version is the series' ``revision``, which the database itself advances in the same transaction as
-any insert, update or delete of one of its candles (triggers on ``candles``, migration 0008e; a COPY
-counts too), so a new bar, an updated forming bar, a corrected or back-filled bar all change it and a
-stale window is never served; reading it is one indexed row. (It replaced an aggregate over the latest
+The version is the series' ``revision``, which ``app.market.store`` advances in the same transaction as
+every write that changes one of its candles (the row path and both COPY paths; migration 0008e), so a new
+bar, an updated forming bar, a corrected or back-filled bar all change it and a stale window is never
+served; reading it is one indexed row. (It replaced an aggregate over the latest
 10,001 bars, the largest cost of a poll.) The ETag of a window page is derived from the version and the
 request, so ``If-None-Match`` is answered with a 304 before any bar is read.
 

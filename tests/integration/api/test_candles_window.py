@@ -41,9 +41,8 @@ def test_window_answers_byte_for_byte_what_the_database_path_answers(resource_ap
 
 
 def test_a_changed_bar_is_served_at_once_and_etags_follow_it(resource_app):
-    import sqlalchemy as sa
-
     from app.extensions import db
+    from app.market import store
 
     client = resource_app.test_client()
     auth, _uid, _ = new_token(resource_app, role="viewer", scopes=("read",))
@@ -51,10 +50,9 @@ def test_a_changed_bar_is_served_at_once_and_etags_follow_it(resource_app):
     first = client.get(Q + "&limit=50", headers=auth)
     etag = first.headers["ETag"].strip('"')
     assert client.get(Q + "&limit=50", headers={**auth, "If-None-Match": f'"{etag}"'}).status_code == 304
-    bar = frame.index[-10].to_pydatetime()  # a closed bar inside the page, corrected in place
-    with resource_app.app_context():
-        db.session.execute(sa.text("UPDATE candles SET close = close + 1.5 WHERE series_id = :s AND time = :t"),
-                           {"s": sid, "t": bar})
+    fixed = frame.iloc[[-10]].assign(close=frame["close"].iloc[-10] + 1.5)  # a closed bar inside the page,
+    with resource_app.app_context():                                        # corrected by the store
+        store.upsert_candles(db.session.connection(), sid, fixed)
         db.session.commit()
     try:
         again = client.get(Q + "&limit=50", headers={**auth, "If-None-Match": f'"{etag}"'})
@@ -66,8 +64,7 @@ def test_a_changed_bar_is_served_at_once_and_etags_follow_it(resource_app):
         assert unchanged.status_code == 304 and unchanged.data == b""
     finally:
         with resource_app.app_context():
-            db.session.execute(sa.text("UPDATE candles SET close = close - 1.5 WHERE series_id = :s AND time = :t"),
-                               {"s": sid, "t": bar})
+            store.upsert_candles(db.session.connection(), sid, frame.iloc[[-10]])
             db.session.commit()
 
 

@@ -1,6 +1,6 @@
-"""``series.revision`` (migration 0008e): the database advances it in the same transaction as every insert,
-update or delete of the series' candles, through the row path, the COPY paths and plain SQL alike, once per
-statement on PostgreSQL (a COPY backfill is one step); re-sending identical bars leaves it alone, and other series are never touched."""
+"""``series.revision`` (migration 0008e): ``app.market.store`` advances it in the same transaction as every
+write that changes the series' candles, through the row path and both COPY paths, once per write call;
+re-sending identical bars leaves it alone, a rollback undoes it, and other series are never touched."""
 from __future__ import annotations
 
 import threading
@@ -70,22 +70,18 @@ def test_every_kind_of_candle_write_advances_its_series_revision_and_no_other(mi
     after_merge = _revision(db, sid)
     assert after_merge > after_fix
 
-    db.session.execute(sa.text("UPDATE candles SET volume = volume + 1 WHERE series_id = :s AND time = "
-                               "(SELECT max(time) FROM candles WHERE series_id = :s)"), {"s": sid})
-    db.session.commit()  # plain SQL, outside the store, counts too
-    after_sql = _revision(db, sid)
-    assert after_sql > after_merge
-
-    db.session.execute(sa.text("DELETE FROM candles WHERE series_id = :s AND time < :t"),
-                       {"s": sid, "t": bars.index[10].to_pydatetime()})
+    store.upsert_candles(db.session.connection(), sid, bars.iloc[-1:].assign(volume=bars["volume"].iloc[-1] + 1))
+    store.upsert_candles(db.session.connection(), other, bars.iloc[:0])  # nothing to write: no step for it
     db.session.commit()
-    assert _revision(db, sid) > after_sql and _revision(db, other) == start_other
+    assert _revision(db, sid) == after_merge + 1 and _revision(db, other) == start_other
 
-    if db.engine.dialect.name == "postgresql":  # statement-level: one COPY of 6,000 bars is one step
-        before = _revision(db, other)
-        store.bulk_upsert_candles(db.session.connection(), other, bars)
-        db.session.commit()
-        assert _revision(db, other) == before + 1
+    before = _revision(db, other)  # one write call is one step, however many bars and statements
+    store.bulk_upsert_candles(db.session.connection(), other, bars)
+    db.session.commit()
+    assert _revision(db, other) == before + 1
+    store.upsert_candles(db.session.connection(), other, bars.iloc[:3000].assign(close=bars["close"].iloc[:3000] + 5))
+    db.session.commit()
+    assert _revision(db, other) == before + 2 and _revision(db, sid) == after_merge + 1
 
 
 def test_a_rolled_back_write_leaves_the_revision_as_it_was(migrated):
@@ -106,8 +102,8 @@ def _revision_uncommitted(db, sid: int) -> int:
 
 
 def test_concurrent_writers_of_several_series_do_not_deadlock(fresh_pg_url):
-    """Two transactions writing the same two series at once, one statement each: the triggers lock the series
-    rows in id order, so both commit (no deadlock error) and each bumps both revisions."""
+    """Two transactions writing the same two series at once, one call each: the series rows are locked in id
+    order, so both commit (no deadlock error) and each bumps both revisions."""
     from flask_migrate import upgrade
 
     from app.extensions import db
