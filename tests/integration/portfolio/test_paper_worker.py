@@ -37,7 +37,26 @@ def _run_step(app, timeout=120.0):
                 assert job.status == "finished", job
                 return job_id
             time.sleep(0.1)
-    raise AssertionError(f"paper step {job_id} not done")
+        try:
+            why = _diagnosis(job_id)
+        except Exception as exc:  # noqa: BLE001 - the timeout is the failure; the diagnosis only helps
+            why = f"(no diagnosis: {exc!r})"
+        raise AssertionError(f"paper step {job_id} not done: {why}")
+
+
+def _diagnosis(job_id: str) -> str:
+    """What a step that never finished was doing: its RQ status and the database sessions of the test's
+    database (waiting ones show the lock), so a timeout says why."""
+    from app.extensions import db
+    from workers.queues import fetch_job
+
+    job = fetch_job(job_id)
+    rows = db.session.execute(db.text(
+        "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+    db.session.rollback()
+    status = None if job is None else (job.get_status(refresh=True), job.worker_name, (job.exc_info or "")[-400:])
+    return f"job {status}; sessions {[tuple(r) for r in rows]}"
 
 
 def _state(app, strategy_id):
