@@ -273,14 +273,7 @@ def upsert_candles(conn: Conn, series_id: int, df: pd.DataFrame) -> int:
     c = as_connection(conn)
     _check_series_exist(c, np.array([sid]))
     sids = np.full(len(times), sid, dtype="int64")
-    with _atomic(c):
-        if len(times) > BULK_THRESHOLD and bulk.supports_copy(c):
-            written = bulk.merge_copy(c, CANDLES.name, sids, times, values)
-        else:
-            written = _row_upsert(c, sids, times, values)
-        if written:
-            _bump_revisions(c, sids)
-        return written
+    return _write(c, sids, times, values, copy=len(times) > BULK_THRESHOLD)
 
 
 def bulk_upsert_candles(conn: Conn, series_id_or_frame, df: pd.DataFrame | None = None) -> int:
@@ -307,8 +300,14 @@ def bulk_upsert_candles(conn: Conn, series_id_or_frame, df: pd.DataFrame | None 
         return 0
     c = as_connection(conn)
     _check_series_exist(c, sids)
+    return _write(c, sids, times, values, copy=True)
+
+
+def _write(c: Connection, sids: np.ndarray, times: np.ndarray, values: np.ndarray, copy: bool) -> int:
+    """One atomic candle write (the COPY merge when ``copy`` and PostgreSQL, else the row path) and, when it
+    changed rows, the revision of its series; the rows inserted or changed."""
     with _atomic(c):
-        if bulk.supports_copy(c):
+        if copy and bulk.supports_copy(c):
             written = bulk.merge_copy(c, CANDLES.name, sids, times, values)
         else:
             written = _row_upsert(c, sids, times, values)

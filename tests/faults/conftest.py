@@ -3,6 +3,8 @@ free loopback port and stopped after its test, so a test can kill and restart th
 shared services other tests use."""
 from __future__ import annotations
 
+import contextlib
+
 import os
 import re
 import shutil
@@ -219,3 +221,18 @@ def migrated(database_url: str, redis_url: str | None = None, **overrides):
     server = create_server(make_settings(database_url=database_url, redis_url=redis_url, **overrides))
     migrate_app(server)
     return server
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(target: Path, size: str = "32k"):
+    """``target`` made a tmpfs of ``size`` (needs root; the test is skipped where mounting is impossible),
+    unmounted afterwards. ``mount -o remount,size=...`` grows it."""
+    target.mkdir()
+    got = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)], capture_output=True,
+                         text=True)
+    if got.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)

@@ -3,11 +3,10 @@ no version (or half-written temporary directory) is left in place, and the champ
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
-from tests.faults.conftest import child_env, migrated, wait_for
+from tests.faults.conftest import child_env, migrated, tiny_tmpfs, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 TINY = {"lookback": 8, "units": 8, "epochs": 2, "batch_size": 64, "patience": 1}
@@ -15,15 +14,9 @@ TINY = {"lookback": 8, "units": 8, "epochs": 2, "batch_size": 64, "patience": 1}
 
 @pytest.fixture
 def full_disk(tmp_path):
-    """A tiny tmpfs (needs root); skipped where mounting is impossible."""
-    target = tmp_path / "models"
-    target.mkdir()
-    got = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(target)], capture_output=True,
-                         text=True)
-    if got.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
-    yield target
-    subprocess.run(["umount", "-l", str(target)], check=False)
+    """A 32 KiB tmpfs for the model directory."""
+    with tiny_tmpfs(tmp_path / "models") as target:
+        yield target
 
 
 def test_training_onto_a_full_model_directory_fails_clearly_and_leaves_nothing(full_disk, fresh_pg_url, redis_url,

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.faults.conftest import child_env, migrated
+from tests.faults.conftest import child_env, migrated, tiny_tmpfs
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 PASSWORD = "correct-horse-battery"
@@ -21,15 +21,9 @@ PASSWORD = "correct-horse-battery"
 
 @pytest.fixture
 def full_tmp(tmp_path):
-    """A 32 KiB tmpfs (needs root), grown later with ``remount``; skipped where mounting is impossible."""
-    target = tmp_path / "tmp"
-    target.mkdir()
-    got = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(target)], capture_output=True,
-                         text=True)
-    if got.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {got.stderr.strip()}")
-    yield target
-    subprocess.run(["umount", "-l", str(target)], check=False)
+    """A 32 KiB tmpfs for TMPDIR, grown later with ``remount``."""
+    with tiny_tmpfs(tmp_path / "tmp") as target:
+        yield target
 
 
 def _resize(target, size: str) -> None:
