@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from app.market.sources.binance import BinanceSource
 from app.market.sources.errors import ExchangeError
@@ -85,6 +85,7 @@ def klines_answers(draw):
 
 
 @given(klines_answers())
+@example([[15_597_360_000_000, "100", "101.5", "99.0", "100", "1"]])  # an open time in 2464: OutOfBoundsDatetime
 def test_an_exchange_answer_is_refused_as_a_bad_payload_or_gives_valid_candles(answer):
     source = BinanceSource(_Http([answer]), clock=lambda: datetime(2024, 1, 2, tzinfo=timezone.utc))
     try:

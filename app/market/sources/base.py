@@ -162,7 +162,10 @@ class Source(ABC):
         start_s = int(math.ceil(start.timestamp()))
         if end_s <= start_s:
             return empty_candles()
-        df = rows_to_frame(self._fetch_rows(symbol, timeframe, step, start_s, end_s))
+        # rows outside the asked range are dropped before they become timestamps: an exchange's garbage
+        # open time (year 2465, say) would otherwise overflow pandas' datetimes instead of being ignored
+        rows = (r for r in self._fetch_rows(symbol, timeframe, step, start_s, end_s) if start_s <= r[0] < end_s)
+        df = rows_to_frame(rows)
         if df.empty:
             return df
         secs = df.index.as_unit("s").asi8
