@@ -305,6 +305,38 @@ def fresh_pg_url(pg_url):
     admin.dispose()
 
 
+def stop_tree(proc, timeout: float = 15.0) -> None:
+    """Stop a child process *and everything it started* (an ``rq worker --with-scheduler`` forks its
+    scheduler; killing only the worker after a slow warm shutdown left that scheduler running into later
+    tests): SIGTERM to the process, a wait, then SIGKILL to whatever of the tree is still alive."""
+    import subprocess
+
+    import psutil
+
+    try:
+        tree = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        tree = []
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    for child in tree:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _gone, alive = psutil.wait_procs(tree, timeout=5)
+    for child in alive:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
 @pytest.fixture
 def rq_worker(redis_url, pg_url):
     """Start real `rq worker` processes on this run's Redis db; stopped after the test.
@@ -338,12 +370,7 @@ def rq_worker(redis_url, pg_url):
 
     yield _start
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_tree(proc, timeout=10)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import psutil
 import pytest
 import requests
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, stop_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -54,13 +54,7 @@ def child_env(redis_url: str, database_url: str, **extra) -> dict:
 
 
 def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    stop_tree(proc, timeout=15)
 
 
 class OwnRedis:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, stop_tree
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,14 +54,7 @@ def processes():
     started: list[subprocess.Popen] = []
     yield started
     for p in started:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in started:
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop_tree(p, timeout=20)
 
 
 def test_worker_runs_nicer_on_every_queue_and_reports_healthy(processes, redis_url, pg_url):

@@ -47,6 +47,10 @@ def _run_step(app, timeout=120.0):
 def _diagnosis(job_id: str) -> str:
     """What a step that never finished was doing: its RQ status and the database sessions of the test's
     database (waiting ones show the lock), so a timeout says why."""
+    from flask import current_app
+    from rq import Worker
+
+    import app.hot as hot
     from app.extensions import db
     from workers.queues import fetch_job
 
@@ -55,8 +59,10 @@ def _diagnosis(job_id: str) -> str:
         "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
     db.session.rollback()
-    status = None if job is None else (job.get_status(refresh=True), job.worker_name, (job.exc_info or "")[-400:])
-    return f"job {status}; sessions {[tuple(r) for r in rows]}"
+    status = None if job is None else (job.status, job.meta, (job.error or "")[-400:])
+    r = hot.redis_connection(current_app.config["CW_SETTINGS"].redis_url)
+    workers = [(w.name, w.state, w.queue_names(), w.get_current_job_id()) for w in Worker.all(connection=r)]
+    return f"job {status}; workers {workers}; sessions {[tuple(r) for r in rows]}"
 
 
 def _state(app, strategy_id):
