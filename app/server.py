@@ -35,6 +35,9 @@ def create_server(settings: Settings | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_KEY_PREFIX=f"{settings.redis_prefix}:ratelimit",
+        # one Redis round trip to take a hit and one for the X-RateLimit-* headers (the fixed window needs
+        # three), and no burst of twice the limit across a window boundary
+        RATELIMIT_STRATEGY="sliding-window-counter",
         CW_SETTINGS=settings,
         TESTING=settings.env == "testing",
     )

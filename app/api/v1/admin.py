@@ -7,11 +7,11 @@ row is written here, as the Admin page's callback does). The acting user is the 
 """
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app
 from flask_smorest import abort
 
 import app.hot as hot
-from app.api.v1.auth import require, resource_blueprint
+from app.api.v1.auth import current_api_user, require, resource_blueprint
 from app.api.v1.common import iso
 from app.api.v1.owned import missing, refuse
 from app.api.v1.schemas import (AdminUserListSchema, AdminUserSchema, CacheClearedSchema, CacheClearRequestSchema,
@@ -34,7 +34,7 @@ def _settings():
 
 def _admin():
     """The token's owner, re-checked as an active admin now (the ``admin`` scope already needs the role)."""
-    user = g.api_user
+    user = current_api_user()
     if not user.is_admin:
         abort(403, message="only an admin may use the admin endpoints")
     return user

@@ -5,10 +5,17 @@ before any view runs: no token, an unknown, revoked or expired one is a 401 with
 ``WWW-Authenticate: Bearer``. Views declare what they need with :func:`require` (``read``,
 ``trade``, ``admin``): the token's scopes *and* the user's current role must allow it (403).
 Tokens are never logged: only the row id and the user id are put on ``g``.
+
+A token checked a moment ago is answered from this process's memo (:mod:`app.api.v1.memo`) while the
+``api_tokens`` and ``users`` change counters are unchanged, so a revocation, a role change or a
+deactivation committed anywhere takes effect on the next request; the ORM user is loaded only by a
+view that asks for it (:func:`current_api_user`).
 """
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint, abort
@@ -16,10 +23,11 @@ from flask_smorest import Blueprint, abort
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from app.api.v1 import memo
 from app.api.v1.problems import to_problem
 from app.auth import tokens
 from app.extensions import csrf, db, limiter
-from app.models.user import User
+from app.models.user import User, utcnow
 
 
 def bearer() -> str | None:
@@ -34,6 +42,38 @@ def _unauthorized(message: str):
     abort(401, message=message, headers={"WWW-Authenticate": 'Bearer realm="candlewise"'})
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What a live token allows, as the database said when it was last read (no secret, no ORM object)."""
+
+    user_id: int
+    token_id: int
+    scopes: frozenset[str]
+    expires_at: datetime
+    last_used_at: datetime | None
+
+
+def _grant(token: str) -> Grant | None:
+    """The token's grant: from the memo while nothing it depends on changed, else from the database."""
+    digest = tokens.digest(token)
+    seen = memo.seen("api_tokens", "users")  # read before the database, see app.api.v1.memo
+    grants = memo.memo("tokens")
+    now = utcnow()
+    grant = grants.get(digest, seen)
+    if grant is not None and grant.expires_at > now and grant.last_used_at is not None \
+            and now - grant.last_used_at < tokens.TOUCH_EVERY:
+        return grant
+    found = tokens.authenticate(db.session, token, now=now)  # records the use when one is due
+    if found is None:
+        grants.forget(digest)
+        return None
+    user, row = found
+    grant = Grant(int(user.id), int(row.id), tokens.effective_scopes(user, row), row.expires_at, row.last_used_at)
+    grants.put(digest, seen, grant)
+    g.api_user = user
+    return grant
+
+
 def authenticate_request() -> None:
     """before_request of every API resource blueprint: a live token or 401."""
     if request.method == "OPTIONS":
@@ -41,17 +81,24 @@ def authenticate_request() -> None:
     token = bearer()
     if token is None:
         _unauthorized("an API token is required: Authorization: Bearer <token>")
-    found = tokens.authenticate(db.session, token)
-    if found is None:
+    if not isinstance(token, str) or not token.startswith(tokens.TOKEN_PREFIX) or len(token) > 128:
         _unauthorized("the API token is unknown, revoked or expired")
-    user, row = found
-    g.api_user, g.api_token_id = user, row.id
-    g.api_scopes = tokens.effective_scopes(user, row)
+    grant = _grant(token)
+    if grant is None:
+        _unauthorized("the API token is unknown, revoked or expired")
+    g.api_user_id, g.api_token_id, g.api_scopes = grant.user_id, grant.token_id, grant.scopes
     return None
 
 
 def current_api_user() -> User:
-    return g.api_user
+    """The token owner's row (loaded on first use in the request; most reads need only ``g.api_user_id``)."""
+    user = g.get("api_user")
+    if user is None:
+        user = db.session.get(User, g.api_user_id)
+        if user is None:  # deleted since the grant was read: the token went with it
+            _unauthorized("the API token is unknown, revoked or expired")
+        g.api_user = user
+    return user
 
 
 def require(scope: str):

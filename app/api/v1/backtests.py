@@ -70,9 +70,9 @@ def list_backtests(args):
     from app.backtest.results import batch_rows, list_runs
 
     if args["batch_id"]:
-        rows = [r for r in batch_rows(db.session, args["batch_id"]) if r.user_id == g.api_user.id]
+        rows = [r for r in batch_rows(db.session, args["batch_id"]) if r.user_id == g.api_user_id]
     else:
-        rows = list_runs(db.session, g.api_user.id, limit=args["limit"])
+        rows = list_runs(db.session, g.api_user_id, limit=args["limit"])
     out = {"backtests": [view(r) for r in rows]}
     db.session.commit()
     return out
@@ -89,7 +89,7 @@ def submit(form):
 
     form = {k: v for k, v in form.items() if v is not None}
     try:
-        submitted = jobs.submit(db.session, g.api_user.id, form)
+        submitted = jobs.submit(db.session, g.api_user_id, form)
     except InvalidRequest as exc:
         db.session.rollback()
         abort(422, message="the backtest request is invalid",
@@ -108,7 +108,7 @@ def get_backtest(backtest_id: int):
     from app.backtest.results import RunNotFound, get_run
 
     try:
-        row = get_run(db.session, g.api_user.id, backtest_id)
+        row = get_run(db.session, g.api_user_id, backtest_id)
     except RunNotFound:
         abort(404, message=f"no backtest {backtest_id}")
     out = view(row)
@@ -134,7 +134,7 @@ def report(backtest_id: int, name: str):
     if name not in REPORT_NAMES:
         abort(404, message=f"no report {name!r}; reports: {', '.join(REPORT_NAMES)}")
     try:
-        body, mimetype, filename = render_report(db.session, g.api_user.id, backtest_id, name,
+        body, mimetype, filename = render_report(db.session, g.api_user_id, backtest_id, name,
                                                  current_app.config["CW_SETTINGS"])
     except RunNotFound:
         db.session.rollback()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,17 +33,23 @@ from app.market.store import SERIES, load_candles
 WINDOW = 10_000  # the largest page (CandleQuerySchema.limit); every latest page fits in the window
 AREA = "api-candles"
 LOCAL_MAX = 4  # decoded windows kept per process (about 3 MB each at 10,000 bars)
+BODIES_MAX = 2  # whole response bodies kept per window (the latest page, JSON and CSV, the common polls)
 _U8 = np.dtype(">u8")
 
 
-def window_version(conn, exchange: str, symbol: str, timeframe: str) -> tuple[int | None, str]:
-    """(series id, the version of its stored bars): one indexed row of ``series`` (None, "-" when unknown)."""
+def series_revision(conn, exchange: str, symbol: str, timeframe: str) -> tuple[int | None, int | None]:
+    """(series id, its ``revision``): one indexed row of ``series`` ((None, None) when unknown)."""
     s = SERIES.c
     row = conn.execute(select(s.id, s.revision)
                        .where(s.exchange == exchange, s.symbol == symbol, s.timeframe == timeframe)).first()
     if row is None:
-        return None, "-"
-    return int(row[0]), f"r{int(row[1])}w{WINDOW}"  # the blob holds the latest WINDOW bars of that revision
+        return None, None
+    return int(row[0]), int(row[1])
+
+
+def version_of(revision: int | None) -> str:
+    """The window's version at a series revision: the blob holds the latest ``WINDOW`` bars of it."""
+    return "-" if revision is None else f"r{int(revision)}w{WINDOW}"
 
 
 def request_etag(version: str, *parts) -> str:
@@ -88,7 +94,10 @@ def json_rows(frame: pd.DataFrame) -> bytes:
 
 @dataclass(frozen=True)
 class Window:
-    """The latest bars of one series, encoded: ``json`` is ``{row},{row},...``, ``csv`` is ``line\\n line\\n ...``."""
+    """The latest bars of one series, encoded: ``json`` is ``{row},{row},...``, ``csv`` is ``line\\n line\\n ...``.
+
+    It also keeps the last few whole response bodies built from it (:meth:`body`), so pollers asking for
+    the same page of the same version get the same bytes without two more copies of a megabyte."""
 
     times: np.ndarray       # int64 epoch microseconds, ascending
     has_older: bool         # the series holds bars older than the window
@@ -96,6 +105,22 @@ class Window:
     json_ends: np.ndarray   # row i is json[json_ends[i-1] + 1 : json_ends[i]] (the comma between skipped)
     csv: memoryview
     csv_ends: np.ndarray    # line i is csv[csv_ends[i-1] : csv_ends[i]] (its newline included)
+    bodies: OrderedDict = field(default_factory=OrderedDict, compare=False, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def body(self, key, build) -> bytes:
+        """The response body for ``key`` (a page and its format), built by ``build()`` once per window."""
+        with self.lock:
+            found = self.bodies.get(key)
+            if found is not None:
+                self.bodies.move_to_end(key)
+                return found
+        found = build()
+        with self.lock:
+            self.bodies[key] = found
+            while len(self.bodies) > BODIES_MAX:
+                self.bodies.popitem(last=False)
+        return found
 
     def json_slice(self, i: int, j: int) -> bytes:
         if j <= i:

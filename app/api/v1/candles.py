@@ -18,6 +18,7 @@ from flask_smorest import abort
 
 import app.hot as hot
 from app.api.v1 import candle_window as window
+from app.api.v1 import memo
 from app.api.v1.auth import require, resource_blueprint
 from app.api.v1.common import catalog, conditional, resolve
 from app.api.v1.schemas import CandlePageSchema, CandleQuerySchema
@@ -68,16 +69,29 @@ def candles(args):
         cursor_end = decode_cursor(args["cursor"], symbol, timeframe)
         end = cursor_end if end is None else min(pd.Timestamp(end), cursor_end)
     exchange = cat.exchange[symbol]
-    conn = db.session.connection()
-    series_id, version = window.window_version(conn, exchange, symbol, timeframe)
+    series_id, version = _series_version(exchange, symbol, timeframe)
     if series_id is None:  # listed a moment ago, deleted since
         db.session.commit()
         abort(404, message=f"{symbol} {timeframe} is not stored (any more)")
-    served = _from_window(conn, series_id, version, symbol, timeframe, exchange, start, end, args["limit"],
+    served = _from_window(series_id, version, symbol, timeframe, exchange, start, end, args["limit"],
                           args["format"])
     if served is not None:
         return served
     return _from_database(series_id, symbol, timeframe, exchange, start, end, args["limit"], args["format"])
+
+
+def _series_version(exchange: str, symbol: str, timeframe: str) -> tuple[int | None, str]:
+    """(series id, window version): the revision from this process's memo while the ``series`` counter is
+    unchanged (a candle write advances the revision and bumps it), else one indexed row."""
+    key = (exchange, symbol, timeframe)
+    seen = memo.seen("series")
+    revisions = memo.memo("series")
+    found = revisions.get(key, seen)
+    if found is None:
+        found = window.series_revision(db.session.connection(), exchange, symbol, timeframe)
+        if found[0] is not None:
+            revisions.put(key, seen, found)
+    return found[0], window.version_of(found[1])
 
 
 def _us(value) -> int | None:
@@ -98,7 +112,7 @@ def _respond(body: bytes, mimetype: str, etag: str, next_cursor: str | None):
     return response.make_conditional(request)
 
 
-def _from_window(conn, series_id, version, symbol, timeframe, exchange, start, end, limit, fmt):
+def _from_window(series_id, version, symbol, timeframe, exchange, start, end, limit, fmt):
     """A page inside the series' latest bars, sliced from their encoded window (None: it needs older bars)."""
     start_us, end_us = _us(start), _us(end)
     etag = window.request_etag(version, series_id, start_us, end_us, limit, fmt)
@@ -111,7 +125,7 @@ def _from_window(conn, series_id, version, symbol, timeframe, exchange, start, e
         key = str(int(series_id))
         blob = cache.read(window.AREA, key, version)
         if blob is None:
-            frame, has_older = window.load(conn, series_id)
+            frame, has_older = window.load(db.session.connection(), series_id)
             blob = window.encode(frame, has_older)
             cache.write(window.AREA, key, version, blob)
         win = window.decode(blob)
@@ -123,9 +137,10 @@ def _from_window(conn, series_id, version, symbol, timeframe, exchange, start, e
     i, j, more = chosen
     next_cursor = encode_cursor(symbol, timeframe, pd.Timestamp(int(win.times[i]), unit="us", tz="UTC")) if more else None
     if fmt == "csv":
-        return _respond(CSV_HEADER + win.csv_slice(i, j), "text/csv", etag, next_cursor)
-    body = (_head(symbol, timeframe, exchange) + win.json_slice(i, j) + b'],"next_cursor":'
-            + json.dumps(next_cursor).encode() + b"}")
+        return _respond(win.body((i, j, "csv"), lambda: CSV_HEADER + win.csv_slice(i, j)), "text/csv", etag,
+                        next_cursor)
+    body = win.body((i, j, "json"), lambda: (_head(symbol, timeframe, exchange) + win.json_slice(i, j)
+                                             + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"))
     return _respond(body, "application/json", etag, next_cursor)
 
 

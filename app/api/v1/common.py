@@ -7,6 +7,7 @@ from flask import Response, current_app, json, request
 from flask_smorest import abort
 
 import app.hot as hot
+from app.api.v1 import memo
 from app.extensions import db
 from app.market import query
 
@@ -21,7 +22,15 @@ def iso(value) -> str | None:
 
 
 def catalog() -> query.Catalog:
-    return query.catalog(db.session, hot.catalog_cache())
+    """What is stored: this process's copy while the ``series`` counter is unchanged (see app.api.v1.memo),
+    else from the hot-state catalogue or the database."""
+    seen = memo.seen("series")
+    kept = memo.memo("catalog")
+    cat = kept.get("catalog", seen)
+    if cat is None:
+        cat = query.catalog(db.session, hot.catalog_cache())
+        kept.put("catalog", seen, cat)
+    return cat
 
 
 def resolve(cat: query.Catalog, symbol: str | None, timeframe: str | None = None, field: str = "symbol"):

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 def user_id() -> int:
     """The token owner's id (set by the blueprint's authentication)."""
-    return g.api_user.id
+    return g.api_user_id
 
 
 def missing(what: str, id_) -> None:
