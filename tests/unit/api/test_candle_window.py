@@ -106,3 +106,23 @@ def test_numbers_are_sent_in_their_shortest_form_and_parse_back_exactly():
     assert [r["time"] for r in rows] == [t.isoformat() for t in idx]
     with pytest.raises(ValueError, match="finite"):
         w.json_rows(frame.assign(close=[1.0, float("nan"), 2.0]))
+
+
+def test_a_page_body_is_built_once_per_window_and_only_the_latest_few_are_kept(frame):
+    win = w.decode(w.encode(frame, has_older=False))
+    built = []
+
+    def build(tag):
+        def _b():
+            built.append(tag)
+            return f"body-{tag}".encode()
+        return _b
+
+    assert win.body((0, 300, "json"), build("a")) == b"body-a"
+    assert win.body((0, 300, "json"), build("again")) == b"body-a"  # the same page: the kept bytes
+    assert built == ["a"]
+    for k in range(w.BODIES_MAX + 1):
+        win.body((k, 300, "csv"), build(f"csv{k}"))
+    assert len(win.bodies) == w.BODIES_MAX and (0, 300, "json") not in win.bodies  # oldest dropped
+    fresh = w.decode(w.encode(frame, has_older=False))  # a new version starts with no bodies
+    assert fresh.bodies == {} and fresh.body((0, 300, "json"), build("b")) == b"body-b"
