@@ -47,7 +47,7 @@ def user_view(user: User, last_activity=None) -> dict:
 
 
 @blp.get("/users")
-@blp.arguments(UserQuerySchema, location="query")
+@blp.arguments(UserQuerySchema(), location="query")
 @blp.response(200, AdminUserListSchema)
 @require("admin")
 def list_users(args):
@@ -60,7 +60,7 @@ def list_users(args):
 
 
 @blp.patch(USER)
-@blp.arguments(UserChangeSchema, location="json")
+@blp.arguments(UserChangeSchema(), location="json")
 @blp.response(200, AdminUserSchema)
 @require("admin")
 def change_user(change, user_id: int):
@@ -136,7 +136,7 @@ def system():
 
 
 @blp.post("/system/stop")
-@blp.arguments(StopRequestSchema, location="json")
+@blp.arguments(StopRequestSchema(), location="json")
 @blp.response(200, SystemStateSchema)
 @require("admin")
 def stop(form):
@@ -188,7 +188,7 @@ def _refused(exc: "users.UserError", field: str):
 
 
 @blp.post("/users")
-@blp.arguments(CreateUserSchema, location="json")
+@blp.arguments(CreateUserSchema(), location="json")
 @blp.response(201, UserPasswordSchema)
 @require("admin")
 def create_user(form):
@@ -234,7 +234,7 @@ def deletion_preview(user_id: int):
 
 
 @blp.delete(USER)
-@blp.arguments(DeleteUserQuerySchema, location="query")
+@blp.arguments(DeleteUserQuerySchema(), location="query")
 @blp.response(200, DeletedUserSchema)
 @require("admin")
 def delete_user(args, user_id: int):
@@ -299,7 +299,7 @@ def delete_failed(queue: str, job_id: str):
 
 
 @blp.post("/cache/clear")
-@blp.arguments(CacheClearRequestSchema, location="json")
+@blp.arguments(CacheClearRequestSchema(), location="json")
 @blp.response(200, CacheClearedSchema)
 @require("admin")
 def clear_cache(form):

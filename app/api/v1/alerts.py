@@ -106,7 +106,7 @@ def list_rules():
 
 
 @blp.post("/rules")
-@blp.arguments(AlertRuleRequestSchema, location="json")
+@blp.arguments(AlertRuleRequestSchema(), location="json")
 @blp.response(201, AlertRuleSchema)
 @require("trade")
 def create_rule(form):
@@ -124,7 +124,7 @@ def get_rule(rule_id: int):
 
 
 @blp.put(RULE)
-@blp.arguments(AlertRuleRequestSchema, location="json")
+@blp.arguments(AlertRuleRequestSchema(), location="json")
 @blp.response(200, AlertRuleSchema)
 @require("trade")
 def replace_rule(form, rule_id: int):
@@ -147,7 +147,7 @@ def delete_rule(rule_id: int):
 
 
 @blp.get("/events")
-@blp.arguments(AlertEventQuerySchema, location="query")
+@blp.arguments(AlertEventQuerySchema(), location="query")
 @blp.response(200, AlertEventListSchema)
 @require("read")
 def list_events(args):
@@ -188,7 +188,7 @@ def get_settings():
 
 
 @blp.put("/settings")
-@blp.arguments(NotificationSettingsRequestSchema, location="json")
+@blp.arguments(NotificationSettingsRequestSchema(), location="json")
 @blp.response(200, NotificationSettingsSchema)
 @require("trade")
 def put_settings(form):

@@ -62,7 +62,7 @@ def field_of(message: str) -> str:
 
 
 @blp.get("")
-@blp.arguments(BacktestListQuerySchema, location="query")
+@blp.arguments(BacktestListQuerySchema(), location="query")
 @blp.response(200, BacktestListSchema)
 @require("read")
 def list_backtests(args):
@@ -79,7 +79,7 @@ def list_backtests(args):
 
 
 @blp.post("")
-@blp.arguments(BacktestRequestSchema, location="json")
+@blp.arguments(BacktestRequestSchema(), location="json")
 @blp.response(202, SubmittedSchema)
 @require("trade")
 def submit(form):

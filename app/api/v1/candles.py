@@ -50,7 +50,7 @@ def decode_cursor(cursor: str, symbol: str, timeframe: str) -> pd.Timestamp:
 
 
 @blp.get("")
-@blp.arguments(CandleQuerySchema, location="query")
+@blp.arguments(CandleQuerySchema(), location="query")
 @blp.response(200, CandlePageSchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
 @blp.doc(responses={"200": {"description": "OK",  # doc() replaces this answer: the JSON body is stated again

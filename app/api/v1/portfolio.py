@@ -108,7 +108,7 @@ def portfolios():
 
 
 @blp.get("/holdings/<name>")
-@blp.arguments(HoldingsQuerySchema, location="query")
+@blp.arguments(HoldingsQuerySchema(), location="query")
 @blp.response(200, HoldingsSchema)
 @require("read")
 def holdings(args, name: str):
@@ -123,7 +123,7 @@ def holdings(args, name: str):
 
 
 @blp.get("/transactions")
-@blp.arguments(TransactionQuerySchema, location="query")
+@blp.arguments(TransactionQuerySchema(), location="query")
 @blp.response(200, TransactionListSchema)
 @require("read")
 def list_transactions(args):
@@ -136,7 +136,7 @@ def list_transactions(args):
 
 
 @blp.post("/transactions")
-@blp.arguments(TransactionRequestSchema, location="json")
+@blp.arguments(TransactionRequestSchema(), location="json")
 @blp.response(201, TransactionSchema)
 @require("trade")
 def add_transaction(form):
@@ -174,7 +174,7 @@ def delete_transaction(tx_id: int):
 
 
 @blp.put("/transactions/" + ID.format("tx_id"))
-@blp.arguments(TransactionFieldsSchema, location="json")
+@blp.arguments(TransactionFieldsSchema(), location="json")
 @blp.response(200, TransactionSchema)
 @require("trade")
 def update_transaction(form, tx_id: int):
@@ -193,7 +193,7 @@ def update_transaction(form, tx_id: int):
 
 
 @blp.post("/transactions/import")
-@blp.arguments(ImportRequestSchema, location="json")
+@blp.arguments(ImportRequestSchema(), location="json")
 @blp.response(201, ImportResultSchema)
 @require("trade")
 def import_transactions(form):
@@ -234,7 +234,7 @@ def list_orders():
 
 
 @blp.post("/orders")
-@blp.arguments(OrderRequestSchema, location="json")
+@blp.arguments(OrderRequestSchema(), location="json")
 @blp.response(201, OrderSchema)
 @require("trade")
 def place_order(form):
@@ -290,7 +290,7 @@ def list_paper():
 
 
 @blp.post("/paper")
-@blp.arguments(PaperRequestSchema, location="json")
+@blp.arguments(PaperRequestSchema(), location="json")
 @blp.response(201, PaperStrategySchema)
 @require("trade")
 def start_paper(form):

@@ -14,7 +14,7 @@ blp = resource_blueprint("predictions", __name__, "/api/v1/predictions", "LSTM p
 
 
 @blp.get("")
-@blp.arguments(PredictionQuerySchema, location="query")
+@blp.arguments(PredictionQuerySchema(), location="query")
 @blp.response(200, PredictionsSchema)
 @require("read")
 def predictions(args):
@@ -30,7 +30,7 @@ def predictions(args):
 
 
 @blp.get("/models")
-@blp.arguments(ModelQuerySchema, location="query")
+@blp.arguments(ModelQuerySchema(), location="query")
 @blp.response(200, ModelVersionListSchema)
 @require("read")
 def models(args):

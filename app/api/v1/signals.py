@@ -19,7 +19,7 @@ def etag_doc(schema_name: str) -> dict:
 
 
 @blp.get("")
-@blp.arguments(SymbolQuerySchema, location="query")
+@blp.arguments(SymbolQuerySchema(), location="query")
 @blp.response(200, SignalsSchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
 @blp.doc(**etag_doc("Signals"))
@@ -36,7 +36,7 @@ def current(args):
 
 
 @blp.get("/history")
-@blp.arguments(HistoryQuerySchema, location="query")
+@blp.arguments(HistoryQuerySchema(), location="query")
 @blp.response(200, SignalHistorySchema)
 @blp.alt_response(304, description="Not modified: the If-None-Match ETag is still current")
 @blp.doc(**etag_doc("SignalHistory"))
