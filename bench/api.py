@@ -23,6 +23,10 @@ to ``market_data``. ``--bars`` times a new 1m bar is stored (committed) and publ
 job does it (``app.hot.stream.Publisher.bars``); the client records when the bar arrives. The same-run
 reference is the polling path: a client polling ``GET /api/v1/candles?limit=1`` every ``--poll-ms`` for
 the same bars. Prints ``RESULT stream_bar_to_client_ms`` (p50) and ``RESULT poll_bar_to_client_ms`` (p50).
+With ``wrk`` installed (Debian's package), the same two requests are also sent from it for ``--wrk-seconds``
+(a C client costs a few microseconds per request, so less of the Python client's own queueing on the
+shared cores is in its figures): ``RESULT api_candles_wrk_p95_ms`` and ``RESULT dash_chart_callback_wrk_p95_ms``.
+``--workers``/``--threads`` try other gunicorn shapes.
 The database is dropped at the end.
 """
 from __future__ import annotations
@@ -169,6 +173,47 @@ def conditional_polls(args, url: str, params: dict, make_session) -> None:
     print(f"RESULT api_candles_304_p95_ms {pct(lat, 95):.1f} ms")
 
 
+WRK_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %d %d %d %d %.3f %.3f\\n", summary.requests, summary.duration, e.status,
+                         e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1000,
+                         latency:percentile(95) / 1000))
+end
+"""
+
+
+def wrk(url: str, headers: dict, seconds: int, connections: int, method: str = "GET", body: str | None = None
+        ) -> dict | None:
+    """The same requests from ``wrk`` (a C load generator: 2 threads, ``connections`` keep-alive connections,
+    back to back for ``seconds``), or None when wrk is not installed. Its client costs a few microseconds
+    of CPU per request, so on these two shared cores it shows the server's latency with less of the
+    Python client's own queueing in it."""
+    import shutil
+    import tempfile
+
+    exe = shutil.which("wrk")
+    if exe is None:
+        return None
+    lines = [f"wrk.method = {json.dumps(method)}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    if body is not None:
+        lines.append(f"wrk.body = [==[{body}]==]")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n" + WRK_DONE)
+    try:
+        out = subprocess.run([exe, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", script.name,
+                              url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    finally:
+        os.unlink(script.name)
+    found = re.search(r"^WRK (\d+) (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)$", out, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"wrk printed no summary:\n{out}")
+    n, duration_us, bad_status, socket_errors = (int(found.group(i)) for i in range(1, 5))
+    return {"requests": n, "rps": n / (duration_us / 1e6), "errors": bad_status + socket_errors,
+            "p50": float(found.group(5)), "p95": float(found.group(6))}
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
@@ -279,6 +324,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--bars", type=int, default=20, help="bars stored and pushed for the stream latency")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (deployed: 2)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (deployed: 8)")
+    parser.add_argument("--wrk-seconds", type=int, default=20,
+                        help="seconds of the same two requests from wrk, when installed (0: skip)")
     parser.add_argument("--poll-ms", type=int, default=1000, help="the polling reference's interval")
     args = parser.parse_args()
     admin_url = make_url(os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"))
@@ -298,7 +347,7 @@ def main() -> None:
     proc = None
     try:
         token = prepare(database_url, env)
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "8",
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "--threads", str(args.threads),
                                  "--keep-alive", "75", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                                  "wsgi:server"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -374,6 +423,33 @@ def main() -> None:
         print(f"RESULT api_candles_p95_ms {pct(api_lat, 95):.1f} ms")
         print(f"RESULT dash_chart_callback_p95_ms {pct(dash_lat, 95):.1f} ms")
         conditional_polls(args, candles_url, params, api_session)
+        if args.wrk_seconds > 0:
+            from urllib.parse import urlencode
+
+            cookie = "; ".join(f"{k}={v}" for k, v in dash_session().cookies.items())
+            runs = {}
+            for _half in range(2):  # alternating, as above
+                for label, url, method, headers, body in (
+                        ("api", f"{candles_url}?{urlencode(params)}", "GET", {"Authorization": f"Bearer {token}"}, None),
+                        ("dash", base + "/_dash-update-component", "POST",
+                         {"Cookie": cookie, "Origin": base, "Content-Type": "application/json"}, payload)):
+                    got = wrk(url, headers, args.wrk_seconds // 2 or 1, args.clients, method, body)
+                    if got is None:
+                        print("wrk is not installed: the C-client figures are skipped")
+                        break
+                    if got["errors"]:
+                        raise SystemExit(f"wrk: {got['errors']} failed requests on the {label} path")
+                    runs.setdefault(label, []).append(got)
+            for label, halves in runs.items():
+                what = "GET /api/v1/candles" if label == "api" else "Dash chart callback"
+                print(f"{what}, wrk {args.clients} connections, two {args.wrk_seconds // 2 or 1} s halves: "
+                      f"p50 {' / '.join(f'{h['p50']:.1f}' for h in halves)} ms, "
+                      f"p95 {' / '.join(f'{h['p95']:.1f}' for h in halves)} ms, "
+                      f"{sum(h['requests'] for h in halves):,} requests, "
+                      f"{statistics.mean(h['rps'] for h in halves):.1f} req/s")
+            if "api" in runs:
+                print(f"RESULT api_candles_wrk_p95_ms {max(h['p95'] for h in runs['api']):.1f} ms")
+                print(f"RESULT dash_chart_callback_wrk_p95_ms {max(h['p95'] for h in runs['dash']):.1f} ms")
         stream_lat, poll_lat = stream_latency(database_url, token, candles_url, env, args.bars, args.poll_ms)
         print(f"bar stored + published -> WebSocket client, {len(stream_lat)} bars: p50 {pct(stream_lat, 50):.1f} ms, "
               f"p95 {pct(stream_lat, 95):.1f} ms; the same bars by polling every {args.poll_ms} ms: "
