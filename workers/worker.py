@@ -7,6 +7,11 @@ the job modules of the queues it listens on once, in the parent, so each horse i
 starts at once. An ingest-only worker therefore never loads the backtest engine's numba kernels,
 and no worker loads TensorFlow before an ML job asks for it.
 
+Redis going away between jobs does not end it. RQ retries, with backoff, only the wait for the next
+job; its loop's other Redis calls (the suspension check, registry maintenance, the heartbeat after a
+job) end the worker on a connection error, so a Redis restart at the wrong moment left a worker
+gone for good. Here each of those waits for Redis the same way (1 s doubling to RQ's 60 s).
+
 Job metrics (``app.ops.metrics``): success is recorded in the work horse once RQ has stored the
 result; failures wherever RQ handles them (the horse, or the parent when the horse died), so killed
 and timed-out jobs count too.
@@ -15,7 +20,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import time
 
+import redis
 import rq
 from rq import Worker as RQWorker
 from rq.suspension import is_suspended
@@ -35,7 +42,28 @@ JOB_MODULES = {
 }
 
 
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
 class Worker(RQWorker):
+    def _until_redis_answers(self, what: str, call):
+        """``call()``, retried while Redis cannot be reached (as RQ retries its dequeue)."""
+        wait = 1.0
+        while True:
+            try:
+                return call()
+            except REDIS_DOWN as exc:
+                self.log.error("Worker %s: Redis unreachable (%s: %s), retrying in %d seconds...", self.name, what,
+                               exc, wait)
+                time.sleep(wait)
+                wait = min(wait * self.exponential_backoff_factor, self.max_connection_wait_time)
+
+    def check_for_suspension(self, burst):
+        return self._until_redis_answers("suspension check", lambda: super(Worker, self).check_for_suspension(burst))
+
+    def run_maintenance_tasks(self):
+        return self._until_redis_answers("maintenance", super().run_maintenance_tasks)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._cw_root_pid = os.getpid()  # the worker itself, also when a horse sends a heartbeat
@@ -51,13 +79,18 @@ class Worker(RQWorker):
         emergency stop would still wake a waiting worker; put such a job back and wait for resume."""
         while True:
             result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
-            if result is None or not is_suspended(self.connection):
+            if result is None or not self._until_redis_answers("suspension check",
+                                                                lambda: is_suspended(self.connection)):
                 return result
             job, queue = result
-            with self.connection.pipeline() as pipe:
-                pipe.lrem(queue.intermediate_queue_key, 1, job.id)
-                pipe.lpush(queue.key, job.id)
-                pipe.execute()
+
+            def put_back():
+                with self.connection.pipeline() as pipe:
+                    pipe.lrem(queue.intermediate_queue_key, 1, job.id)
+                    pipe.lpush(queue.key, job.id)
+                    pipe.execute()
+
+            self._until_redis_answers("putting a job back", put_back)
             self.log.info("Worker %s: suspended while waiting; put job %s back on %s", self.name, job.id, queue.name)
             self.check_for_suspension(False)
             if self._stop_requested:
@@ -65,8 +98,12 @@ class Worker(RQWorker):
 
     def heartbeat(self, timeout=None, pipeline=None):
         """RQ's heartbeat, plus this worker's CPU and memory for the Admin page (``app.hot.processes``).
-        A failed report never stops the worker."""
-        super().heartbeat(timeout, pipeline=pipeline)
+        A failed report never stops the worker; nor does Redis being away (the heartbeat waits for it,
+        except inside a caller's pipeline, whose caller sends it)."""
+        if pipeline is None:
+            self._until_redis_answers("heartbeat", lambda: super(Worker, self).heartbeat(timeout))
+        else:
+            super().heartbeat(timeout, pipeline=pipeline)
         try:
             if getattr(self, "_cw_sampler", None) is None:
                 from workers.heartbeat import ProcessSampler

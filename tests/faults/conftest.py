@@ -176,21 +176,27 @@ def gunicorn():
 
 
 @pytest.fixture
-def workers():
-    """Start ``rq worker`` processes (``workers.worker.Worker``) with an environment; stopped after the test."""
+def workers(tmp_path):
+    """Start ``rq worker`` processes (``workers.worker.Worker``) with an environment; stopped after the test.
+    Each one's output goes to a file whose tail is printed at teardown (pytest shows it when the test failed)."""
     procs = []
 
     def _start(env: dict, *queues: str, scheduler: bool = False) -> subprocess.Popen:
         cmd = [str(BIN / "rq"), "worker", "--url", env["REDIS_URL"], "--worker-ttl", "30",
                "--worker-class", "workers.worker.Worker", *(["--with-scheduler"] if scheduler else []),
                *(queues or ("ingest",))]
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = tmp_path / f"worker-{len(procs)}-{'-'.join(queues or ('ingest',))}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc.log_path = log
         procs.append(proc)
         return proc
 
     yield _start
     for proc in procs:
         _stop(proc)
+        tail = proc.log_path.read_text(errors="replace")[-4000:]
+        print(f"--- {proc.log_path.name} (exit {proc.returncode}) ---\n{tail}")
 
 
 def horse_of(worker: subprocess.Popen) -> psutil.Process | None:

@@ -79,3 +79,29 @@ def test_pages_degrade_and_recover_and_queued_work_survives_a_redis_crash(own_re
     wait_for(lambda: "shell-degraded-alert" not in _layout(browser, web.base)[1], 30, 1.0, what="recovery")
     assert requests.get(web.base + "/readyz", timeout=10).json()["status"] == "ready"
     dispose(server)
+
+
+def test_a_worker_waits_out_redis_between_jobs_instead_of_quitting(own_redis):
+    """RQ retries only its wait for the next job; a Redis crash while the worker checks for a suspension,
+    cleans its registries or sends the heartbeat after a job ended it ("found an unhandled exception,
+    quitting"), and nothing restarts a worker under ``make run``. Each of those now waits for Redis."""
+    import threading
+
+    from redis import Redis
+
+    from workers.worker import Worker
+
+    conn = Redis.from_url(own_redis.url)
+    worker = Worker(["alerts"], connection=conn)
+    for step in (lambda: worker.check_for_suspension(False), worker.heartbeat, worker.run_maintenance_tasks):
+        own_redis.proc.kill()
+        own_redis.proc.wait(timeout=10)
+        back = threading.Timer(1.5, own_redis.start)
+        back.start()
+        started = time.monotonic()
+        try:
+            step()  # raised redis.exceptions.ConnectionError before
+        finally:
+            back.join()
+        assert time.monotonic() - started >= 1.0  # it did wait for the restart
+        assert conn.ping()
