@@ -53,7 +53,19 @@ class Outage:
         return self.breaker.current_state != pybreaker.STATE_CLOSED
 
     def call(self, func: Callable[[], Any], fallback: Callable[[], Any]) -> Any:
-        """``func()`` through the breaker; ``fallback()`` when Redis fails or the breaker is open."""
+        """``func()`` through the breaker; ``fallback()`` when Redis fails or the breaker is open.
+
+        While the breaker is closed ``func`` runs outside it: ``CircuitBreaker.call`` holds the breaker's
+        lock for the whole call (danielfm/pybreaker#55), which queued every thread of the process behind
+        one Redis round trip, and behind the GIL each of them waits for on its way back. Closed, there is
+        nothing to decide before the call; a failure is then handed to the breaker (:meth:`tripped`),
+        which opens it. Open or half-open, calls go through the breaker (one trial at a time)."""
+        if self.breaker.current_state == pybreaker.STATE_CLOSED:
+            try:
+                return func()
+            except OUTAGE_ERRORS as exc:
+                self.tripped(exc)
+                return fallback()
         try:
             result = self.breaker.call(func)
         except pybreaker.CircuitBreakerError as exc:

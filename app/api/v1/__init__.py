@@ -3,8 +3,9 @@
 Schemas are declared once (marshmallow, ``schemas.py``) and flask-smorest validates requests,
 serialises responses and generates the OpenAPI document (``/api/v1/openapi.json``) from them.
 Authentication is a personal bearer token (:mod:`app.api.v1.auth`); the session cookie is never
-read here, so the session's CSRF and same-origin checks do not apply (``app.ops.security`` skips
-API paths), and every view still checks its scope and the user's role on the server.
+read or set here (:mod:`app.api.v1.sessionless`), so the session's CSRF and same-origin checks do not
+apply (``app.ops.security`` skips API paths), and every view still checks its scope and the user's
+role on the server.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ API_VERSION = "1.0"
 
 
 def init_app(server: Flask) -> ProblemApi:
-    from app.api.v1 import admin, alerts, backtests, candles, docs, markets, me, portfolio, predictions, signals
+    from app.api.v1 import (admin, alerts, backtests, candles, docs, markets, me, portfolio, predictions,
+                            rate_limit, sessionless, signals)
 
     server.config.update(
         API_TITLE="Candlewise API",
@@ -35,5 +37,7 @@ def init_app(server: Flask) -> ProblemApi:
     for module in (me, markets, candles, signals, predictions, backtests, alerts, portfolio, admin):
         api.register_blueprint(module.blp)
     server.register_blueprint(docs.bp)
+    sessionless.init_app(server)
+    rate_limit.init_app(server)
     server.extensions["cw_api"] = api
     return api

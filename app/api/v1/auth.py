@@ -17,16 +17,15 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint, abort
 
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
-from app.api.v1 import memo
+from app.api.v1 import memo, rate_limit
 from app.api.v1.problems import to_problem
 from app.auth import tokens
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, db
 from app.models.user import User, utcnow
 
 
@@ -118,29 +117,30 @@ def require(scope: str):
 
 
 def rate_key() -> str:
-    """Flask-Limiter key: one bucket per presented token (its hash), else per client address."""
+    """Rate-limit key (:mod:`app.api.v1.rate_limit`): one bucket per presented token (its hash), else per
+    client address."""
     token = bearer()
     if token:
         return "api-token:" + tokens.digest(token)[:32]
     return "api-ip:" + (request.remote_addr or "unknown")
 
 
-def _rate_limit() -> str:
-    return current_app.config["CW_SETTINGS"].api_rate_limit
-
-
 def resource_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
     """A flask-smorest blueprint whose every request is rate-limited per token, then authenticated.
 
     Done once when the module is imported (a blueprint cannot change after its first registration,
-    and the tests register the same blueprints on many servers). Flask-Limiter's check runs first,
+    and the tests register the same blueprints on many servers). The rate-limit check runs first,
     so refused requests count too; the CSRF form token does not apply (no cookie is read here).
     """
     bp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+
+    def limit_rate() -> None:
+        rate_limit.check(rate_key())
+
+    bp.before_request(limit_rate)
     bp.before_request(authenticate_request)
-    limiter.limit(_rate_limit, key_func=rate_key)(bp)
+    bp.after_request(rate_limit.add_headers)
     csrf.exempt(bp)
-    # Blueprint handlers come before the server's (e.g. the login page's RateLimitExceeded handler).
+    # Blueprint handlers come before the server's (e.g. the sign-in pages' RateLimitExceeded handler).
     bp.register_error_handler(HTTPException, to_problem)
-    bp.register_error_handler(RateLimitExceeded, to_problem)
     return bp

@@ -121,7 +121,13 @@ def test_session_cookie_is_not_accepted_on_the_api(api, make_token):
     make_token(email="sam@example.com")
     assert login(api, "sam@example.com").status_code == 302
     assert api.get("/account/tokens").status_code == 200  # the session works on the site
-    assert api.get("/api/v1/me").status_code == 401  # but not on the API
+    refused = api.get("/api/v1/me")
+    assert refused.status_code == 401  # but not on the API
+    token, _uid, _ = make_token(email="sam@example.com")
+    answered = api.get("/api/v1/me", headers=bearer(token))
+    assert answered.status_code == 200
+    for resp in (refused, answered):  # nor is one set or varied on there
+        assert "Set-Cookie" not in resp.headers and "Cookie" not in resp.headers.get("Vary", "")
 
 
 def test_token_is_not_accepted_on_site_routes(api, make_token):

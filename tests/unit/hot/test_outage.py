@@ -87,3 +87,33 @@ def test_errors_that_are_not_outages_propagate_and_do_not_open_the_breaker():
 def test_retry_after_must_be_positive():
     with pytest.raises(ValueError, match="retry_after"):
         Outage("x", retry_after=0)
+
+
+def test_calls_while_closed_run_side_by_side_not_one_at_a_time():
+    """pybreaker's own ``call`` holds its lock for the whole call: every thread of a web process then
+    waited for the one Redis round trip in progress. Two calls must be inside ``func`` at once."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    outage = Outage("test", retry_after=5.0)
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def func():
+        both_inside.wait()  # broken (an error) when the other call cannot get in
+        return "from redis"
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(outage.call, func, lambda: "fallback") for _ in range(2)]
+        assert [f.result(timeout=10) for f in futures] == ["from redis", "from redis"]
+    assert not outage.degraded
+
+
+def test_an_outage_seen_by_a_concurrent_call_opens_the_breaker_for_the_next():
+    redis = FlakyRedis()
+    outage = Outage("test", retry_after=5.0)
+    store = DegradingStore(redis, MemoryStore(), outage)
+    redis.up = False
+    assert store.get("k") is None and outage.degraded
+    assert outage.breaker.current_state == "open"
+    calls = redis.calls
+    assert store.get("k") is None and redis.calls == calls  # the next call did not try Redis
