@@ -24,8 +24,11 @@ migrate = Migrate()
 # CSRF tokens on HTML forms (login, logout); Dash's JSON callback route is exempted by app.ops.security.
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# Storage (memory:// or the Redis URL) is set by the factory through RATELIMIT_STORAGE_URI.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# Storage (memory:// or the Redis URL) is set by the factory through RATELIMIT_STORAGE_URI. It guards the
+# sign-in and password pages (the API's limits are app.api.v1.rate_limit). No X-RateLimit-* headers:
+# with them on, it also rewrote a page's own Retry-After from its window, rounding a 4 s wait down to 3;
+# its refusals state Retry-After in app.auth.routes.too_many.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
 
 def client_ip() -> str:

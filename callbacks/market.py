@@ -408,7 +408,8 @@ clientside_callback(
         const src = trig.split(".")[0];
         const hover = [h0, h1, h2, h3][ids.indexOf(src)];
         if (!hover || !hover.points || !hover.points.length) { return window.dash_clientside.no_update; }
-        const x = hover.points[0].x;
+        // the bar's time: a signal or alert mark of the bar before can come first in the hover points
+        const x = (hover.points.find(function(p) { return p.curveNumber === 0; }) || hover.points[0]).x;
         if (window.__cwLinkedX === x) { return window.dash_clientside.no_update; }  // the echo of our own hover
         window.__cwLinkedX = x;
         ids.forEach(function(id) {

@@ -8,6 +8,9 @@ Sign-out is a POST (with the CSRF token) that revokes the server-side session.
 """
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Blueprint, current_app, make_response, redirect, render_template, request, session
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
@@ -135,9 +138,15 @@ def bad_csrf(exc: CSRFError):
 @bp.app_errorhandler(RateLimitExceeded)
 def too_many(exc: RateLimitExceeded):
     if request.path == "/login":
-        return _page(
+        body, status = _page(
             429,
             error="Too many failed sign-in attempts from your network. Wait a minute and try again.",
             email=request.form.get("email", ""),
         )
-    return {"error": "rate limit exceeded", "limit": str(exc.description)}, 429
+        response = make_response(body, status)
+    else:
+        response = make_response({"error": "rate limit exceeded", "limit": str(exc.description)}, 429)
+    current = limiter.current_limit  # the limit this request broke
+    if current is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(current.reset_at - time.time())))
+    return response

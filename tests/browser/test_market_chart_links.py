@@ -171,10 +171,11 @@ def test_linked_crosshair_moves_the_other_charts_readout(signed_in, browser_app)
     duo.wait_for_element("#market-chart .nsewdrag", timeout=10)
     for fraction in (0.3, 0.7):  # linked: each hover moves the other chart's readout to the same bar's time
         source = _linked_readout(duo, fraction, source)
-        label = duo.driver.execute_script(
-            "return document.querySelector('#market-chart .hoverlayer .legendtitletext').textContent")
+        # the second chart's readout names the first chart's candle time (not that of a signal mark on the
+        # bar before, which the first chart's hover points can list first), with its OHLC
+        label = datetime.strptime(source, "%Y-%m-%d %H:%M").strftime("%b %-d, %Y, %H:%M")
         assert label in duo.driver.execute_script(
-            "return document.querySelector('#market-chart-1 .hoverlayer').textContent")  # its time, OHLC
+            "return document.querySelector('#market-chart-1 .hoverlayer').textContent")
         assert "open:" in duo.driver.execute_script(
             "return document.querySelector('#market-chart-1 .hoverlayer').textContent")
         assert duo.driver.execute_script("return document.querySelectorAll('#market-chart-1 .spikeline').length") > 0

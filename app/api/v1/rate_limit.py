@@ -30,9 +30,18 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from app.api.v1.problems import is_api_path
+from app.extensions import limiter
 from app.hot.outage import outage_for
 
 EXTENSION = "cw_api_rate_limit"
+
+
+@limiter.request_filter
+def _limited_here() -> bool:
+    """Flask-Limiter skips API paths altogether (their one limit is this module's), instead of working out
+    on each API request that none of its limits apply."""
+    return is_api_path(request.path)
 
 
 @dataclass(frozen=True)

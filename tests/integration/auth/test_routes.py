@@ -123,7 +123,10 @@ def test_login_rate_limited_per_ip(tmp_path):
     c = app.test_client()
     for i in range(4):
         assert login(c, f"user{i}@example.com", "bad-password-1").status_code == 401
-    assert login(c, "fresh@example.com", "bad-password-1").status_code == 429
+    refused = login(c, "fresh@example.com", "bad-password-1")
+    assert refused.status_code == 429 and "from your network" in refused.get_data(as_text=True)
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60  # when this minute's window lets it in again
+    assert "X-RateLimit-Limit" not in refused.headers
 
 
 def test_successful_logins_do_not_count_towards_the_limit(tmp_path):

@@ -2,13 +2,19 @@
 the report compares the versions on the same bars, the metric is exported, alerts read the champion only."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.integration
+
+# Demo bars are fixed per moment (overlapping windows agree bar for bar), so a window ending at the wall
+# clock ends on other bars every run, and now and then on bars far enough out of the training range that
+# the model rightly withholds them (CI, 2026-12-04 20:20 UTC: ret_20 at -2.76 standard deviations).
+# These tests are about predictions that are made: the window ends at a fixed moment.
+DEMO_END = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
 TINY = {"lookback": 8, "units": 4, "epochs": 1, "batch_size": 64, "patience": 1}
 STEPS = 6
@@ -32,7 +38,7 @@ def test_shadow_predictions_are_scored_bar_by_bar_and_compared(pg_app):
     app = pg_app
     with app.app_context():
         settings = app.config["CW_SETTINGS"]
-        seed_demo(db.session.connection(), settings)
+        seed_demo(db.session.connection(), settings, end=DEMO_END)
         db.session.commit()
         conn = db.session.connection()
         sid = store.find_series(conn, "demo", "BTC/USDT", "5m")

@@ -1,9 +1,17 @@
 """Champion predictions: stored per bar after analysis, read back for the Signals page."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 pytestmark = pytest.mark.integration
+
+# Demo bars are fixed per moment (overlapping windows agree bar for bar), so a window ending at the wall
+# clock ends on other bars every run, and now and then on bars far enough out of the training range that
+# the model rightly withholds them (CI, 2026-12-04 20:20 UTC: ret_20 at -2.76 standard deviations).
+# These tests are about predictions that are made: the window ends at a fixed moment.
+DEMO_END = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
 TINY = {"lookback": 8, "units": 8, "epochs": 2, "batch_size": 64, "patience": 1}
 
@@ -18,7 +26,7 @@ def _champion(app, symbol="BTC/USDT", timeframe="5m", with_evaluation=True):
     from ml.training import train
 
     with app.app_context():
-        seed_demo(db.session.connection(), app.config["CW_SETTINGS"])
+        seed_demo(db.session.connection(), app.config["CW_SETTINGS"], end=DEMO_END)
         db.session.commit()
         conn = db.session.connection()
         candles = store.load_candles(conn, store.find_series(conn, "demo", symbol, timeframe))
