@@ -22,6 +22,7 @@ key                                                       store                 
 ``{prefix}:locks:{area}:{key}``                           :func:`~app.hot.views.single_flight`       30 s
 ``{prefix}:changes:{table}``                              :class:`~app.hot.changes.ChangeCounters`   none
 ``{prefix}:stream:{channel}[:{user_id}]``                 pub/sub of :mod:`app.hot.stream` (pushes)  none (not stored)
+``{prefix}:ratelimit:api:{scope}:{key}:prev|cur``         :class:`~app.hot.rate_window.RateWindows`  2 windows
 ========================================================  ===========================  ==========
 
 Job progress lives in RQ's own ``job.meta`` (reached through ``workers.queues.fetch_job``).

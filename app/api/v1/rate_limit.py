@@ -1,4 +1,4 @@
-"""Per-token rate limits on ``/api/v1``, on the ``limits`` library (the engine under Flask-Limiter).
+"""Per-token rate limits on ``/api/v1``: a sliding-window counter per token and resource.
 
 One limit (``API_RATE_LIMIT``, e.g. ``300 per minute``) per token and resource: each resource
 blueprint keeps its own bucket per presented token (its hash), and requests without one share a bucket
@@ -11,9 +11,10 @@ Why not Flask-Limiter here (it still guards the sign-in and password pages): it 
 request which of its limits apply (application, blueprint and view limits, exemptions, the limit
 string parsed again). In process, a cached candles request (a 304) took 1.25-1.29 ms with it and
 0.65-0.72 ms without any limit, of which its two Redis calls are 0.30 ms: it spent as long again on
-the working out. Here the limit is parsed once per server and a request costs those two calls (take a
-hit, then read the window for the headers); the same 304, old and new code alternating, 1.40-1.48 ms
-then, 1.18-1.30 ms now.
+the working out. Here the limit is parsed once per server (``limits.parse``). With Redis, a request
+costs one round trip (:class:`app.hot.rate_window.RateWindows`: the hit and the window's counts in one
+script, where ``limits`` needs a second call to read the window for the headers); in embedded mode
+(``memory://``) the ``limits`` library's own sliding-window counter serves, in this process.
 
 While Redis is unreachable (this process's breaker for it, :mod:`app.hot.outage`) requests are not
 limited and carry no rate-limit headers: an outage of the shared counters must not refuse every client.
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request
 from flask_smorest import abort
@@ -30,9 +30,11 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+import app.hot as hot
 from app.api.v1.problems import is_api_path
 from app.extensions import limiter
 from app.hot.outage import outage_for
+from app.hot.rate_window import RateWindows, WindowState
 
 EXTENSION = "cw_api_rate_limit"
 
@@ -44,35 +46,27 @@ def _limited_here() -> bool:
     return is_api_path(request.path)
 
 
-@dataclass(frozen=True)
-class Window:
-    """A bucket after this request's hit: the limit, what is left of it, when it has fully refilled."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_at: float  # epoch seconds
-
-
 class ApiRateLimit:
     def __init__(self, limit: str, storage_uri: str, prefix: str):
         self.limit = limit
         self.item = parse(limit)
         self.prefix = prefix
-        self.strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
-        self.outage = None if storage_uri.startswith("memory://") else outage_for(storage_uri)
+        if storage_uri.startswith("memory://"):
+            self.strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri))
+            self.windows, self.outage = None, None
+        else:
+            self.strategy = None
+            self.windows = RateWindows(hot.redis_connection(storage_uri), prefix)
+            self.outage = outage_for(storage_uri)
 
-    def take(self, scope: str, key: str) -> Window | None:
+    def take(self, scope: str, key: str) -> WindowState | None:
         """One hit on ``key``'s bucket for ``scope``; None while the storage is unreachable."""
-
-        def hit() -> Window:
+        if self.windows is None:
             allowed = self.strategy.hit(self.item, self.prefix, scope, key)
             stats = self.strategy.get_window_stats(self.item, self.prefix, scope, key)
-            return Window(allowed, self.item.amount, max(0, int(stats.remaining)), float(stats.reset_time))
-
-        if self.outage is None:
-            return hit()
-        return self.outage.call(hit, lambda: None)
+            return WindowState(allowed, self.item.amount, max(0, int(stats.remaining)), float(stats.reset_time))
+        return self.outage.call(
+            lambda: self.windows.hit(scope, key, self.item.amount, self.item.get_expiry()), lambda: None)
 
 
 def init_app(server: Flask) -> ApiRateLimit:
@@ -98,7 +92,7 @@ def check(key: str) -> None:
 
 def add_headers(response):
     """``after_request`` of a resource blueprint (every answer, refusals and errors included)."""
-    window: Window | None = g.pop("cw_rate_window", None)
+    window: WindowState | None = g.pop("cw_rate_window", None)
     if window is not None:
         response.headers["X-RateLimit-Limit"] = str(window.limit)
         response.headers["X-RateLimit-Remaining"] = str(window.remaining)
