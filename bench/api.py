@@ -25,7 +25,9 @@ reference is the polling path: a client polling ``GET /api/v1/candles?limit=1`` 
 the same bars. Prints ``RESULT stream_bar_to_client_ms`` (p50) and ``RESULT poll_bar_to_client_ms`` (p50).
 With ``wrk`` installed (Debian's package), the same two requests are also sent from it for ``--wrk-seconds``
 (a C client costs a few microseconds per request, so less of the Python client's own queueing on the
-shared cores is in its figures): ``RESULT api_candles_wrk_p95_ms`` and ``RESULT dash_chart_callback_wrk_p95_ms``.
+shared cores is in its figures): ``RESULT api_candles_wrk_p95_ms`` and ``RESULT dash_chart_callback_wrk_p95_ms``,
+and the gunicorn workers' CPU per request over those runs (psutil, user + system):
+``RESULT api_candles_server_cpu_ms``.
 ``--workers``/``--threads`` try other gunicorn shapes.
 The database is dropped at the end.
 """
@@ -212,6 +214,20 @@ def wrk(url: str, headers: dict, seconds: int, connections: int, method: str = "
     n, duration_us, bad_status, socket_errors = (int(found.group(i)) for i in range(1, 5))
     return {"requests": n, "rps": n / (duration_us / 1e6), "errors": bad_status + socket_errors,
             "p50": float(found.group(5)), "p95": float(found.group(6))}
+
+
+def server_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) the gunicorn workers of ``master_pid`` have used so far (psutil)."""
+    import psutil
+
+    total = 0.0
+    for worker in psutil.Process(master_pid).children():
+        try:
+            times = worker.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def pct(values: list[float], q: float) -> float:
@@ -433,7 +449,10 @@ def main() -> None:
                         ("api", f"{candles_url}?{urlencode(params)}", "GET", {"Authorization": f"Bearer {token}"}, None),
                         ("dash", base + "/_dash-update-component", "POST",
                          {"Cookie": cookie, "Origin": base, "Content-Type": "application/json"}, payload)):
+                    cpu_before = server_cpu_s(proc.pid)
                     got = wrk(url, headers, args.wrk_seconds // 2 or 1, args.clients, method, body)
+                    if got is not None:
+                        got["cpu_ms"] = (server_cpu_s(proc.pid) - cpu_before) / max(1, got["requests"]) * 1000
                     if got is None:
                         print("wrk is not installed: the C-client figures are skipped")
                         break
@@ -446,10 +465,12 @@ def main() -> None:
                       f"p50 {' / '.join(f'{h['p50']:.1f}' for h in halves)} ms, "
                       f"p95 {' / '.join(f'{h['p95']:.1f}' for h in halves)} ms, "
                       f"{sum(h['requests'] for h in halves):,} requests, "
-                      f"{statistics.mean(h['rps'] for h in halves):.1f} req/s")
+                      f"{statistics.mean(h['rps'] for h in halves):.1f} req/s, "
+                      f"server CPU {' / '.join(f'{h['cpu_ms']:.2f}' for h in halves)} ms per request")
             if "api" in runs:
                 print(f"RESULT api_candles_wrk_p95_ms {max(h['p95'] for h in runs['api']):.1f} ms")
                 print(f"RESULT dash_chart_callback_wrk_p95_ms {max(h['p95'] for h in runs['dash']):.1f} ms")
+                print(f"RESULT api_candles_server_cpu_ms {statistics.mean(h['cpu_ms'] for h in runs['api']):.2f} ms")
         stream_lat, poll_lat = stream_latency(database_url, token, candles_url, env, args.bars, args.poll_ms)
         print(f"bar stored + published -> WebSocket client, {len(stream_lat)} bars: p50 {pct(stream_lat, 50):.1f} ms, "
               f"p95 {pct(stream_lat, 95):.1f} ms; the same bars by polling every {args.poll_ms} ms: "

@@ -20,7 +20,19 @@ TINY = {"lookback": 8, "units": 4, "epochs": 1, "batch_size": 64, "patience": 1}
 STEPS = 6
 
 
-def test_shadow_predictions_are_scored_bar_by_bar_and_compared(pg_app):
+class _ReplayClock(datetime):
+    """``workers.ml``'s clock during a replay: the moment the newest replayed bar closed. The job scores rows
+    by its clock (only rows of the last ``app.mlops.live.SCORE_LOOKBACK_BARS`` bars: 3.5 days of 5m bars), so
+    the wall clock, days after ``DEMO_END``, would leave every replayed row unscored (CI, 2026-12-08)."""
+
+    at: datetime | None = None
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.at
+
+
+def test_shadow_predictions_are_scored_bar_by_bar_and_compared(pg_app, monkeypatch):
     from sqlalchemy import delete, select
 
     from app.extensions import db
@@ -51,9 +63,11 @@ def test_shadow_predictions_are_scored_bar_by_bar_and_compared(pg_app):
         tail = candles.iloc[-STEPS:]
         db.session.execute(delete(Candle).where(Candle.series_id == sid, Candle.time >= tail.index[0]))
         db.session.commit()
+        monkeypatch.setattr(ml, "datetime", _ReplayClock)
         for k in range(STEPS):
             store.upsert_candles(db.session.connection(), sid, tail.iloc[k:k + 1])
             db.session.commit()
+            _ReplayClock.at = (tail.index[k] + pd.Timedelta(minutes=5, seconds=1)).to_pydatetime()  # bar k closed
             out = ml.predict("demo", "BTC/USDT")
             assert {(o["version"], o["role"]) for o in out if o["timeframe"] == "5m"} == {(1, "champion"),
                                                                                           (2, "challenger")}
