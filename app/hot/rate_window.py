@@ -69,13 +69,16 @@ class WindowState:
 def window_state(allowed: bool, limit: int, expiry_s: float, previous: int, previous_ttl_s: float,
                  current: int, current_ttl_s: float, now: float) -> WindowState:
     """What is left and when the bucket resets, from the window's counts after the hit (``limits``'
-    ``SlidingWindowCounterRateLimiter.get_window_stats``, on the counts the script returned)."""
+    ``SlidingWindowCounterRateLimiter.get_window_stats``, on the counts the script returned).
+
+    One difference: a current window read in the millisecond it started (TTL exactly twice the window)
+    shifts in a whole window, where ``limits``' modulo says "now" (a refused request told to retry at once)."""
     weighted = previous * previous_ttl_s / expiry_s + current
     remaining = max(0, limit - math.floor(weighted))
     if not (previous or current):
         return WindowState(allowed, limit, remaining, now)
     previous_reset_in = previous_ttl_s % (expiry_s / previous) if previous else math.inf
-    current_reset_in = current_ttl_s % expiry_s if current else math.inf
+    current_reset_in = (current_ttl_s % expiry_s or expiry_s) if current else math.inf
     return WindowState(allowed, limit, remaining, now + min(previous_reset_in, current_reset_in))
 
 

@@ -34,7 +34,7 @@ import app.hot as hot
 from app.api.v1.problems import is_api_path
 from app.extensions import limiter
 from app.hot.outage import outage_for
-from app.hot.rate_window import RateWindows, WindowState
+from app.hot.rate_window import RateWindows, WindowState, window_state
 
 EXTENSION = "cw_api_rate_limit"
 
@@ -61,10 +61,13 @@ class ApiRateLimit:
 
     def take(self, scope: str, key: str) -> WindowState | None:
         """One hit on ``key``'s bucket for ``scope``; None while the storage is unreachable."""
-        if self.windows is None:
+        if self.windows is None:  # limits' counter in memory, its window read the way the Redis script returns it
             allowed = self.strategy.hit(self.item, self.prefix, scope, key)
-            stats = self.strategy.get_window_stats(self.item, self.prefix, scope, key)
-            return WindowState(allowed, self.item.amount, max(0, int(stats.remaining)), float(stats.reset_time))
+            expiry = self.item.get_expiry()
+            previous, previous_ttl, current, current_ttl = self.strategy.storage.get_sliding_window(
+                self.item.key_for(self.prefix, scope, key), expiry)
+            return window_state(allowed, self.item.amount, float(expiry), previous, previous_ttl, current,
+                                current_ttl, time.time())
         return self.outage.call(
             lambda: self.windows.hit(scope, key, self.item.amount, self.item.get_expiry()), lambda: None)
 

@@ -72,6 +72,12 @@ def test_window_state_of_an_empty_bucket_resets_now():
     assert (state.remaining, state.reset_at) == (10, 1000.0)
 
 
+def test_a_window_read_as_it_starts_resets_a_whole_window_later_not_now():
+    # the first hit's key has a TTL of exactly two windows: the window shifts in 60 s (limits' modulo: 0 s)
+    state = window_state(False, 3, 60.0, 0, 0.0, 3, 120.0, now=1000.0)
+    assert (state.remaining, state.reset_at) == (0, 1060.0)
+
+
 def test_window_state_weighs_the_previous_window():
     # 10 hits in a window that still overlaps by 30 s of 60 -> weigh 5, plus 2 current: 3 left of 10
     state = window_state(True, 10, 60.0, 10, 30.0, 2, 90.0, now=1000.0)
