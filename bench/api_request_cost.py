@@ -60,6 +60,7 @@ def measure(n: int) -> dict:
                CREATE_DEMO_USERS="0", API_RATE_LIMIT="1000000 per minute", LOG_LEVEL="WARNING",
                WATCHLIST=bench_api.SYMBOL)
     os.environ.update(env)
+    server = None  # the app, once built: its pool is closed before the database is dropped
     try:
         token = bench_api.prepare(database_url, dict(os.environ))
         from redis.connection import Connection
@@ -122,13 +123,11 @@ def measure(n: int) -> dict:
             out[kind] = {"calls": calls, "redis": sent[0] / n, "cpu_ms": statistics.median(cpu), "bytes": size}
         return out
     finally:
-        from app.extensions import db
+        if server is not None:
+            from app.extensions import db
 
-        try:
-            with wsgi.server.app_context():
+            with server.app_context():
                 db.engine.dispose()
-        except Exception:  # noqa: BLE001 - the app may not have been built
-            pass
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
                               "AND pid <> pg_backend_pid()"), {"n": name})
